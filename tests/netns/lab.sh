@@ -13,6 +13,8 @@
 # veth pairs are created directly inside the namespaces, so nothing is ever
 # added to, or changed in, the root namespace. Only processes started here
 # are stopped, by PID. A test exits 77 to be reported as skipped.
+# Background starts call `ip netns exec` directly (never the lab_exec
+# function), so $! is the PID of the program itself, not of a subshell.
 
 set -u
 HEARTH_BIN=${HEARTH_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/dev/bin}
@@ -115,8 +117,8 @@ lab_backend() {
 lab_hearthd() {
 	local h=$1 conf=$2
 	shift 2
-	lab_exec "$h" "$HEARTH_BIN/hearthd" -c "$conf" --foreground \
-	    --log-level debug "$@" >>"$LAB_DIR/$h.log" 2>&1 &
+	ip netns exec "$(lab_ns "$h")" "$HEARTH_BIN/hearthd" -c "$conf" \
+	    --foreground --log-level debug "$@" >>"$LAB_DIR/$h.log" 2>&1 &
 	LAB_PID[$h]=$!
 	LAB_PIDS+=($!)
 }
@@ -126,7 +128,7 @@ lab_hearthd() {
 lab_start() {
 	local h=$1 name=$2
 	shift 2
-	lab_exec "$h" "$@" >>"$LAB_DIR/$name.log" 2>&1 &
+	ip netns exec "$(lab_ns "$h")" "$@" >>"$LAB_DIR/$name.log" 2>&1 &
 	local pid=$!
 	LAB_PIDS+=($pid)
 	echo "$pid"
@@ -137,7 +139,7 @@ lab_start() {
 lab_bg() {
 	local h=$1 name=$2
 	shift 2
-	lab_exec "$h" "$@" >>"$LAB_DIR/$name.log" 2>&1 &
+	ip netns exec "$(lab_ns "$h")" "$@" >>"$LAB_DIR/$name.log" 2>&1 &
 	LAB_LAST_PID=$!
 	LAB_PIDS+=($LAB_LAST_PID)
 }

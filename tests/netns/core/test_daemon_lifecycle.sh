@@ -41,7 +41,7 @@ while True:
 lab_wait 5 test -S "$sock" || lab_fail "notify socket did not appear"
 
 # Start, serve metrics, reload good and bad, stop.
-lab_exec n1 env NOTIFY_SOCKET="$sock" "$H" -c "$conf" --foreground >>"$LAB_DIR/n1.log" 2>&1 &
+NOTIFY_SOCKET="$sock" ip netns exec "$(lab_ns n1)" "$H" -c "$conf" --foreground >>"$LAB_DIR/n1.log" 2>&1 &
 pid=$!
 LAB_PIDS+=($pid)
 lab_wait 5 metrics healthz || lab_fail "/healthz never answered"
@@ -61,7 +61,7 @@ lab_wait 5 grep -q RELOADING=1 "$LAB_DIR/notify.log" || lab_fail "no RELOADING=1
 printf 'node:\n  name: n1\nmetrics:\n  listen: 127.0.0.1:99999\n' >"$conf"
 kill -HUP $pid
 lab_wait_log n1 "reload refused" 5 || lab_fail "invalid reload not refused"
-grep -qE "$conf:3:[0-9]+: " "$LAB_DIR/n1.log" || lab_fail "refused reload does not log FILE:LINE:COL"
+grep -qE "$conf:4:[0-9]+: " "$LAB_DIR/n1.log" || lab_fail "refused reload does not log FILE:LINE:COL"
 kill -0 $pid || lab_fail "hearthd died on an invalid reload"
 [ "$(lab_exec n1 curl -fsS http://127.0.0.1:9478/metrics | awk '$1 == "hearth_config_reloads_total{result=\"failed\"}" {print $2}')" = 1 ] || lab_fail "failed reload not counted"
 lab_exec n1 curl -fsS http://127.0.0.1:9478/healthz >/dev/null || lab_fail "the running configuration did not stay in force"
