@@ -89,6 +89,25 @@ lab_exec n1 "$H" -c "$conf" 2>/dev/null; rc=$?
 [ $rc -eq 3 ] || lab_fail "detached start with a busy port exits $rc, not 3"
 lab_stop "$LAB_LAST_PID" KILL
 
+# --log-format json: every line is one JSON object with ts, level, msg.
+cp "$LAB_DIR/good.yaml" "$conf"
+lab_stop "$LAB_LAST_PID" KILL 2>/dev/null
+lab_wait 5 bash -c "! ip netns exec $(lab_ns n1) ss -Htln 'sport = :9477' | grep -q ." || lab_fail "port 9477 still busy"
+ip netns exec "$(lab_ns n1)" "$H" -c "$conf" --foreground --log-format json 2>"$LAB_DIR/json.log" &
+jpid=$!
+LAB_PIDS+=($jpid)
+lab_wait 5 metrics healthz || lab_fail "json-logging daemon does not serve"
+lab_stop $jpid
+python3 -c '
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+assert lines, "no log lines"
+for l in lines:
+    o = json.loads(l)
+    assert set(o) == {"ts", "level", "msg"}, o
+assert any(o for l in lines if json.loads(l)["msg"] == "stopped")
+' "$LAB_DIR/json.log" || lab_fail "--log-format json lines do not parse: $(head -3 "$LAB_DIR/json.log")"
+
 # Detached start succeeds and the daemon keeps running.
 lab_exec n1 "$H" -c "$conf" 2>>"$LAB_DIR/n1.log"; rc=$?
 [ $rc -eq 0 ] || lab_fail "detached start exits $rc"
