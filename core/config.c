@@ -29,6 +29,7 @@
 #define CFG_MAX_KEY_BYTES 65536
 #define CFG_MIN_KEY_BYTES 16
 #define CFG_MAX_WEIGHT 1000000
+#define CFG_MAX_PEM_BYTES (1024 * 1024)
 
 struct cfg {
 	const char *name;
@@ -505,13 +506,22 @@ resolve(struct cfg *c, const char *path)
 	return out;
 }
 
-/* Reads up to max bytes of path; -errno, or -EFBIG when larger. */
+/*
+ * Reads up to max bytes of the regular file path; -errno, -EFBIG when
+ * larger, -EBADFD when it is not a regular file (a FIFO would block).
+ */
 static int
 read_file(const char *path, size_t max, uint8_t **out, size_t *outlen)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		int rc = S_ISDIR(st.st_mode) ? -EISDIR : -EBADFD;
+		close(fd);
+		return rc;
+	}
 	uint8_t *buf = malloc(max + 1);
 	size_t len = 0;
 	int rc = 0;
@@ -546,6 +556,18 @@ read_file(const char *path, size_t max, uint8_t **out, size_t *outlen)
 	return 0;
 }
 
+/* Why read_file failed, for messages. */
+static const char *
+file_error(int rc)
+{
+	switch (rc) {
+	case -ENODATA: return "the file is empty";
+	case -EFBIG: return "the file is too large";
+	case -EBADFD: return "not a regular file";
+	default: return strerror(-rc);
+	}
+}
+
 /* A path value that must name a readable file; stored resolved. */
 static bool
 get_readable(struct cfg *c, const yaml_node_t *n, const char *path,
@@ -562,7 +584,7 @@ get_readable(struct cfg *c, const yaml_node_t *n, const char *path,
 	}
 	uint8_t *data = NULL;
 	size_t len;
-	int rc = read_file(full, 64 * 1024 * 1024, &data, &len);
+	int rc = read_file(full, CFG_MAX_PEM_BYTES, &data, &len);
 	if (rc == 0) {
 		explicit_bzero(data, len);
 		free(data);
@@ -571,7 +593,7 @@ get_readable(struct cfg *c, const yaml_node_t *n, const char *path,
 	}
 	if (rc != 0) {
 		err(c, n, "%s: cannot read %s: %s", path, full,
-		    rc == -ENODATA ? "the file is empty" : strerror(-rc));
+		    file_error(rc));
 		free(full);
 		return false;
 	}
@@ -688,7 +710,7 @@ load_peer_key(struct cfg *c, const yaml_node_t *n)
 	int rc = read_file(full, CFG_MAX_KEY_BYTES, &key, &len);
 	if (rc != 0) {
 		err(c, n, "peers.key_file: cannot read %s: %s", full,
-		    rc == -EFBIG ? "larger than 64 KiB" : strerror(-rc));
+		    file_error(rc));
 		free(full);
 		return;
 	}
@@ -2038,7 +2060,7 @@ hearth_config_load(const char *path, struct hearth_config_errors *errs)
 	if (rc != 0) {
 		char *msg = NULL;
 		if (asprintf(&msg, "cannot read the configuration: %s",
-		    rc == -EFBIG ? "larger than 1 MiB" : strerror(-rc)) < 0)
+		    file_error(rc)) < 0)
 			msg = NULL;
 		add_error(errs, 0, 0, msg);
 		return NULL;
