@@ -85,6 +85,7 @@ struct http_thread {
 	size_t active;
 	bool stopping;
 	uint64_t end_ns;
+	uint64_t last_ns; /* when the last response completed */
 	uint64_t progress; /* completed, read by the main thread */
 	struct http_stats st;
 	char rbuf[65536];
@@ -154,7 +155,8 @@ response_done(struct conn *c)
 {
 	struct http_thread *t = c->t;
 	int status = c->parser.status;
-	bench_hist_record(&t->st.hist, bench_now_ns() - c->start_ns);
+	t->last_ns = bench_now_ns();
+	bench_hist_record(&t->st.hist, t->last_ns - c->start_ns);
 	t->st.completed++;
 	__atomic_store_n(&t->progress, t->st.completed, __ATOMIC_RELAXED);
 	t->st.status_class[status / 100 < 6 ? status / 100 : 0]++;
@@ -750,9 +752,11 @@ http_run_threads(struct http_run *r, struct http_stats *total, double *secs)
 	for (size_t i = 0; i < started; i++) {
 		pthread_join(th[i].tid, NULL);
 		stats_merge(total, &th[i].st);
-		if (th[i].end_ns > end)
-			end = th[i].end_ns;
+		if (th[i].last_ns > end)
+			end = th[i].last_ns;
 	}
+	if (end == start)
+		end = bench_now_ns();
 	for (size_t i = 0; i < n; i++)
 		thread_free(&th[i]);
 	free(th);

@@ -3,6 +3,7 @@
  * A subcommand table in the manner of wireguard-tools' wg.c: each
  * subcommand is one <cmd>_main(argc, argv) in its own file.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -48,6 +49,7 @@ main(int argc, char **argv)
 		printf("hearth-bench %s\n", HEARTH_VERSION);
 		return 0;
 	}
+	signal(SIGPIPE, SIG_IGN); /* a peer's close is an error we count */
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].main(argc - 1, argv + 1);
