@@ -36,8 +36,8 @@ int
 main(int argc, char **argv)
 {
 	if (argc < 2) {
-		fprintf(stderr, "hearth-bench: missing command\n");
-		usage(stderr);
+		fprintf(stderr, "hearth-bench: missing command (http, dns, "
+				"nft or failover; see --help)\n");
 		return 2;
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
@@ -53,7 +53,7 @@ main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].main(argc - 1, argv + 1);
-	fprintf(stderr, "hearth-bench: unknown command '%s'\n", argv[1]);
-	usage(stderr);
+	fprintf(stderr, "hearth-bench: unknown command '%s' (see --help)\n",
+	    argv[1]);
 	return 2;
 }
