@@ -268,5 +268,7 @@ l2_announce_delay_ms(bool ipv6, unsigned sent, uint32_t refresh_seconds)
 	unsigned burst = ipv6 ? 3 : 5;
 	if (sent < burst)
 		return 1100;
+	if (refresh_seconds > UINT32_MAX / 1000u)
+		refresh_seconds = UINT32_MAX / 1000u;
 	return refresh_seconds * 1000u;
 }

@@ -83,7 +83,7 @@ void l2_ipv6_mcast_mac(const struct in6_addr *group, uint8_t mac[L2_ETH_ALEN]);
 /*
  * Delay in ms before the next announcement of a VIP taken over, after
  * sent announcements so far: 4 more 1.1 s apart for IPv4 (2 for IPv6),
- * then every refresh_seconds.
+ * then every refresh_seconds; 0 means no further announcement.
  */
 uint32_t l2_announce_delay_ms(bool ipv6, unsigned sent,
     uint32_t refresh_seconds);
