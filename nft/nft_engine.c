@@ -6,6 +6,7 @@
  * and watches NFNLGRP_NFTABLES for changes made by anyone else.
  */
 #include <errno.h>
+#include <netinet/in.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
