@@ -203,6 +203,7 @@ nft_apply(void *state, const struct hearth_model *old,
     const struct hearth_model *new)
 {
 	struct nft_mod *s = state;
+	uint64_t before = nft_engine_stats(s->eng)->batches_applied;
 	nft_engine_set_poison(s->eng, s->poison_apply || s->poison_all);
 	int err = nft_engine_apply(s->eng, new);
 	nft_engine_set_poison(s->eng, s->poison_all);
@@ -216,7 +217,8 @@ nft_apply(void *state, const struct hearth_model *old,
 	s->model = hearth_model_ref((struct hearth_model *)new);
 	evtimer_del(s->rebuild_ev);
 	s->retry_s = 0;
-	log_info("nft: table inet hearth updated");
+	if (nft_engine_stats(s->eng)->batches_applied != before)
+		log_info("nft: table inet hearth updated");
 	set_health(s, HEARTH_HEALTH_OK);
 	return 0;
 }

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# A service port with no backend refuses new connections at once with a
+# TCP reset (no hang), and a `target: proxy` port is redirected to the
+# local listener on the same port (standing in for hearth's proxy), which
+# sees the client's own address.
+. "$(dirname "$0")/../lab.sh"
+lab_init
+. "$(dirname "$0")/common.sh"
+lab_seed
+lab_exec client ip route add 192.168.122.100/32 via 192.168.122.10
+lab_exec client ip route add 192.168.122.102/32 via 192.168.122.10
+nft_ident node1 proxy 80
+
+cat >"$LAB_DIR/n1.yaml" <<'YAML'
+node: {name: node1}
+pools:
+  - {name: default, addresses: [192.168.122.100-192.168.122.150]}
+services:
+  - name: gateway
+    address: 192.168.122.100
+    ports:
+      - {port: 80, protocol: tcp, target: proxy}
+  - name: empty
+    address: 192.168.122.102
+    ports:
+      - {port: 5433, protocol: tcp}
+YAML
+lab_hearthd node1 "$LAB_DIR/n1.yaml"
+lab_wait_log node1 "nft: table inet hearth built" || lab_fail "table never built"
+
+out=$(nft_ask client 192.168.122.100 80) || lab_fail "VIP:80 did not reach the local listener: $out"
+[ "$out" = "proxy 192.168.122.50" ] || lab_fail "VIP:80 answered '$out', not the local listener with the client's address"
+echo "proxy port redirected to the local listener"
+
+start=$(date +%s%N)
+out=$(nft_ask client 192.168.122.102 5433)
+rc=$?
+ms=$((($(date +%s%N) - start) / 1000000))
+echo "$out" | grep -q "Connection refused" || lab_fail "port without backends: rc $rc, '$out' (not a reset)"
+echo "port without backends refused by a reset after ${ms} ms"
+echo "2 passed, 0 failed"
