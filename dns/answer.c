@@ -9,7 +9,7 @@
 
 #include "answer.h"
 
-#define EDNS_UPSTREAM_UDP	1232
+#define EDNS_UPSTREAM_UDP 1232
 
 struct dns_snapshot *
 dns_snapshot_new(const struct hearth_dns *cfg)
@@ -20,8 +20,8 @@ dns_snapshot_new(const struct hearth_dns *cfg)
 	atomic_init(&s->refs, 1);
 	s->db = dns_db_new(cfg);
 	if (cfg->n_recursion_clients > 0) {
-		s->recursion = calloc(cfg->n_recursion_clients,
-		    sizeof(*s->recursion));
+		s->recursion =
+		    calloc(cfg->n_recursion_clients, sizeof(*s->recursion));
 		if (s->recursion != NULL)
 			memcpy(s->recursion, cfg->recursion_clients,
 			    cfg->n_recursion_clients * sizeof(*s->recursion));
@@ -33,8 +33,8 @@ dns_snapshot_new(const struct hearth_dns *cfg)
 	}
 	s->n_recursion = cfg->n_recursion_clients;
 	s->have_forwarders = cfg->n_forwarders > 0;
-	s->max_udp = cfg->max_udp_payload_bytes < 512 ? 512 :
-	    cfg->max_udp_payload_bytes;
+	s->max_udp =
+	    cfg->max_udp_payload_bytes < 512 ? 512 : cfg->max_udp_payload_bytes;
 	return s;
 }
 
@@ -56,8 +56,7 @@ dns_snapshot_unref(struct dns_snapshot *s)
 }
 
 static bool
-is_recursion_client(const struct dns_snapshot *s,
-    const struct hearth_addr *src)
+is_recursion_client(const struct dns_snapshot *s, const struct hearth_addr *src)
 {
 	for (size_t i = 0; i < s->n_recursion; i++)
 		if (hearth_cidr_contains(&s->recursion[i], src))
@@ -77,8 +76,8 @@ dns_reply_limit(const struct dns_query *q, uint16_t max_udp, bool tcp)
 }
 
 size_t
-dns_reply_rcode(const struct dns_query *q, uint8_t rcode, uint8_t *buf,
-    size_t cap)
+dns_reply_rcode(
+    const struct dns_query *q, uint8_t rcode, uint8_t *buf, size_t cap)
 {
 	struct dns_writer w;
 	dns_writer_init(&w, buf, cap);
@@ -145,8 +144,8 @@ early_reply(const struct dns_snapshot *s, const struct dns_query *q,
 	if (res->parse == DNS_PARSE_FORMERR || res->parse == DNS_PARSE_NOTIMP) {
 		struct dns_query hq = *q;
 		hq.qname = NULL;
-		res->rcode = res->parse == DNS_PARSE_FORMERR ? DNS_R_FORMERR :
-		    DNS_R_NOTIMP;
+		res->rcode = res->parse == DNS_PARSE_FORMERR ? DNS_R_FORMERR
+		                                             : DNS_R_NOTIMP;
 		*outlen = dns_reply_rcode(&hq, res->rcode, buf, cap);
 		return true;
 	}
@@ -176,8 +175,8 @@ early_reply(const struct dns_snapshot *s, const struct dns_query *q,
 void
 dns_process(const struct dns_snapshot *s, struct dns_cache *cache,
     const struct hearth_addr *src, bool tcp, const uint8_t *pkt, size_t len,
-    struct dns_query *q, uint64_t now, uint8_t *buf, size_t cap,
-    size_t *outlen, struct dns_result *res)
+    struct dns_query *q, uint64_t now, uint8_t *buf, size_t cap, size_t *outlen,
+    struct dns_result *res)
 {
 	memset(res, 0, sizeof(*res));
 	res->view = "";
@@ -208,8 +207,8 @@ dns_process(const struct dns_snapshot *s, struct dns_cache *cache,
 		res->view = v->name;
 	if (v != NULL && !v->forward) {
 		n = answer_zone(z, v, q, buf, limit, res);
-		*outlen = dns_reply_finish(buf, n, cap, q, s->max_udp, limit,
-		    ra, &res->truncated);
+		*outlen = dns_reply_finish(
+		    buf, n, cap, q, s->max_udp, limit, ra, &res->truncated);
 		if (buf[2] & (DNS_F_TC >> 8))
 			res->truncated = true;
 		return;
@@ -217,13 +216,13 @@ dns_process(const struct dns_snapshot *s, struct dns_cache *cache,
 	if (!s->have_forwarders || (v == NULL && !res->recursion_client)) {
 		res->rcode = DNS_R_REFUSED;
 		n = dns_reply_rcode(q, DNS_R_REFUSED, buf, cap);
-		*outlen = dns_reply_finish(buf, n, cap, q, s->max_udp, limit,
-		    ra, &res->truncated);
+		*outlen = dns_reply_finish(
+		    buf, n, cap, q, s->max_udp, limit, ra, &res->truncated);
 		return;
 	}
 	if (cache != NULL) {
-		enum dns_cache_result cr = dns_cache_lookup(cache, q, now,
-		    false, buf, cap, &n);
+		enum dns_cache_result cr =
+		    dns_cache_lookup(cache, q, now, false, buf, cap, &n);
 		if (cr == DNS_CACHE_HIT) {
 			res->from_cache = true;
 			res->rcode = buf[3] & 0xf;

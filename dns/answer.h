@@ -34,21 +34,21 @@ struct dns_snapshot *dns_snapshot_ref(struct dns_snapshot *s);
 void dns_snapshot_unref(struct dns_snapshot *s);
 
 enum dns_verdict {
-	DNS_V_DROP,		/* say nothing */
-	DNS_V_REPLY,		/* the response is in the writer */
-	DNS_V_FORWARD,		/* ask the forwarders (not in cache) */
+	DNS_V_DROP,    /* say nothing */
+	DNS_V_REPLY,   /* the response is in the writer */
+	DNS_V_FORWARD, /* ask the forwarders (not in cache) */
 };
 
 /* What was decided, for metrics, logs and the forwarding path. */
 struct dns_result {
 	enum dns_verdict verdict;
 	enum dns_parse_result parse;
-	const char *view;	/* the answering view's name, or "" */
+	const char *view; /* the answering view's name, or "" */
 	bool recursion_client;
-	bool authoritative;	/* answered from a zone */
+	bool authoritative; /* answered from a zone */
 	bool truncated;
 	bool from_cache;
-	bool stale_cached;	/* a stale entry exists (serve it on failure) */
+	bool stale_cached; /* a stale entry exists (serve it on failure) */
 	uint8_t rcode;
 };
 
@@ -59,8 +59,8 @@ struct dns_result {
  */
 void dns_process(const struct dns_snapshot *s, struct dns_cache *cache,
     const struct hearth_addr *src, bool tcp, const uint8_t *pkt, size_t len,
-    struct dns_query *q, uint64_t now, uint8_t *buf, size_t cap,
-    size_t *outlen, struct dns_result *res);
+    struct dns_query *q, uint64_t now, uint8_t *buf, size_t cap, size_t *outlen,
+    struct dns_result *res);
 
 /* The largest response q may get: 512, its EDNS size capped, or 65535. */
 size_t dns_reply_limit(const struct dns_query *q, uint16_t max_udp, bool tcp);
@@ -86,7 +86,7 @@ int dns_upstream_render(const uint8_t *msg, size_t len,
     const struct dns_query *q, uint8_t *out, size_t cap);
 
 /* A header + question response with rcode (no records), for q. */
-size_t dns_reply_rcode(const struct dns_query *q, uint8_t rcode,
-    uint8_t *buf, size_t cap);
+size_t dns_reply_rcode(
+    const struct dns_query *q, uint8_t rcode, uint8_t *buf, size_t cap);
 
 #endif

@@ -12,23 +12,23 @@
 
 #include "cache.h"
 
-#define MAX_TTLS	256
+#define MAX_TTLS 256
 
 struct entry {
 	TAILQ_ENTRY(entry) lru;
-	struct entry *next;	/* hash chain */
+	struct entry *next; /* hash chain */
 	uint32_t hash;
 	uint8_t flags;
 	uint16_t qtype;
 	uint16_t qclass;
 	uint8_t name_len;
 	uint64_t stored;
-	uint64_t expires;	/* stored + cache TTL */
+	uint64_t expires; /* stored + cache TTL */
 	uint64_t stale_until;
 	uint16_t n_ttl;
 	uint16_t len;
 	uint16_t *ttl_offs;
-	uint8_t *msg;		/* the question's name is at 12 */
+	uint8_t *msg; /* the question's name is at 12 */
 };
 
 TAILQ_HEAD(entry_list, entry);
@@ -39,7 +39,7 @@ struct dns_cache {
 	uint32_t mask;
 	uint32_t capacity;
 	uint32_t count;
-	struct entry_list lru;	/* most recent first */
+	struct entry_list lru; /* most recent first */
 };
 
 struct dns_cache *
@@ -137,8 +137,8 @@ find(struct dns_cache *c, uint32_t h, const uint8_t *name, int len,
 
 /* The negative TTL from the SOA in the authority section, or 0. */
 static uint32_t
-soa_neg_ttl(const uint8_t *msg, size_t len, size_t off, unsigned an,
-    unsigned ns)
+soa_neg_ttl(
+    const uint8_t *msg, size_t len, size_t off, unsigned an, unsigned ns)
 {
 	for (unsigned i = 0; i < an + ns; i++) {
 		if (dns_name_skip(msg, len, &off) < 0 || off + 10 > len)
@@ -189,7 +189,7 @@ dns_msg_ttls(const uint8_t *msg, size_t len, uint16_t *offs, int max,
 			return -EBADMSG;
 		if (type == DNS_T_OPT) {
 			if (end != len)
-				return -EBADMSG;	/* OPT not last */
+				return -EBADMSG; /* OPT not last */
 			*opt_off = start;
 		} else {
 			if (n >= max)
@@ -221,7 +221,7 @@ dns_cache_store(struct dns_cache *c, const uint8_t *msg, size_t len,
 	uint32_t ttl;
 	size_t opt_off;
 	if (len > UINT16_MAX || (msg[2] & 0x02))
-		return -EINVAL;	/* truncated answers are not kept */
+		return -EINVAL; /* truncated answers are not kept */
 	int n = dns_msg_ttls(msg, len, offs, MAX_TTLS, &ttl, &opt_off);
 	if (n < 0 || ttl == 0)
 		return -EINVAL;
@@ -229,8 +229,9 @@ dns_cache_store(struct dns_cache *c, const uint8_t *msg, size_t len,
 	size_t off = DNS_HDR_LEN;
 	int nl = dns_name_read(msg, len, &off, name, true);
 	if (nl < 0 || off != DNS_HDR_LEN + (size_t)nl)
-		return -EINVAL;	/* a compressed question is not ours */
-	uint16_t qtype = dns_get16(msg + off), qclass = dns_get16(msg + off + 2);
+		return -EINVAL; /* a compressed question is not ours */
+	uint16_t qtype = dns_get16(msg + off),
+	         qclass = dns_get16(msg + off + 2);
 
 	struct entry *e = calloc(1, sizeof(*e));
 	if (e == NULL)
@@ -254,8 +255,9 @@ dns_cache_store(struct dns_cache *c, const uint8_t *msg, size_t len,
 	e->flags = flags;
 	e->stored = now;
 	e->expires = now + ttl;
-	e->stale_until = (msg[3] & 0xf) == DNS_R_SERVFAIL ?
-	    e->expires : e->expires + DNS_CACHE_STALE_WINDOW;
+	e->stale_until = (msg[3] & 0xf) == DNS_R_SERVFAIL
+	    ? e->expires
+	    : e->expires + DNS_CACHE_STALE_WINDOW;
 	e->hash = key_hash(name, nl, qtype, qclass, flags);
 
 	pthread_mutex_lock(&c->lock);
@@ -300,12 +302,12 @@ dns_cache_lookup(struct dns_cache *c, const struct dns_query *q, uint64_t now,
     bool allow_stale, uint8_t *out, size_t cap, size_t *outlen)
 {
 	uint8_t flags = dns_cache_flags(q);
-	uint32_t h = key_hash(q->lname, q->qname_len, q->qtype, q->qclass,
-	    flags);
+	uint32_t h =
+	    key_hash(q->lname, q->qname_len, q->qtype, q->qclass, flags);
 	enum dns_cache_result r = DNS_CACHE_MISS;
 	pthread_mutex_lock(&c->lock);
-	struct entry *e = find(c, h, q->lname, q->qname_len, q->qtype,
-	    q->qclass, flags);
+	struct entry *e =
+	    find(c, h, q->lname, q->qname_len, q->qtype, q->qclass, flags);
 	if (e == NULL)
 		goto out;
 	if (now >= e->stale_until) {

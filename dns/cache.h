@@ -15,19 +15,19 @@
 
 #include "wire.h"
 
-#define DNS_CACHE_MAX_TTL	86400	/* cap on any stored TTL */
-#define DNS_CACHE_SERVFAIL_TTL	5	/* how long a SERVFAIL is kept */
-#define DNS_CACHE_STALE_WINDOW	1800	/* expired answers kept this long */
-#define DNS_CACHE_STALE_TTL	30	/* TTL given to stale answers */
+#define DNS_CACHE_MAX_TTL      86400 /* cap on any stored TTL */
+#define DNS_CACHE_SERVFAIL_TTL 5     /* how long a SERVFAIL is kept */
+#define DNS_CACHE_STALE_WINDOW 1800  /* expired answers kept this long */
+#define DNS_CACHE_STALE_TTL    30    /* TTL given to stale answers */
 
 /* Key bits besides the question: the DO and CD bits of the query. */
-#define DNS_CACHE_DO	1
-#define DNS_CACHE_CD	2
+#define DNS_CACHE_DO 1
+#define DNS_CACHE_CD 2
 
 enum dns_cache_result {
 	DNS_CACHE_MISS,
-	DNS_CACHE_HIT,		/* fresh */
-	DNS_CACHE_STALE,	/* expired, within the stale window */
+	DNS_CACHE_HIT,   /* fresh */
+	DNS_CACHE_STALE, /* expired, within the stale window */
 };
 
 struct dns_cache;

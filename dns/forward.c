@@ -15,8 +15,8 @@
 #include "log.h"
 #include "server.h"
 
-#define FWD_TIMEOUT_MS	1000
-#define FWD_TRIES	2
+#define FWD_TIMEOUT_MS 1000
+#define FWD_TRIES      2
 
 static void arm_timer(struct dns_server *srv);
 
@@ -57,8 +57,8 @@ sock_state_cb(void *data, ares_socket_t fd, int readable, int writable)
 	struct dns_server *srv = data;
 	struct dns_ares_sock *s;
 	TAILQ_FOREACH(s, &srv->asocks, link)
-		if (s->fd == fd)
-			break;
+	if (s->fd == fd)
+		break;
 	if (!readable && !writable) {
 		if (s != NULL) {
 			TAILQ_REMOVE(&srv->asocks, s, link);
@@ -78,7 +78,8 @@ sock_state_cb(void *data, ares_socket_t fd, int readable, int writable)
 	}
 	s->ev = event_new(srv->base, fd,
 	    (short)((readable ? EV_READ : 0) | (writable ? EV_WRITE : 0) |
-		EV_PERSIST), ares_io_cb, srv);
+	        EV_PERSIST),
+	    ares_io_cb, srv);
 	if (s->ev != NULL)
 		event_add(s->ev, NULL);
 }
@@ -112,15 +113,16 @@ dns_forward_init(struct dns_server *srv, const struct hearth_dns *cfg)
 	if (ares_init_options(&srv->channel, &o, mask) != ARES_SUCCESS)
 		return -ENOMEM;
 	srv->have_channel = true;
-	struct ares_addr_port_node *nodes = calloc(cfg->n_forwarders,
-	    sizeof(*nodes));
+	struct ares_addr_port_node *nodes =
+	    calloc(cfg->n_forwarders, sizeof(*nodes));
 	if (nodes == NULL) {
 		dns_forward_fini(srv);
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < cfg->n_forwarders; i++) {
 		const struct hearth_endpoint *e = &cfg->forwarders[i];
-		nodes[i].next = i + 1 < cfg->n_forwarders ? &nodes[i + 1] : NULL;
+		nodes[i].next =
+		    i + 1 < cfg->n_forwarders ? &nodes[i + 1] : NULL;
 		nodes[i].family = e->addr.family;
 		if (e->addr.family == AF_INET)
 			nodes[i].addr.addr4 = e->addr.v4;
@@ -187,13 +189,12 @@ reply(struct dns_pending *p, const struct dns_query *q, uint8_t *buf,
 		}
 		return;
 	}
-	dns_send_udp(srv, p->ufd, (struct sockaddr *)&p->sa, p->salen,
-	    &p->pi4, &p->pi6, p->has_pi, buf, len);
+	dns_send_udp(srv, p->ufd, (struct sockaddr *)&p->sa, p->salen, &p->pi4,
+	    &p->pi6, p->has_pi, buf, len);
 }
 
 static void
-forward_done(void *arg, int status, int timeouts, unsigned char *abuf,
-    int alen)
+forward_done(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 {
 	struct dns_pending *p = arg;
 	struct dns_server *srv = p->srv;
@@ -214,8 +215,8 @@ forward_done(void *arg, int status, int timeouts, unsigned char *abuf,
 	if (status == ARES_SUCCESS || (abuf != NULL && alen >= DNS_HDR_LEN)) {
 		metrics_histogram_observe(&srv->stats.fwd_latency,
 		    (double)(now_ns - p->start_ns) / 1e9);
-		n = dns_upstream_render(abuf, (size_t)alen, &q, buf,
-		    sizeof(srv->tcpbuf));
+		n = dns_upstream_render(
+		    abuf, (size_t)alen, &q, buf, sizeof(srv->tcpbuf));
 	}
 	if (n >= 0 && (buf[3] & 0xf) != DNS_R_SERVFAIL &&
 	    (buf[3] & 0xf) != DNS_R_REFUSED) {
@@ -230,7 +231,7 @@ forward_done(void *arg, int status, int timeouts, unsigned char *abuf,
 	size_t len;
 	if (srv->cache != NULL &&
 	    dns_cache_lookup(srv->cache, &q, now, true, buf,
-		sizeof(srv->tcpbuf), &len) != DNS_CACHE_MISS) {
+	        sizeof(srv->tcpbuf), &len) != DNS_CACHE_MISS) {
 		srv->stats.stale_served++;
 		res.from_cache = true;
 		reply(p, &q, buf, len, &res);

@@ -107,16 +107,17 @@ dns_account(struct dns_server *srv, const struct dns_query *q,
 void
 dns_send_udp(struct dns_server *srv, int fd, const struct sockaddr *sa,
     socklen_t salen, const struct in_pktinfo *pi4,
-    const struct in6_pktinfo *pi6, bool has_pi, const uint8_t *buf,
-    size_t len)
+    const struct in6_pktinfo *pi6, bool has_pi, const uint8_t *buf, size_t len)
 {
 	union {
 		char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
 		struct cmsghdr align;
 	} cbuf;
 	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
-	struct msghdr mh = {.msg_name = (void *)sa, .msg_namelen = salen,
-	    .msg_iov = &iov, .msg_iovlen = 1};
+	struct msghdr mh = {.msg_name = (void *)sa,
+	    .msg_namelen = salen,
+	    .msg_iov = &iov,
+	    .msg_iovlen = 1};
 	if (has_pi) {
 		memset(&cbuf, 0, sizeof(cbuf));
 		mh.msg_control = cbuf.buf;
@@ -141,12 +142,12 @@ dns_send_udp(struct dns_server *srv, int fd, const struct sockaddr *sa,
 
 /* Reads the destination address of a datagram (wildcard listeners). */
 static bool
-read_pktinfo(struct msghdr *mh, struct in_pktinfo *pi4,
-    struct in6_pktinfo *pi6)
+read_pktinfo(struct msghdr *mh, struct in_pktinfo *pi4, struct in6_pktinfo *pi6)
 {
 	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm != NULL;
-	    cm = CMSG_NXTHDR(mh, cm)) {
-		if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
+	     cm = CMSG_NXTHDR(mh, cm)) {
+		if (cm->cmsg_level == IPPROTO_IP &&
+		    cm->cmsg_type == IP_PKTINFO) {
 			memcpy(pi4, CMSG_DATA(cm), sizeof(*pi4));
 			pi4->ipi_spec_dst = pi4->ipi_addr;
 			pi4->ipi_ifindex = 0;
@@ -205,8 +206,8 @@ slip_reply(const struct dns_snapshot *s, const struct dns_query *q,
 
 /* Sets up out[k] to carry reply i back to where query i came from. */
 static void
-queue_reply(struct dns_listener *l, struct udp_batch *b, unsigned i,
-    unsigned k, uint8_t *buf, size_t len)
+queue_reply(struct dns_listener *l, struct udp_batch *b, unsigned i, unsigned k,
+    uint8_t *buf, size_t len)
 {
 	struct msghdr *mh = &b->out[k].msg_hdr;
 	memset(mh, 0, sizeof(*mh));
@@ -247,8 +248,8 @@ udp_forward(struct dns_listener *l, struct udp_batch *b, unsigned i,
     const struct hearth_addr *src)
 {
 	struct dns_server *srv = l->srv;
-	struct dns_pending *p = pending_new(srv, q->pkt, q->len, src,
-	    res->view);
+	struct dns_pending *p =
+	    pending_new(srv, q->pkt, q->len, src, res->view);
 	if (p == NULL)
 		return;
 	p->ufd = l->ufd;
@@ -304,16 +305,16 @@ udp_batch(struct dns_listener *l, struct udp_batch *b)
 		if (res.from_cache)
 			srv->stats.cache_hits++;
 		if (!res.recursion_client && srv->rl != NULL) {
-			enum dns_rl_verdict v = dns_rl_check(srv->rl, &src,
-			    now_ns / 1000000u);
+			enum dns_rl_verdict v =
+			    dns_rl_check(srv->rl, &src, now_ns / 1000000u);
 			if (v == DNS_RL_DROP) {
 				srv->stats.rl_dropped++;
 				continue;
 			}
 			if (v == DNS_RL_SLIP) {
 				srv->stats.rl_slipped++;
-				outlen = slip_reply(srv->snap, &q, out,
-				    DNS_UDP_MAX);
+				outlen =
+				    slip_reply(srv->snap, &q, out, DNS_UDP_MAX);
 			}
 		}
 		dns_account(srv, &q, &res, &src, false, now_ns);
@@ -358,7 +359,7 @@ dns_tcp_close(struct dns_tcp *c)
 	struct dns_pending *p;
 	while ((p = TAILQ_FIRST(&c->pending)) != NULL) {
 		TAILQ_REMOVE(&c->pending, p, tlink);
-		p->tcp = NULL;	/* its answer will be dropped */
+		p->tcp = NULL; /* its answer will be dropped */
 	}
 	TAILQ_REMOVE(&c->srv->conns, c, link);
 	c->srv->n_conns--;
@@ -384,8 +385,8 @@ tcp_query(struct dns_tcp *c, const uint8_t *pkt, size_t len)
 	}
 	if (res.verdict == DNS_V_FORWARD) {
 		srv->stats.cache_misses++;
-		struct dns_pending *p = pending_new(srv, pkt, len, &c->peer,
-		    res.view);
+		struct dns_pending *p =
+		    pending_new(srv, pkt, len, &c->peer, res.view);
 		if (p == NULL)
 			return false;
 		p->tcp = c;
@@ -410,7 +411,7 @@ tcp_read_cb(struct bufferevent *bev, void *arg)
 	for (;;) {
 		if (c->n_pending >= DNS_TCP_MAX_PENDING ||
 		    evbuffer_get_length(bufferevent_get_output(bev)) >
-			1024 * 1024) {
+		        1024 * 1024) {
 			bufferevent_disable(bev, EV_READ);
 			c->reading = false;
 			return;
@@ -420,7 +421,7 @@ tcp_read_cb(struct bufferevent *bev, void *arg)
 			return;
 		size_t len = dns_get16(hdr);
 		if (len < DNS_HDR_LEN) {
-			dns_tcp_close(c);	/* a malformed frame */
+			dns_tcp_close(c); /* a malformed frame */
 			return;
 		}
 		if (evbuffer_get_length(in) < len + 2)
@@ -451,7 +452,7 @@ tcp_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct dns_tcp *c = arg;
 	if (what & BEV_EVENT_TIMEOUT && c->n_pending > 0) {
-		bufferevent_enable(bev, EV_READ);	/* still answering */
+		bufferevent_enable(bev, EV_READ); /* still answering */
 		return;
 	}
 	dns_tcp_close(c);
@@ -499,8 +500,8 @@ udp_socket(const struct hearth_endpoint *ep, bool *pktinfo)
 	struct sockaddr_storage ss;
 	socklen_t sl = ep_to_sa(ep, &ss);
 	int one = 1, rcv = 4 << 20;
-	int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0);
+	int fd =
+	    socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -511,8 +512,8 @@ udp_socket(const struct hearth_endpoint *ep, bool *pktinfo)
 	if (*pktinfo && ss.ss_family == AF_INET)
 		setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
 	else if (*pktinfo)
-		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one,
-		    sizeof(one));
+		setsockopt(
+		    fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&ss, sl) < 0) {
 		int e = -errno;
 		close(fd);
@@ -527,8 +528,8 @@ tcp_socket(const struct hearth_endpoint *ep)
 	struct sockaddr_storage ss;
 	socklen_t sl = ep_to_sa(ep, &ss);
 	int one = 1;
-	int fd = socket(ss.ss_family,
-	    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd =
+	    socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -567,10 +568,10 @@ dns_listener_open(struct dns_server *srv, const struct hearth_endpoint *ep)
 		free(l);
 		return NULL;
 	}
-	l->tl = evconnlistener_new(srv->base, tcp_accept_cb, l,
-	    LEV_OPT_CLOSE_ON_FREE, -1, tfd);
-	l->uev = event_new(srv->base, l->ufd, EV_READ | EV_PERSIST,
-	    udp_read_cb, l);
+	l->tl = evconnlistener_new(
+	    srv->base, tcp_accept_cb, l, LEV_OPT_CLOSE_ON_FREE, -1, tfd);
+	l->uev =
+	    event_new(srv->base, l->ufd, EV_READ | EV_PERSIST, udp_read_cb, l);
 	if (l->tl == NULL || l->uev == NULL || event_add(l->uev, NULL) < 0) {
 		if (l->tl == NULL)
 			close(tfd);

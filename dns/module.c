@@ -13,8 +13,8 @@
 #include "log.h"
 #include "server.h"
 
-static const double latency_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01,
-    0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
+static const double latency_bounds[] = {
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
 
 static bool
 dns_wanted(const struct hearth_model *m)
@@ -62,8 +62,8 @@ open_listeners(struct dns_server *srv, const struct hearth_dns *cfg,
 		struct dns_listener *l;
 		out[i] = NULL;
 		TAILQ_FOREACH(l, &srv->listeners, link)
-			if (ep_eq(&l->ep, &cfg->listen[i]))
-				out[i] = l;
+		if (ep_eq(&l->ep, &cfg->listen[i]))
+			out[i] = l;
 		for (size_t j = 0; j < i && out[i] == NULL; j++)
 			if (ep_eq(&cfg->listen[j], &cfg->listen[i]))
 				out[i] = out[j];
@@ -75,7 +75,7 @@ open_listeners(struct dns_server *srv, const struct hearth_dns *cfg,
 			for (size_t j = 0; j < i; j++) {
 				bool old = false;
 				TAILQ_FOREACH(l, &srv->listeners, link)
-					old |= l == out[j];
+				old |= l == out[j];
 				for (size_t k = 0; k < j; k++)
 					old |= out[k] == out[j];
 				if (!old)
@@ -117,8 +117,8 @@ server_configure(struct dns_server *srv, const struct hearth_dns *cfg)
 	struct dns_cache *cache = NULL;
 	struct dns_rl *rl = NULL;
 	struct dns_qlog *ql = NULL;
-	struct dns_listener **ls = calloc(cfg->n_listen ? cfg->n_listen : 1,
-	    sizeof(*ls));
+	struct dns_listener **ls =
+	    calloc(cfg->n_listen ? cfg->n_listen : 1, sizeof(*ls));
 	int r = -ENOMEM;
 	if (snap == NULL || ls == NULL)
 		goto fail;
@@ -189,15 +189,16 @@ dns_create(struct hearth_env *env, const struct hearth_model *m, void **state)
 		server_free(srv);
 		return r;
 	}
-	log_info("dns: serving %zu zone(s) on %zu listener(s), %zu forwarder(s)",
+	log_info(
+	    "dns: serving %zu zone(s) on %zu listener(s), %zu forwarder(s)",
 	    m->dns.n_zones, m->dns.n_listen, m->dns.n_forwarders);
 	*state = srv;
 	return 0;
 }
 
 static int
-dns_apply(void *state, const struct hearth_model *old,
-    const struct hearth_model *new)
+dns_apply(
+    void *state, const struct hearth_model *old, const struct hearth_model *new)
 {
 	struct dns_server *srv = state;
 	if (old != NULL && hearth_model_dns_equal(old, new))
@@ -213,13 +214,12 @@ static enum hearth_health
 dns_health(void *state)
 {
 	struct dns_server *srv = state;
-	return TAILQ_EMPTY(&srv->listeners) ? HEARTH_HEALTH_STARTING :
-	    HEARTH_HEALTH_OK;
+	return TAILQ_EMPTY(&srv->listeners) ? HEARTH_HEALTH_STARTING
+	                                    : HEARTH_HEALTH_OK;
 }
 
-static const char *const type_names[DNS_N_TYPES] = {"A", "AAAA", "CNAME",
-    "MX", "TXT", "NS", "SOA", "SRV", "PTR", "CAA", "ANY", "HTTPS", "DS",
-    "other"};
+static const char *const type_names[DNS_N_TYPES] = {"A", "AAAA", "CNAME", "MX",
+    "TXT", "NS", "SOA", "SRV", "PTR", "CAA", "ANY", "HTTPS", "DS", "other"};
 static const char *const rcode_names[DNS_N_RCODES] = {"NOERROR", "FORMERR",
     "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "BADVERS", "other"};
 
@@ -261,10 +261,10 @@ dns_metrics(void *state, struct evbuffer *out)
 	    "UDP answers sent truncated (TC=1).", st->truncated);
 	metrics_header(out, "hearth_dns_rate_limited_total", "counter",
 	    "Responses withheld by the rate limit, by action.");
-	metrics_sample(out, "hearth_dns_rate_limited_total",
-	    "action=\"drop\"", (double)st->rl_dropped);
-	metrics_sample(out, "hearth_dns_rate_limited_total",
-	    "action=\"slip\"", (double)st->rl_slipped);
+	metrics_sample(out, "hearth_dns_rate_limited_total", "action=\"drop\"",
+	    (double)st->rl_dropped);
+	metrics_sample(out, "hearth_dns_rate_limited_total", "action=\"slip\"",
+	    (double)st->rl_slipped);
 	metrics_counter(out, "hearth_dns_dropped_total",
 	    "Packets dropped unanswered (garbage, send failures).",
 	    st->dropped);
@@ -292,12 +292,12 @@ dns_destroy(void *state)
 }
 
 const struct hearth_module_ops dns_module = {
-	.name = "dns",
-	.wanted = dns_wanted,
-	.create = dns_create,
-	.apply = dns_apply,
-	.health = dns_health,
-	.metrics = dns_metrics,
-	.stop = dns_stop,
-	.destroy = dns_destroy,
+    .name = "dns",
+    .wanted = dns_wanted,
+    .create = dns_create,
+    .apply = dns_apply,
+    .health = dns_health,
+    .metrics = dns_metrics,
+    .stop = dns_stop,
+    .destroy = dns_destroy,
 };

@@ -16,7 +16,7 @@
 #include "log.h"
 #include "server.h"
 
-#define QLOG_MAX_BUFFER	(4 << 20)
+#define QLOG_MAX_BUFFER (4 << 20)
 
 struct dns_qlog {
 	pthread_mutex_t lock;
@@ -121,7 +121,8 @@ dns_qlog_write(struct dns_qlog *ql, const struct dns_query *q,
     const struct dns_result *res, const struct hearth_addr *src, bool tcp,
     double ms)
 {
-	char name[1024], ename[2100], addr[INET6_ADDRSTRLEN], ts[40], line[2600];
+	char name[1024], ename[2100], addr[INET6_ADDRSTRLEN], ts[40],
+	    line[2600];
 	char view[140];
 	struct timespec now;
 	struct tm tm;

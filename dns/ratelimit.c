@@ -9,12 +9,12 @@
 #include "ratelimit.h"
 #include "wire.h"
 
-#define RL_SLOTS	8192
+#define RL_SLOTS 8192
 
 struct slot {
-	uint8_t key[17];	/* family tag + masked address */
+	uint8_t key[17]; /* family tag + masked address */
 	uint64_t last_ms;
-	uint64_t tokens_milli;	/* tokens * 1000 */
+	uint64_t tokens_milli; /* tokens * 1000 */
 	uint32_t over;
 };
 
@@ -76,8 +76,7 @@ make_key(const struct dns_rl *rl, const struct hearth_addr *a, uint8_t *key)
 }
 
 enum dns_rl_verdict
-dns_rl_check(struct dns_rl *rl, const struct hearth_addr *src,
-    uint64_t now_ms)
+dns_rl_check(struct dns_rl *rl, const struct hearth_addr *src, uint64_t now_ms)
 {
 	if (rl == NULL)
 		return DNS_RL_PASS;
@@ -103,8 +102,8 @@ dns_rl_check(struct dns_rl *rl, const struct hearth_addr *src,
 		s->tokens_milli -= 1000;
 	} else {
 		s->over++;
-		v = (rl->slip > 0 && s->over % rl->slip == 0) ? DNS_RL_SLIP :
-		    DNS_RL_DROP;
+		v = (rl->slip > 0 && s->over % rl->slip == 0) ? DNS_RL_SLIP
+		                                              : DNS_RL_DROP;
 	}
 	pthread_mutex_unlock(&rl->lock);
 	return v;

@@ -22,14 +22,14 @@
 #include "module.h"
 #include "ratelimit.h"
 
-#define DNS_UDP_BATCH	32
-#define DNS_UDP_MAX	4096	/* largest UDP query read / answer sent */
-#define DNS_TCP_MAX_CONNS	1024
-#define DNS_TCP_IDLE_SECONDS	10
-#define DNS_TCP_MAX_PENDING	64
-#define DNS_MAX_VIEWS	16
-#define DNS_N_TYPES	14
-#define DNS_N_RCODES	8
+#define DNS_UDP_BATCH        32
+#define DNS_UDP_MAX          4096 /* largest UDP query read / answer sent */
+#define DNS_TCP_MAX_CONNS    1024
+#define DNS_TCP_IDLE_SECONDS 10
+#define DNS_TCP_MAX_PENDING  64
+#define DNS_MAX_VIEWS        16
+#define DNS_N_TYPES          14
+#define DNS_N_RCODES         8
 
 struct dns_server;
 
@@ -40,7 +40,7 @@ struct dns_listener {
 	int ufd;
 	struct event *uev;
 	struct evconnlistener *tl;
-	bool pktinfo;		/* bound to a wildcard: reply from the dst */
+	bool pktinfo; /* bound to a wildcard: reply from the dst */
 };
 
 struct dns_pending;
@@ -57,10 +57,10 @@ struct dns_tcp {
 
 /* A query waiting for the forwarders. */
 struct dns_pending {
-	TAILQ_ENTRY(dns_pending) tlink;	/* in its TCP connection */
+	TAILQ_ENTRY(dns_pending) tlink; /* in its TCP connection */
 	struct dns_server *srv;
 	struct dns_snapshot *snap;
-	struct dns_tcp *tcp;		/* NULL: UDP (or a closed connection) */
+	struct dns_tcp *tcp; /* NULL: UDP (or a closed connection) */
 	bool was_tcp;
 	int ufd;
 	struct sockaddr_storage sa;
@@ -72,7 +72,7 @@ struct dns_pending {
 	uint64_t start_ns;
 	char view[64];
 	size_t len;
-	uint8_t pkt[];			/* the client's query */
+	uint8_t pkt[]; /* the client's query */
 };
 
 struct dns_ares_sock {
@@ -84,7 +84,7 @@ struct dns_ares_sock {
 struct dns_qlog;
 
 struct dns_stats {
-	char views[DNS_MAX_VIEWS][64];	/* [0] is "" (no view) */
+	char views[DNS_MAX_VIEWS][64]; /* [0] is "" (no view) */
 	unsigned n_views;
 	uint64_t queries[DNS_MAX_VIEWS][DNS_N_TYPES][DNS_N_RCODES];
 	uint64_t cache_hits, cache_misses, stale_served;
@@ -110,7 +110,7 @@ struct dns_server {
 	struct event *ares_timer;
 	bool stopping;
 	struct dns_stats stats;
-	uint8_t *rx;			/* DNS_UDP_BATCH * DNS_UDP_MAX */
+	uint8_t *rx; /* DNS_UDP_BATCH * DNS_UDP_MAX */
 	uint8_t *tx;
 	uint8_t tcpbuf[65535 + 64];
 };
@@ -119,14 +119,13 @@ struct dns_server {
 uint64_t dns_now_ns(void);
 
 /* Listeners (io.c). */
-struct dns_listener *dns_listener_open(struct dns_server *srv,
-    const struct hearth_endpoint *ep);
+struct dns_listener *dns_listener_open(
+    struct dns_server *srv, const struct hearth_endpoint *ep);
 void dns_listener_close(struct dns_listener *l);
 void dns_tcp_close(struct dns_tcp *c);
-void dns_send_udp(struct dns_server *srv, int fd,
-    const struct sockaddr *sa, socklen_t salen, const struct in_pktinfo *pi4,
-    const struct in6_pktinfo *pi6, bool has_pi, const uint8_t *buf,
-    size_t len);
+void dns_send_udp(struct dns_server *srv, int fd, const struct sockaddr *sa,
+    socklen_t salen, const struct in_pktinfo *pi4,
+    const struct in6_pktinfo *pi6, bool has_pi, const uint8_t *buf, size_t len);
 void dns_tcp_send(struct dns_tcp *c, const uint8_t *buf, size_t len);
 /* Counts one answered query, and logs it. */
 void dns_account(struct dns_server *srv, const struct dns_query *q,

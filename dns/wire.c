@@ -16,11 +16,11 @@ lower(uint8_t c)
 }
 
 int
-dns_name_read(const uint8_t *pkt, size_t len, size_t *off, uint8_t *out,
-    bool lwr)
+dns_name_read(
+    const uint8_t *pkt, size_t len, size_t *off, uint8_t *out, bool lwr)
 {
 	size_t p = *off, end = 0, o = 0;
-	size_t floor = *off;	/* pointers must go below this */
+	size_t floor = *off; /* pointers must go below this */
 	bool jumped = false;
 
 	for (;;) {
@@ -48,7 +48,8 @@ dns_name_read(const uint8_t *pkt, size_t len, size_t *off, uint8_t *out,
 		if (l == 0)
 			break;
 		for (size_t i = 0; i < l; i++)
-			out[o + i] = lwr ? lower(pkt[p + 1 + i]) : pkt[p + 1 + i];
+			out[o + i] =
+			    lwr ? lower(pkt[p + 1 + i]) : pkt[p + 1 + i];
 		o += l;
 		p += 1 + l;
 	}
@@ -175,8 +176,8 @@ dns_name_eq(const uint8_t *a, const uint8_t *b)
 }
 
 bool
-dns_name_is_sub(const uint8_t *name, int name_len, const uint8_t *suffix,
-    int suffix_len)
+dns_name_is_sub(
+    const uint8_t *name, int name_len, const uint8_t *suffix, int suffix_len)
 {
 	if (suffix_len > name_len)
 		return false;
@@ -213,8 +214,7 @@ dns_name_hash(const uint8_t *name, size_t len)
 
 /* Finds the OPT record among the additional records, checking the rest. */
 static enum dns_parse_result
-parse_sections(const uint8_t *pkt, size_t len, struct dns_query *q,
-    size_t off)
+parse_sections(const uint8_t *pkt, size_t len, struct dns_query *q, size_t off)
 {
 	uint16_t an = dns_get16(pkt + 6), ns = dns_get16(pkt + 8);
 	uint16_t ar = dns_get16(pkt + 10);
@@ -240,7 +240,7 @@ parse_sections(const uint8_t *pkt, size_t len, struct dns_query *q,
 		q->edns_version = r[5];
 		q->edns_do = (r[6] & 0x80) != 0;
 	}
-	(void)off;	/* trailing bytes are tolerated, as BIND does */
+	(void)off; /* trailing bytes are tolerated, as BIND does */
 	return DNS_PARSE_OK;
 }
 
@@ -352,7 +352,7 @@ comp_find(const struct dns_writer *w, const uint8_t *suffix)
 		for (int hops = 0; hops < 128; hops++) {
 			uint8_t l = w->buf[off];
 			if ((l & 0xc0) == 0xc0)
-				break;	/* the pointed-to name is an entry */
+				break; /* the pointed-to name is an entry */
 			if (l == 0)
 				break;
 			if (l == *suffix && packet_name_eq(w->buf, off, suffix))
@@ -398,8 +398,8 @@ nospc:
 
 /* Writes rdata, compressing the names of the RFC 1035 types. */
 static int
-write_rdata(struct dns_writer *w, uint16_t type, const uint8_t *rd,
-    uint16_t rdlen)
+write_rdata(
+    struct dns_writer *w, uint16_t type, const uint8_t *rd, uint16_t rdlen)
 {
 	size_t fixed_before = 0, names = 0, fixed_after = 0;
 	switch (type) {
@@ -484,8 +484,8 @@ fail:
 }
 
 int
-dns_write_opt(struct dns_writer *w, uint16_t udp, uint8_t ext_rcode,
-    bool do_bit)
+dns_write_opt(
+    struct dns_writer *w, uint16_t udp, uint8_t ext_rcode, bool do_bit)
 {
 	if (w->len + 11 > w->cap)
 		return -ENOSPC;

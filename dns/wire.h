@@ -10,47 +10,47 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define DNS_HDR_LEN	12
-#define DNS_NAME_MAX	255
-#define DNS_LABEL_MAX	63
+#define DNS_HDR_LEN    12
+#define DNS_NAME_MAX   255
+#define DNS_LABEL_MAX  63
 
-#define DNS_T_A		1
-#define DNS_T_NS	2
-#define DNS_T_CNAME	5
-#define DNS_T_SOA	6
-#define DNS_T_PTR	12
-#define DNS_T_HINFO	13
-#define DNS_T_MX	15
-#define DNS_T_TXT	16
-#define DNS_T_AAAA	28
-#define DNS_T_SRV	33
-#define DNS_T_OPT	41
-#define DNS_T_DS	43
-#define DNS_T_RRSIG	46
-#define DNS_T_IXFR	251
-#define DNS_T_AXFR	252
-#define DNS_T_ANY	255
-#define DNS_T_CAA	257
-#define DNS_C_IN	1
-#define DNS_C_ANY	255
+#define DNS_T_A        1
+#define DNS_T_NS       2
+#define DNS_T_CNAME    5
+#define DNS_T_SOA      6
+#define DNS_T_PTR      12
+#define DNS_T_HINFO    13
+#define DNS_T_MX       15
+#define DNS_T_TXT      16
+#define DNS_T_AAAA     28
+#define DNS_T_SRV      33
+#define DNS_T_OPT      41
+#define DNS_T_DS       43
+#define DNS_T_RRSIG    46
+#define DNS_T_IXFR     251
+#define DNS_T_AXFR     252
+#define DNS_T_ANY      255
+#define DNS_T_CAA      257
+#define DNS_C_IN       1
+#define DNS_C_ANY      255
 
-#define DNS_R_NOERROR	0
-#define DNS_R_FORMERR	1
-#define DNS_R_SERVFAIL	2
-#define DNS_R_NXDOMAIN	3
-#define DNS_R_NOTIMP	4
-#define DNS_R_REFUSED	5
-#define DNS_R_BADVERS	16	/* extended: 1 in the OPT TTL's upper byte */
+#define DNS_R_NOERROR  0
+#define DNS_R_FORMERR  1
+#define DNS_R_SERVFAIL 2
+#define DNS_R_NXDOMAIN 3
+#define DNS_R_NOTIMP   4
+#define DNS_R_REFUSED  5
+#define DNS_R_BADVERS  16 /* extended: 1 in the OPT TTL's upper byte */
 
 /* Header flag bits (the 16-bit flags word). */
-#define DNS_F_QR	0x8000
-#define DNS_F_AA	0x0400
-#define DNS_F_TC	0x0200
-#define DNS_F_RD	0x0100
-#define DNS_F_RA	0x0080
-#define DNS_F_AD	0x0020
-#define DNS_F_CD	0x0010
-#define DNS_OPCODE(f)	(((f) >> 11) & 0xf)
+#define DNS_F_QR      0x8000
+#define DNS_F_AA      0x0400
+#define DNS_F_TC      0x0200
+#define DNS_F_RD      0x0100
+#define DNS_F_RA      0x0080
+#define DNS_F_AD      0x0020
+#define DNS_F_CD      0x0010
+#define DNS_OPCODE(f) (((f) >> 11) & 0xf)
 
 static inline uint16_t
 dns_get16(const uint8_t *p)
@@ -83,10 +83,10 @@ dns_put32(uint8_t *p, uint32_t v)
 
 /* What a parsed packet asks of the server. */
 enum dns_parse_result {
-	DNS_PARSE_OK,		/* a well-formed query */
-	DNS_PARSE_DROP,		/* garbage or a response: stay silent */
-	DNS_PARSE_FORMERR,	/* header readable, the rest malformed */
-	DNS_PARSE_NOTIMP,	/* an opcode other than QUERY */
+	DNS_PARSE_OK,      /* a well-formed query */
+	DNS_PARSE_DROP,    /* garbage or a response: stay silent */
+	DNS_PARSE_FORMERR, /* header readable, the rest malformed */
+	DNS_PARSE_NOTIMP,  /* an opcode other than QUERY */
 };
 
 /*
@@ -99,22 +99,22 @@ struct dns_query {
 	uint16_t id;
 	uint16_t flags;
 	uint16_t qdcount;
-	const uint8_t *qname;		/* into pkt, wire form */
-	uint8_t qname_len;		/* including the root label */
-	uint8_t qlabels;		/* labels, root excluded */
-	uint8_t lname[DNS_NAME_MAX];	/* lower-cased qname */
+	const uint8_t *qname;        /* into pkt, wire form */
+	uint8_t qname_len;           /* including the root label */
+	uint8_t qlabels;             /* labels, root excluded */
+	uint8_t lname[DNS_NAME_MAX]; /* lower-cased qname */
 	uint16_t qtype;
 	uint16_t qclass;
-	size_t question_end;		/* offset after the question */
+	size_t question_end; /* offset after the question */
 	bool has_edns;
 	bool edns_do;
 	uint8_t edns_version;
-	uint16_t edns_udp;		/* the client's payload size */
+	uint16_t edns_udp; /* the client's payload size */
 };
 
 /* Parses a query; fills q as far as it could read (id/flags from 12 bytes). */
-enum dns_parse_result dns_query_parse(const uint8_t *pkt, size_t len,
-    struct dns_query *q);
+enum dns_parse_result dns_query_parse(
+    const uint8_t *pkt, size_t len, struct dns_query *q);
 
 /*
  * Reads a possibly compressed name at *off in pkt into out (wire form,
@@ -122,8 +122,8 @@ enum dns_parse_result dns_query_parse(const uint8_t *pkt, size_t len,
  * Returns the name's length, or -EBADMSG (loop, out of bounds, too long,
  * a bad label type).
  */
-int dns_name_read(const uint8_t *pkt, size_t len, size_t *off, uint8_t *out,
-    bool lower);
+int dns_name_read(
+    const uint8_t *pkt, size_t len, size_t *off, uint8_t *out, bool lower);
 /* Skips a name at *off (compression allowed); 0 or -EBADMSG. */
 int dns_name_skip(const uint8_t *pkt, size_t len, size_t *off);
 /* Skips one resource record (not in the question); 0 or -EBADMSG. */
@@ -139,13 +139,13 @@ void dns_name_to_str(const uint8_t *name, char *out, size_t outlen);
 /* Case-insensitive equality of two uncompressed wire names. */
 bool dns_name_eq(const uint8_t *a, const uint8_t *b);
 /* Is name equal to or below suffix (both wire, lower case)? */
-bool dns_name_is_sub(const uint8_t *name, int name_len, const uint8_t *suffix,
-    int suffix_len);
+bool dns_name_is_sub(
+    const uint8_t *name, int name_len, const uint8_t *suffix, int suffix_len);
 /* Lower-cases ASCII letters of an uncompressed wire name in place. */
 void dns_name_lower(uint8_t *name);
 uint32_t dns_name_hash(const uint8_t *name, size_t len);
 
-#define DNS_COMP_MAX	64
+#define DNS_COMP_MAX 64
 
 /*
  * Writes a response into a caller's buffer. limit is the size the message
@@ -157,7 +157,7 @@ struct dns_writer {
 	size_t cap;
 	size_t limit;
 	size_t len;
-	uint16_t comp[DNS_COMP_MAX];	/* offsets of names to point at */
+	uint16_t comp[DNS_COMP_MAX]; /* offsets of names to point at */
 	unsigned ncomp;
 };
 
@@ -177,8 +177,8 @@ int dns_write_rr(struct dns_writer *w, int section, const uint8_t *owner,
     uint16_t type, uint16_t rclass, uint32_t ttl, const uint8_t *rdata,
     uint16_t rdlen);
 /* An OPT record: payload size, extended rcode (upper 8 bits), DO bit. */
-int dns_write_opt(struct dns_writer *w, uint16_t udp, uint8_t ext_rcode,
-    bool do_bit);
+int dns_write_opt(
+    struct dns_writer *w, uint16_t udp, uint8_t ext_rcode, bool do_bit);
 void dns_writer_set_rcode(struct dns_writer *w, uint8_t rcode);
 void dns_writer_set_flags(struct dns_writer *w, uint16_t set);
 /* Rolls back to length len (dropping compression entries beyond it). */

@@ -112,8 +112,8 @@ node_add_rr(struct dns_node *n, const struct hearth_rr *rr)
 		if (n->sets[i].type == rr->type)
 			s = &n->sets[i];
 	if (s == NULL) {
-		struct dns_rrset *ns = realloc(n->sets,
-		    (n->nsets + 1) * sizeof(*ns));
+		struct dns_rrset *ns =
+		    realloc(n->sets, (n->nsets + 1) * sizeof(*ns));
 		if (ns == NULL)
 			return -ENOMEM;
 		n->sets = ns;
@@ -126,7 +126,7 @@ node_add_rr(struct dns_node *n, const struct hearth_rr *rr)
 	for (uint16_t j = 0; j < s->n; j++)
 		if (s->rd[j].len == rr->rdlen &&
 		    memcmp(s->rd[j].data, rr->rdata, rr->rdlen) == 0)
-			return 0;	/* a duplicate record */
+			return 0; /* a duplicate record */
 	struct dns_rdata *rd = realloc(s->rd, (s->n + 1) * sizeof(*rd));
 	if (rd == NULL)
 		return -ENOMEM;
@@ -138,19 +138,19 @@ node_add_rr(struct dns_node *n, const struct hearth_rr *rr)
 	rd[s->n].len = rr->rdlen;
 	s->n++;
 	if (rr->ttl < s->ttl)
-		s->ttl = rr->ttl;	/* RFC 2181 5.2: one TTL per RRset */
+		s->ttl = rr->ttl; /* RFC 2181 5.2: one TTL per RRset */
 	return 0;
 }
 
 /* Adds a record and the empty non-terminals between it and the origin. */
 static int
-view_add_rr(struct dns_view *v, const struct dns_zone *z,
-    const struct hearth_rr *rr)
+view_add_rr(
+    struct dns_view *v, const struct dns_zone *z, const struct hearth_rr *rr)
 {
 	uint8_t name[DNS_NAME_MAX];
 	int len = dns_name_from_str(rr->owner, name);
 	if (len < 0 || !dns_name_is_sub(name, len, z->origin, z->origin_len))
-		return 0;	/* outside the zone: the loader rejects these */
+		return 0; /* outside the zone: the loader rejects these */
 	struct dns_node *n = node_get(v, name, len);
 	if (n == NULL || node_add_rr(n, rr) < 0)
 		return -ENOMEM;
@@ -223,8 +223,8 @@ dns_db_new(const struct hearth_dns *cfg)
 		db->n_zones++;
 		z->origin_labels = dns_name_labels(z->origin);
 		z->origin_str = strdup(mz->origin);
-		z->views = calloc(mz->n_views ? mz->n_views : 1,
-		    sizeof(*z->views));
+		z->views =
+		    calloc(mz->n_views ? mz->n_views : 1, sizeof(*z->views));
 		if (z->origin_str == NULL || z->views == NULL)
 			goto fail;
 		for (size_t j = 0; j < mz->n_views; j++) {
@@ -285,8 +285,8 @@ add_soa(const struct dns_view *v, struct dns_answer *a)
 
 /* Glue: the in-bailiwick addresses of a referral's name servers. */
 static void
-add_glue(const struct dns_view *v, const struct dns_rrset *ns,
-    struct dns_answer *a)
+add_glue(
+    const struct dns_view *v, const struct dns_rrset *ns, struct dns_answer *a)
 {
 	for (uint16_t i = 0; i < ns->n; i++) {
 		uint8_t t[DNS_NAME_MAX];
@@ -358,8 +358,7 @@ find_node(const struct dns_zone *z, const struct dns_view *v,
 
 void
 dns_view_lookup(const struct dns_zone *z, const struct dns_view *v,
-    const uint8_t *qname, int qname_len, uint16_t qtype,
-    struct dns_answer *a)
+    const uint8_t *qname, int qname_len, uint16_t qtype, struct dns_answer *a)
 {
 	memset(a, 0, offsetof(struct dns_answer, an));
 	a->n_an = a->n_ns = a->n_ar = 0;
@@ -402,7 +401,7 @@ dns_view_lookup(const struct dns_zone *z, const struct dns_view *v,
 			return;
 		}
 		if (cname == NULL || cname->n == 0) {
-			add_soa(v, a);	/* NODATA */
+			add_soa(v, a); /* NODATA */
 			return;
 		}
 		add(a->an, &a->n_an, owner, cname, 0);
@@ -415,7 +414,7 @@ dns_view_lookup(const struct dns_zone *z, const struct dns_view *v,
 		dns_name_lower(lname);
 		len = tl;
 		if (!dns_name_is_sub(lname, len, z->origin, z->origin_len))
-			return;	/* leaves the zone: the client follows it */
+			return; /* leaves the zone: the client follows it */
 	}
 }
 
@@ -448,7 +447,8 @@ dns_answer_write(const struct dns_answer *a, struct dns_writer *w)
 		size_t mark = w->len;
 		uint16_t cnt = dns_get16(w->buf + 10);
 		if (write_set(w, 3, &a->ar[i]) < 0) {
-			/* Additional data is optional: drop what did not fit. */
+			/* Additional data is optional: drop what did not fit.
+			 */
 			dns_writer_rewind(w, mark);
 			dns_put16(w->buf + 10, cnt);
 			break;

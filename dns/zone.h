@@ -30,8 +30,8 @@ struct dns_rrset {
 };
 
 struct dns_node {
-	struct dns_node *next;		/* hash chain */
-	uint8_t *name;			/* wire form, lower case */
+	struct dns_node *next; /* hash chain */
+	uint8_t *name;         /* wire form, lower case */
 	uint8_t name_len;
 	uint16_t nsets;
 	struct dns_rrset *sets;
@@ -43,12 +43,12 @@ struct dns_view {
 	size_t n_clients;
 	bool forward;
 	struct dns_node **buckets;
-	uint32_t mask;			/* buckets - 1 */
+	uint32_t mask; /* buckets - 1 */
 	size_t n_nodes;
 	const struct dns_node *apex;
-	const struct dns_rrset *soa;	/* the apex SOA; NULL if none */
-	uint32_t neg_ttl;		/* min(SOA TTL, SOA minimum) */
-	bool has_delegations;		/* NS below the apex */
+	const struct dns_rrset *soa; /* the apex SOA; NULL if none */
+	uint32_t neg_ttl;            /* min(SOA TTL, SOA minimum) */
+	bool has_delegations;        /* NS below the apex */
 };
 
 struct dns_zone {
@@ -70,18 +70,17 @@ struct dns_db *dns_db_new(const struct hearth_dns *cfg);
 void dns_db_free(struct dns_db *db);
 
 /* The zone with the longest origin that holds name (wire, lower), or NULL. */
-const struct dns_zone *dns_db_zone(const struct dns_db *db,
-    const uint8_t *name, int name_len);
+const struct dns_zone *dns_db_zone(
+    const struct dns_db *db, const uint8_t *name, int name_len);
 /* The first view whose clients hold src, or NULL. */
-const struct dns_view *dns_zone_view(const struct dns_zone *z,
-    const struct hearth_addr *src);
+const struct dns_view *dns_zone_view(
+    const struct dns_zone *z, const struct hearth_addr *src);
 /* The node named exactly name (wire, lower case), or NULL. */
-const struct dns_node *dns_view_node(const struct dns_view *v,
-    const uint8_t *name, int name_len);
-const struct dns_rrset *dns_node_rrset(const struct dns_node *n,
-    uint16_t type);
+const struct dns_node *dns_view_node(
+    const struct dns_view *v, const uint8_t *name, int name_len);
+const struct dns_rrset *dns_node_rrset(const struct dns_node *n, uint16_t type);
 
-#define DNS_ANS_MAX	16
+#define DNS_ANS_MAX 16
 
 /* One RRset to write: owner (wire) and the set; ttl overrides if nonzero. */
 struct dns_ans_rr {
@@ -106,8 +105,7 @@ struct dns_answer {
  * compresses it against the question echoes the client's case.
  */
 void dns_view_lookup(const struct dns_zone *z, const struct dns_view *v,
-    const uint8_t *qname, int qname_len, uint16_t qtype,
-    struct dns_answer *a);
+    const uint8_t *qname, int qname_len, uint16_t qtype, struct dns_answer *a);
 
 /* Writes the answer's sections; 0, or -ENOSPC when a section did not fit. */
 int dns_answer_write(const struct dns_answer *a, struct dns_writer *w);
