@@ -220,7 +220,7 @@ dns_cache_store(struct dns_cache *c, const uint8_t *msg, size_t len,
 	uint16_t offs[MAX_TTLS];
 	uint32_t ttl;
 	size_t opt_off;
-	if (len > UINT16_MAX || (msg[2] & 0x02))
+	if (len < DNS_HDR_LEN || len > UINT16_MAX || (msg[2] & 0x02))
 		return -EINVAL; /* truncated answers are not kept */
 	int n = dns_msg_ttls(msg, len, offs, MAX_TTLS, &ttl, &opt_off);
 	if (n < 0 || ttl == 0)

@@ -102,7 +102,6 @@ struct dns_query {
 	const uint8_t *qname;        /* into pkt, wire form */
 	uint8_t qname_len;           /* including the root label */
 	uint8_t qlabels;             /* labels, root excluded */
-	uint8_t lname[DNS_NAME_MAX]; /* lower-cased qname */
 	uint16_t qtype;
 	uint16_t qclass;
 	size_t question_end; /* offset after the question */
@@ -110,6 +109,7 @@ struct dns_query {
 	bool edns_do;
 	uint8_t edns_version;
 	uint16_t edns_udp; /* the client's payload size */
+	uint8_t lname[DNS_NAME_MAX]; /* lower-cased qname */
 };
 
 /* Parses a query; fills q as far as it could read (id/flags from 12 bytes). */
