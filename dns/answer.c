@@ -204,7 +204,7 @@ dns_process(const struct dns_snapshot *s, struct dns_cache *cache,
 	const struct dns_zone *z = dns_db_zone(s->db, q->lname, q->qname_len);
 	const struct dns_view *v = z ? dns_zone_view(z, src) : NULL;
 	if (v != NULL && !v->forward && v->apex == NULL)
-		v = NULL;	/* a view without records answers nothing */
+		v = NULL; /* a view without records answers nothing */
 	if (v != NULL)
 		res->view = v->name;
 	if (v != NULL && !v->forward) {

@@ -99,16 +99,16 @@ struct dns_query {
 	uint16_t id;
 	uint16_t flags;
 	uint16_t qdcount;
-	const uint8_t *qname;        /* into pkt, wire form */
-	uint8_t qname_len;           /* including the root label */
-	uint8_t qlabels;             /* labels, root excluded */
+	const uint8_t *qname; /* into pkt, wire form */
+	uint8_t qname_len;    /* including the root label */
+	uint8_t qlabels;      /* labels, root excluded */
 	uint16_t qtype;
 	uint16_t qclass;
 	size_t question_end; /* offset after the question */
 	bool has_edns;
 	bool edns_do;
 	uint8_t edns_version;
-	uint16_t edns_udp; /* the client's payload size */
+	uint16_t edns_udp;           /* the client's payload size */
 	uint8_t lname[DNS_NAME_MAX]; /* lower-cased qname */
 };
 

@@ -68,8 +68,8 @@ check(const uint8_t *buf, size_t n)
 		abort();
 	size_t off = DNS_HDR_LEN;
 	unsigned qd = dns_get16(buf + 4);
-	unsigned rr = dns_get16(buf + 6) + dns_get16(buf + 8) +
-	    dns_get16(buf + 10);
+	unsigned rr =
+	    dns_get16(buf + 6) + dns_get16(buf + 8) + dns_get16(buf + 10);
 	for (unsigned i = 0; i < qd; i++) {
 		if (dns_name_skip(buf, n, &off) < 0)
 			abort();
@@ -96,8 +96,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t n;
 	uint8_t *pkt = malloc(size ? size : 1);
 	memcpy(pkt, data, size);
-	dns_process(snap, NULL, &src, false, pkt, size, &q, 1, out, 4096, &n,
-	    &res);
+	dns_process(
+	    snap, NULL, &src, false, pkt, size, &q, 1, out, 4096, &n, &res);
 	check(out, n);
 	if (n > 4096 || (n > 512 && !q.has_edns))
 		abort();

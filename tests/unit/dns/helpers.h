@@ -27,9 +27,10 @@ th_add_view(struct hearth_dns_zone *z, const char *name, const char *clients,
 	v->name = strdup(name);
 	v->forward = forward;
 	char *cl = strdup(clients), *save = NULL;
-	for (char *t = strtok_r(cl, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-		v->clients = realloc(v->clients,
-		    (v->n_clients + 1) * sizeof(*v->clients));
+	for (char *t = strtok_r(cl, ",", &save); t;
+	     t = strtok_r(NULL, ",", &save)) {
+		v->clients = realloc(
+		    v->clients, (v->n_clients + 1) * sizeof(*v->clients));
 		if (hearth_cidr_parse(t, &v->clients[v->n_clients]) == 0)
 			v->n_clients++;
 	}
@@ -37,14 +38,14 @@ th_add_view(struct hearth_dns_zone *z, const char *name, const char *clients,
 	for (size_t i = 0; lines != NULL && lines[i] != NULL; i++) {
 		char err[200];
 		struct hearth_rr rr;
-		if (hearth_rr_parse(lines[i], z->origin, &rr, err, sizeof(err)) !=
-		    0) {
+		if (hearth_rr_parse(
+		        lines[i], z->origin, &rr, err, sizeof(err)) != 0) {
 			fprintf(stderr, "bad test record '%s': %s\n", lines[i],
 			    err);
 			abort();
 		}
-		v->records = realloc(v->records,
-		    (v->n_records + 1) * sizeof(*v->records));
+		v->records = realloc(
+		    v->records, (v->n_records + 1) * sizeof(*v->records));
 		v->records[v->n_records++] = rr;
 	}
 	return v;
@@ -62,8 +63,8 @@ th_add_zone(struct hearth_dns *d, const char *origin)
 
 /* Builds a query for name/type into buf; returns its length. */
 static inline size_t
-th_query(uint8_t *buf, uint16_t id, const char *name, uint16_t type,
-    bool edns, uint16_t udp, uint8_t version, bool do_bit)
+th_query(uint8_t *buf, uint16_t id, const char *name, uint16_t type, bool edns,
+    uint16_t udp, uint8_t version, bool do_bit)
 {
 	memset(buf, 0, 12);
 	dns_put16(buf, id);
@@ -114,7 +115,7 @@ struct th_rr {
 struct th_msg {
 	uint16_t id, flags;
 	uint16_t counts[4];
-	char qname[300];	/* case as sent */
+	char qname[300]; /* case as sent */
 	struct th_rr rr[64];
 	unsigned n;
 };

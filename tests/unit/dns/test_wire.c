@@ -18,8 +18,8 @@ test_query_parse_reads_question_and_edns(void **state)
 {
 	uint8_t buf[512];
 	struct dns_query q;
-	size_t n = th_query(buf, 0x1234, "Harbor.QROKSERA.com", DNS_T_AAAA, true,
-	    4096, 0, true);
+	size_t n = th_query(buf, 0x1234, "Harbor.QROKSERA.com", DNS_T_AAAA,
+	    true, 4096, 0, true);
 	assert_int_equal(dns_query_parse(buf, n, &q), DNS_PARSE_OK);
 	assert_int_equal(q.id, 0x1234);
 	assert_int_equal(q.qtype, DNS_T_AAAA);
@@ -56,7 +56,7 @@ test_query_parse_classifies_bad_packets(void **state)
 	assert_int_equal(dns_query_parse(buf, 11, &q), DNS_PARSE_DROP);
 	buf[2] |= 0x80; /* a response */
 	assert_int_equal(dns_query_parse(buf, n, &q), DNS_PARSE_DROP);
-	buf[2] = 0x10;	/* opcode 2 (STATUS) */
+	buf[2] = 0x10; /* opcode 2 (STATUS) */
 	assert_int_equal(dns_query_parse(buf, n, &q), DNS_PARSE_NOTIMP);
 	buf[2] = 0x01;
 	dns_put16(buf + 4, 2);
@@ -77,8 +77,8 @@ test_every_truncation_of_a_query_is_rejected_safely(void **state)
 {
 	uint8_t buf[512];
 	struct dns_query q;
-	size_t n = th_query(buf, 1, "www.example.org", DNS_T_A, true, 1232, 0,
-	    false);
+	size_t n =
+	    th_query(buf, 1, "www.example.org", DNS_T_A, true, 1232, 0, false);
 	for (size_t i = 0; i < n; i++) {
 		uint8_t *copy = malloc(i ? i : 1);
 		memcpy(copy, buf, i);
@@ -95,11 +95,11 @@ test_every_truncation_of_a_query_is_rejected_safely(void **state)
 static void
 test_question_name_with_pointer_is_formerr(void **state)
 {
-	uint8_t buf[] = {0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 12, 0, 1,
-	    0, 1};
+	uint8_t buf[] = {
+	    0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 12, 0, 1, 0, 1};
 	struct dns_query q;
-	assert_int_equal(dns_query_parse(buf, sizeof(buf), &q),
-	    DNS_PARSE_FORMERR);
+	assert_int_equal(
+	    dns_query_parse(buf, sizeof(buf), &q), DNS_PARSE_FORMERR);
 }
 
 static void
@@ -223,8 +223,8 @@ test_writer_compresses_against_question_and_rdata(void **state)
 {
 	uint8_t qb[512], out[512];
 	struct dns_query q;
-	size_t n = th_query(qb, 7, "WWW.Example.com", DNS_T_A, false, 0, 0,
-	    false);
+	size_t n =
+	    th_query(qb, 7, "WWW.Example.com", DNS_T_A, false, 0, 0, false);
 	assert_int_equal(dns_query_parse(qb, n, &q), DNS_PARSE_OK);
 	struct dns_writer w;
 	dns_writer_init(&w, out, sizeof(out));
@@ -235,14 +235,13 @@ test_writer_compresses_against_question_and_rdata(void **state)
 	int tl = dns_name_from_str("web.example.com", target);
 	size_t before = w.len;
 	assert_int_equal(dns_write_rr(&w, 1, owner, DNS_T_CNAME, DNS_C_IN, 60,
-			     target, (uint16_t)tl),
+	                     target, (uint16_t)tl),
 	    0);
 	/* owner: 2-byte pointer; rdata: "web" + pointer. */
 	assert_int_equal(w.len - before, 2 + 10 + 4 + 2);
 	uint8_t a[4] = {192, 0, 2, 1};
-	assert_int_equal(dns_write_rr(&w, 1, target, DNS_T_A, DNS_C_IN, 60, a,
-			     4),
-	    0);
+	assert_int_equal(
+	    dns_write_rr(&w, 1, target, DNS_T_A, DNS_C_IN, 60, a, 4), 0);
 	struct th_msg m;
 	assert_int_equal(th_parse(out, w.len, &m), 0);
 	assert_int_equal(m.counts[1], 2);
@@ -268,8 +267,8 @@ test_writer_leaves_srv_rdata_uncompressed(void **state)
 	int ol = dns_name_from_str("_x._tcp.example.com", owner);
 	memset(rd, 0, 6);
 	int tl = dns_name_from_str("example.com", rd + 6);
-	assert_int_equal(dns_write_rr(&w, 1, owner, DNS_T_SRV, DNS_C_IN, 1,
-			     rd, (uint16_t)(6 + tl)),
+	assert_int_equal(dns_write_rr(&w, 1, owner, DNS_T_SRV, DNS_C_IN, 1, rd,
+	                     (uint16_t)(6 + tl)),
 	    0);
 	assert_int_equal(w.len, 12 + (size_t)ol + 10 + 6 + (size_t)tl);
 }
@@ -285,7 +284,8 @@ test_writer_refuses_what_does_not_fit(void **state)
 	w.limit = 39;
 	uint8_t owner[DNS_NAME_MAX], a[4] = {1, 2, 3, 4};
 	dns_name_from_str("host.example", owner);
-	assert_int_equal(dns_write_rr(&w, 1, owner, DNS_T_A, 1, 1, a, 4), -ENOSPC);
+	assert_int_equal(
+	    dns_write_rr(&w, 1, owner, DNS_T_A, 1, 1, a, 4), -ENOSPC);
 	assert_int_equal(w.len, 12);
 	assert_int_equal(dns_get16(out + 6), 0);
 	w.limit = 12 + 14 + 10 + 4;
@@ -303,8 +303,8 @@ test_writer_rejects_malformed_soa_rdata(void **state)
 	w.len = 12;
 	dns_name_from_str("example", owner);
 	uint8_t bad[] = {1, 'a', 0, 1, 'b', 0, 1, 2, 3};
-	assert_int_equal(dns_write_rr(&w, 1, owner, DNS_T_SOA, 1, 1, bad,
-			     sizeof(bad)),
+	assert_int_equal(
+	    dns_write_rr(&w, 1, owner, DNS_T_SOA, 1, 1, bad, sizeof(bad)),
 	    -EBADMSG);
 	assert_int_equal(w.len, 12);
 }
@@ -314,9 +314,11 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_query_parse_reads_question_and_edns),
-	    cmocka_unit_test(test_query_parse_without_edns_resets_previous_state),
+	    cmocka_unit_test(
+	        test_query_parse_without_edns_resets_previous_state),
 	    cmocka_unit_test(test_query_parse_classifies_bad_packets),
-	    cmocka_unit_test(test_every_truncation_of_a_query_is_rejected_safely),
+	    cmocka_unit_test(
+	        test_every_truncation_of_a_query_is_rejected_safely),
 	    cmocka_unit_test(test_question_name_with_pointer_is_formerr),
 	    cmocka_unit_test(test_name_read_follows_backward_pointers),
 	    cmocka_unit_test(test_name_read_rejects_pointer_loops),

@@ -1,0 +1,57 @@
+# Shared set-up of the dns integration tests (sourced after lab.sh): the
+# server node1 at .10, an inside client at .50, an outsider at .200 (the
+# internal view and recursion_clients are 192.168.122.0/25), and an
+# upstream host at .53 for dnsmasq.
+
+dns_lab() {
+	lab_require dig python3
+	lab_switch
+	lab_host node1 192.168.122.10/24
+	lab_host client 192.168.122.50/24
+	lab_host outsider 192.168.122.200/24
+	lab_host upstream 192.168.122.53/24
+}
+
+# dnsq HOST ARGS...: dig at node1 from HOST, short timeouts.
+dnsq() {
+	local h=$1
+	shift
+	lab_exec "$h" dig @192.168.122.10 +time=2 +tries=1 "$@"
+}
+
+# dns_answer HOST NAME [TYPE] [ARGS...]: the answer section, +short.
+dns_answer() {
+	local h=$1 n=$2 t=${3:-A}
+	shift 3 2>/dev/null || shift $#
+	dnsq "$h" "$n" "$t" +short "$@"
+}
+
+# dns_status HOST ARGS...: the rcode dig reports.
+dns_status() {
+	dnsq "$@" | sed -n 's/.*status: \([A-Z]*\),.*/\1/p'
+}
+
+# dns_flags HOST ARGS...: the header flags ("qr aa rd ra").
+dns_flags() {
+	dnsq "$@" | sed -n 's/^;; flags: \([a-z ]*\);.*/\1/p'
+}
+
+# start_upstream NAME ARGS...: dnsmasq on .53 with extra arguments; its
+# PID in UPSTREAM_PID.
+start_upstream() {
+	local name=$1
+	shift
+	lab_bg upstream "$name" dnsmasq --no-daemon --no-resolv --no-hosts \
+	    --no-poll --bind-interfaces --listen-address=192.168.122.53 \
+	    --port=53 --user=root --group=root --pid-file= --log-facility=- "$@"
+	UPSTREAM_PID=$LAB_LAST_PID
+	lab_wait 5 lab_exec upstream dig @192.168.122.53 +time=1 +tries=1 \
+	    version.bind CH TXT || lab_fail "dnsmasq did not start"
+}
+
+# start_hearth CONFIG: hearthd on node1, waiting until it answers.
+start_hearth() {
+	lab_hearthd node1 "$1"
+	lab_wait 10 dnsq client qroksera.com SOA +short ||
+		lab_fail "hearthd does not answer"
+}
