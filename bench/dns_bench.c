@@ -151,6 +151,7 @@ udp_read_cb(evutil_socket_t fd, short what, void *arg)
 		uint64_t now = bench_now_ns();
 		for (int i = 0; i < n; i++)
 			on_answer(r, bufs[i], msgs[i].msg_len, now);
+		dns_fill(r); /* keep the server busy while we read on */
 		if (n < DNS_BATCH)
 			break;
 	}

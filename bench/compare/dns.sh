@@ -1,0 +1,203 @@
+#!/usr/bin/env bash
+# dns: hearth's DNS vs dnsmasq vs Unbound (local-data), under the same
+# load: authoritative answers for local names, wildcard answers,
+# NXDOMAIN inside the local zone, and cache hits for names forwarded to an
+# upstream (a dnsmasq on core 1 that answers fwd.test with TTL 300). The
+# server under test runs alone on core 0 with one thread; the upstream and
+# the load generator share core 1. Queries/s per row; ratio = hearth /
+# anchor.
+#
+#   bench/compare/dns.sh [--duration S] [--connections N] [--tool dnsperf|hearth-bench|both] [--long]
+#
+# --connections is the number of queries in flight (dnsperf -q). With
+# --tool both (the default) every row is measured with dnsperf and with
+# hearth-bench.
+CMP_TOOLS="dnsperf hearth-bench both"
+CMP_TOOL_DEFAULT=both
+. "$(dirname "$0")/lib.sh"
+cmp_init dns "$@"
+cmp_install
+W=$CMP_WORK
+UPSTREAM_PORT=5300 # the upstream for the cache rows (dnsmasq, core 1)
+PORT=5353          # the server under test
+
+# The local data every server under test serves, as a user would write it:
+#   a.lab.test .. h.lab.test   A 10.0.0.1 .. 10.0.0.8   (authoritative)
+#   *.wild.lab.test            A 10.0.1.1               (wildcard)
+#   any other name in lab.test NXDOMAIN
+#   *.fwd.test                 forwarded to 127.0.0.1:$UPSTREAM_PORT (cached)
+LOCAL_NAMES=(a b c d e f g h)
+CACHE_NAMES=(c1 c2 c3 c4 c5 c6 c7 c8)
+
+# ---------------------------------------------------------------------------
+# hearth: THE DNS MODULE'S HELPER COMPLETES THIS FUNCTION.
+# Start hearthd as the DNS server under test, serving the local data above
+# on 127.0.0.1:$PORT (UDP and TCP), forwarding fwd.test to
+# 127.0.0.1:$UPSTREAM_PORT with its cache on, one thread:
+#   write $W/hearth.yaml with a dns: section, then
+#   cmp_start hearth 0 "$HEARTH_BIN/hearthd" -c "$W/hearth.yaml" --foreground
+#   dns_wait
+# Return 0 when it answers, 1 while hearth has no DNS (hearth's column then
+# shows n/a). The caller stops it with cmp_stop "$CMP_LAST_PID".
+hearth_dns_start() {
+	[ -x "$HEARTH_BIN/hearthd" ] || return 1
+	# Not yet: hearthd's dns: section lands with the dns module.
+	return 1
+}
+# ---------------------------------------------------------------------------
+
+# dns_wait [PORT]: waits until the server answers a.lab.test.
+dns_wait() {
+	cmp_wait 10 ip netns exec "$CMP_NS" dig +time=1 +tries=1 +short -p "${1:-$PORT}" \
+		@127.0.0.1 "${2:-a.lab.test}" A ||
+		cmp_die "no DNS answers on 127.0.0.1:${1:-$PORT} (see $CMP_WORK/*.log)"
+}
+
+upstream_start() {
+	local args=() n i=1
+	for n in "${CACHE_NAMES[@]}"; do
+		args+=("--host-record=$n.fwd.test,10.1.0.$i")
+		i=$((i + 1))
+	done
+	cmp_start upstream 1 dnsmasq -k -C /dev/null --port=$UPSTREAM_PORT \
+		--listen-address=127.0.0.1 --bind-interfaces --no-resolv --no-hosts \
+		--local=/fwd.test/ --local-ttl=300 --pid-file="$W/upstream.pid" "${args[@]}"
+	dns_wait $UPSTREAM_PORT c1.fwd.test
+}
+
+dnsmasq_start() {
+	local args=() n i=1
+	for n in "${LOCAL_NAMES[@]}"; do
+		args+=("--host-record=$n.lab.test,10.0.0.$i")
+		i=$((i + 1))
+	done
+	cmp_start dnsmasq 0 dnsmasq -k -C /dev/null --port=$PORT \
+		--listen-address=127.0.0.1 --bind-interfaces --no-resolv --no-hosts \
+		--local=/lab.test/ --address=/wild.lab.test/10.0.1.1 \
+		--server=/fwd.test/127.0.0.1#$UPSTREAM_PORT --cache-size=10000 \
+		--dns-forward-max=1000 --pid-file="$W/dnsmasq.pid" "${args[@]}"
+	dns_wait
+}
+
+unbound_start() {
+	local n i=1
+	{
+		cat <<EOF
+server:
+	interface: 127.0.0.1
+	port: $PORT
+	num-threads: 1
+	so-reuseport: no
+	username: ""
+	chroot: ""
+	directory: "$W"
+	pidfile: "$W/unbound.pid"
+	use-syslog: no
+	logfile: ""
+	verbosity: 0
+	do-ip6: no
+	access-control: 127.0.0.0/8 allow
+	module-config: "iterator"
+	do-not-query-localhost: no
+	msg-cache-size: 16m
+	rrset-cache-size: 32m
+	local-zone: "lab.test." static
+	local-zone: "wild.lab.test." redirect
+	local-data: "wild.lab.test. 300 IN A 10.0.1.1"
+	domain-insecure: "fwd.test."
+EOF
+		for n in "${LOCAL_NAMES[@]}"; do
+			echo "	local-data: \"$n.lab.test. 300 IN A 10.0.0.$i\""
+			i=$((i + 1))
+		done
+		cat <<EOF
+forward-zone:
+	name: "fwd.test."
+	forward-addr: 127.0.0.1@$UPSTREAM_PORT
+EOF
+	} >"$W/unbound.conf"
+	cmp_start unbound 0 unbound -d -c "$W/unbound.conf"
+	dns_wait
+}
+
+write_query_files() {
+	local n i
+	for n in "${LOCAL_NAMES[@]}"; do echo "$n.lab.test A"; done >"$W/auth.txt"
+	for i in $(seq 1 64); do echo "host$i.wild.lab.test A"; done >"$W/wild.txt"
+	for i in $(seq 1 64); do echo "missing$i.lab.test A"; done >"$W/nxdomain.txt"
+	for n in "${CACHE_NAMES[@]}"; do echo "$n.fwd.test A"; done >"$W/cache.txt"
+}
+
+# warm_cache: asks each forwarded name once so the rows measure hits.
+warm_cache() {
+	local n
+	for n in "${CACHE_NAMES[@]}"; do
+		ip netns exec "$CMP_NS" dig +short -p $PORT @127.0.0.1 "$n.fwd.test" A >/dev/null
+	done
+}
+
+# measure TOOL FILE: prints queries/s (empty on failure).
+measure() {
+	local tool=$1 file=$2 out=$W/measure.out
+	if [ "$tool" = dnsperf ]; then
+		cmp_run 1 dnsperf -s 127.0.0.1 -p $PORT -d "$file" -l "$CMP_DURATION" \
+			-q "$CMP_CONNECTIONS" >"$out" 2>&1 ||
+			{ cmp_log "dnsperf failed: $(tail -1 "$out")"; return 0; }
+		awk '/Queries lost:/ && $3 > 0 { print "lost " $3 > "/dev/stderr" }
+		     /Queries per second:/ { printf "%.0f\n", $4 }' "$out"
+	else
+		cmp_run 1 "$HEARTH_BIN/hearth-bench" dns --server 127.0.0.1:$PORT \
+			--queries "$file" -d "$CMP_DURATION" --in-flight "$CMP_CONNECTIONS" \
+			--json >"$out" 2>"$W/measure.err" ||
+			{ cmp_log "hearth-bench failed: $(cat "$W/measure.err")"; return 0; }
+		[ "$(jq '.errors.timeout' "$out")" -eq 0 ] ||
+			cmp_log "hearth-bench: $(jq -c .errors "$out")"
+		jq '.queries_per_second | floor' "$out"
+	fi
+}
+
+CASES=("authoritative|auth" "wildcard|wild" "NXDOMAIN|nxdomain" "cache hits|cache")
+TOOLS=("$CMP_TOOL")
+[ "$CMP_TOOL" = both ] && TOOLS=(dnsperf hearth-bench)
+declare -A RESULT=()
+
+run_cases() {
+	local server=$1 c name file tool
+	warm_cache
+	for c in "${CASES[@]}"; do
+		IFS='|' read -r name file <<<"$c"
+		for tool in "${TOOLS[@]}"; do
+			RESULT[$server|$name|$tool]=$(measure "$tool" "$W/$file.txt")
+			cmp_log "$server: $name ($tool): ${RESULT[$server|$name|$tool]:-failed} queries/s"
+		done
+	done
+}
+
+write_query_files
+upstream_start
+for server in hearth dnsmasq unbound; do
+	case $server in
+	hearth)
+		if ! hearth_dns_start; then
+			cmp_log "hearth: DNS not available yet; its column is n/a"
+			continue
+		fi
+		;;
+	dnsmasq) dnsmasq_start ;;
+	unbound) unbound_start ;;
+	esac
+	run_cases "$server"
+	cmp_stop "$CMP_LAST_PID"
+done
+
+cmp_header
+for c in "${CASES[@]}"; do
+	name=${c%%|*}
+	for tool in "${TOOLS[@]}"; do
+		for anchor in dnsmasq unbound; do
+			cmp_row "$name, q/s ($tool)" "${RESULT[hearth|$name|$tool]:-}" \
+				"$anchor" "${RESULT[$anchor|$name|$tool]:-}"
+		done
+	done
+done
+cmp_table

@@ -1,0 +1,200 @@
+#!/usr/bin/env bash
+# proxy: hearth's reverse proxy vs nginx (proxy_pass with upstream
+# keepalive) vs HAProxy, in front of the same backend (an nginx serving
+# static 64 B and 1 MiB files), under the same closed-loop load: plain
+# HTTP keep-alive, TLS keep-alive, and TLS with a new connection (a full
+# handshake) per request. The proxy under test runs alone on core 0 with
+# one worker; the backend and the load generator share core 1. Requests/s
+# per row; ratio = hearth / anchor.
+#
+#   bench/compare/proxy.sh [--duration S] [--connections N] [--tool wrk|hearth-bench] [--long]
+#
+# Keep-alive rows use --tool (default wrk); the new-connection row always
+# uses hearth-bench --new-connection, which never resumes a TLS session
+# (wrk reuses sessions on reconnect, so it cannot force full handshakes).
+CMP_TOOLS="wrk hearth-bench"
+CMP_TOOL_DEFAULT=wrk
+. "$(dirname "$0")/lib.sh"
+cmp_init proxy "$@"
+cmp_install
+W=$CMP_WORK
+BACKEND_PORT=8080 # the backend nginx (static files)
+PLAIN_PORT=8000   # the proxy under test, http
+TLS_PORT=8443     # the proxy under test, https
+
+# ---------------------------------------------------------------------------
+# hearth: THE PROXY MODULE'S HELPER COMPLETES THIS FUNCTION.
+# Start hearthd as the reverse proxy under test, pinned like the anchors:
+#   - listen http on 127.0.0.1:$PLAIN_PORT and https on 127.0.0.1:$TLS_PORT
+#     (certificate $W/cert.pem, key $W/key.pem, for "bench.test"),
+#   - route every request to the backend 127.0.0.1:$BACKEND_PORT with
+#     upstream keep-alive, one worker,
+#   - start it with: cmp_start hearth 0 "$HEARTH_BIN/hearthd" -c "$W/hearth.yaml" --foreground
+#     then: cmp_wait_tcp $PLAIN_PORT; cmp_wait_tcp $TLS_PORT
+# Return 0 when it serves, 1 while hearth has no proxy (hearth's column then
+# shows n/a). The caller stops it with cmp_stop "$CMP_LAST_PID".
+hearth_proxy_start() {
+	[ -x "$HEARTH_BIN/hearthd" ] || return 1
+	# Not yet: hearthd's proxy: section lands with the proxy module.
+	return 1
+}
+# ---------------------------------------------------------------------------
+
+nginx_common() {
+	cat <<EOF
+worker_processes 1;
+daemon off;
+master_process off;
+pid $W/nginx-$1.pid;
+error_log $W/nginx-$1.err warn;
+events { worker_connections 16384; }
+http {
+	access_log off;
+	keepalive_requests 1000000;
+	client_body_temp_path $W/tmp-$1; proxy_temp_path $W/tmp-$1;
+	fastcgi_temp_path $W/tmp-$1; uwsgi_temp_path $W/tmp-$1; scgi_temp_path $W/tmp-$1;
+EOF
+}
+
+backend_start() {
+	mkdir -p "$W/www"
+	head -c 63 /dev/zero | tr '\0' x >"$W/www/64"
+	echo >>"$W/www/64"
+	head -c 1048576 /dev/zero | tr '\0' y >"$W/www/1m"
+	{
+		nginx_common backend
+		cat <<EOF
+	sendfile on;
+	server { listen 127.0.0.1:$BACKEND_PORT; root $W/www; }
+}
+EOF
+	} >"$W/backend.conf"
+	cmp_start backend 1 nginx -c "$W/backend.conf"
+	cmp_wait_tcp $BACKEND_PORT
+}
+
+nginx_proxy_start() {
+	{
+		nginx_common proxy
+		cat <<EOF
+	upstream backend { server 127.0.0.1:$BACKEND_PORT; keepalive 64; keepalive_requests 1000000; }
+	server {
+		listen 127.0.0.1:$PLAIN_PORT;
+		listen 127.0.0.1:$TLS_PORT ssl;
+		ssl_certificate $W/cert.pem;
+		ssl_certificate_key $W/key.pem;
+		location / {
+			proxy_pass http://backend;
+			proxy_http_version 1.1;
+			proxy_set_header Connection "";
+			proxy_max_temp_file_size 0;
+		}
+	}
+}
+EOF
+	} >"$W/nginx-proxy.conf"
+	cmp_start nginx 0 nginx -c "$W/nginx-proxy.conf"
+	cmp_wait_tcp $PLAIN_PORT
+	cmp_wait_tcp $TLS_PORT
+}
+
+haproxy_start() {
+	cat "$W/cert.pem" "$W/key.pem" >"$W/combined.pem"
+	cat >"$W/haproxy.cfg" <<EOF
+global
+	nbthread 1
+	maxconn 4096
+defaults
+	mode http
+	timeout connect 5s
+	timeout client 30s
+	timeout server 30s
+	option http-keep-alive
+	http-reuse always
+frontend fe
+	bind 127.0.0.1:$PLAIN_PORT
+	bind 127.0.0.1:$TLS_PORT ssl crt $W/combined.pem
+	default_backend be
+backend be
+	server s1 127.0.0.1:$BACKEND_PORT maxconn 4096
+EOF
+	cmp_start haproxy 0 haproxy -db -f "$W/haproxy.cfg"
+	cmp_wait_tcp $PLAIN_PORT
+	cmp_wait_tcp $TLS_PORT
+}
+
+# measure TOOL URL [--new-connection]: prints requests/s (empty on failure).
+measure() {
+	local tool=$1 url=$2 new=${3:-} out=$W/measure.out
+	if [ "$tool" = wrk ]; then
+		cmp_run 1 wrk -t1 -c"$CMP_CONNECTIONS" -d"${CMP_DURATION}s" "$url" >"$out" 2>&1 ||
+			{ cmp_log "wrk failed: $(tail -1 "$out")"; return 0; }
+		grep -q 'Non-2xx\|Socket errors' "$out" && cmp_log "wrk $url: $(grep 'Non-2xx\|Socket errors' "$out")"
+		awk '/^Requests\/sec:/ { printf "%.0f\n", $2 }' "$out"
+	else
+		cmp_run 1 "$HEARTH_BIN/hearth-bench" http --url "$url" --insecure -t 1 \
+			-c "$CMP_CONNECTIONS" -d "$CMP_DURATION" $new --json >"$out" 2>"$W/measure.err" ||
+			{ cmp_log "hearth-bench failed: $(cat "$W/measure.err")"; return 0; }
+		local errs
+		errs=$(jq '[.errors[]] | add' "$out")
+		[ "$errs" -eq 0 ] || cmp_log "hearth-bench $url: errors $(jq -c .errors "$out")"
+		jq '.requests_per_second | floor' "$out"
+	fi
+}
+
+# The rows: name|scheme|path|mode
+CASES=(
+	"http keep-alive 64 B|http|/64|keep-alive"
+	"http keep-alive 1 MiB|http|/1m|keep-alive"
+	"https keep-alive 64 B|https|/64|keep-alive"
+	"https keep-alive 1 MiB|https|/1m|keep-alive"
+	"https new connection 64 B|https|/64|new"
+)
+declare -A RESULT=()
+
+# run_cases SERVER: measures every case against the proxy now running.
+run_cases() {
+	local server=$1 c name scheme path mode port tool
+	for c in "${CASES[@]}"; do
+		IFS='|' read -r name scheme path mode <<<"$c"
+		port=$PLAIN_PORT
+		[ "$scheme" = https ] && port=$TLS_PORT
+		if [ "$mode" = new ]; then
+			RESULT[$server|$name]=$(measure hearth-bench "$scheme://127.0.0.1:$port$path" --new-connection)
+		else
+			RESULT[$server|$name]=$(measure "$CMP_TOOL" "$scheme://127.0.0.1:$port$path")
+		fi
+		cmp_log "$server: $name: ${RESULT[$server|$name]:-failed} requests/s"
+	done
+}
+
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=bench.test \
+	-addext subjectAltName=DNS:bench.test -keyout "$W/key.pem" -out "$W/cert.pem" \
+	2>/dev/null || cmp_die "openssl req failed"
+mkdir -p "$W/tmp-proxy" "$W/tmp-backend"
+backend_start
+for server in hearth nginx haproxy; do
+	case $server in
+	hearth)
+		if ! hearth_proxy_start; then
+			cmp_log "hearth: proxy not available yet; its column is n/a"
+			continue
+		fi
+		;;
+	nginx) nginx_proxy_start ;;
+	haproxy) haproxy_start ;;
+	esac
+	run_cases "$server"
+	cmp_stop "$CMP_LAST_PID"
+done
+
+cmp_header
+for c in "${CASES[@]}"; do
+	name=${c%%|*}
+	tool=$CMP_TOOL
+	[[ $c == *"|new" ]] && tool=hearth-bench
+	for anchor in nginx haproxy; do
+		cmp_row "$name, req/s ($tool)" "${RESULT[hearth|$name]:-}" "$anchor" "${RESULT[$anchor|$name]:-}"
+	done
+done
+cmp_table
