@@ -148,10 +148,10 @@ cmp_row() {
 cmp_table() {
 	printf '%s\n' "${CMP_ROWS[@]}" | awk -F'|' '
 	function v(x) { return x == "" ? "n/a" : x }
-	BEGIN { printf "%-44s %12s %12s %-8s %7s\n", "name", "hearth", "anchor", "", "ratio" }
+	BEGIN { printf "%-50s %10s %10s %-8s %6s\n", "name", "hearth", "anchor", "", "ratio" }
 	{
 		r = ($2 != "" && $4 != "" && $4 > 0) ? sprintf("%.2f", $2 / $4) : "n/a"
-		printf "%-44s %12s %12s %-8s %7s\n", $1, v($2), v($4), $3, r
+		printf "%-50s %10s %10s %-8s %6s\n", $1, v($2), v($4), $3, r
 	}'
 }
 
