@@ -4,8 +4,9 @@
 # NXDOMAIN inside the local zone, and cache hits for names forwarded to an
 # upstream (a dnsmasq on core 1 that answers fwd.test with TTL 300). The
 # server under test runs alone on core 0 with one thread; the upstream and
-# the load generator share core 1. Queries/s per row; ratio = hearth /
-# anchor.
+# the load generator share core 1. Per row: queries/s, queries per
+# second of the server's CPU time (user + system, from /proc), and with
+# hearth-bench the p99 latency; ratio = hearth / anchor.
 #
 #   bench/compare/dns.sh [--duration S] [--connections N] [--tool dnsperf|hearth-bench|both] [--long]
 #
@@ -29,22 +30,37 @@ PORT=5353          # the server under test
 LOCAL_NAMES=(a b c d e f g h)
 CACHE_NAMES=(c1 c2 c3 c4 c5 c6 c7 c8)
 
-# ---------------------------------------------------------------------------
-# hearth: THE DNS MODULE'S HELPER COMPLETES THIS FUNCTION.
-# Start hearthd as the DNS server under test, serving the local data above
-# on 127.0.0.1:$PORT (UDP and TCP), forwarding fwd.test to
-# 127.0.0.1:$UPSTREAM_PORT with its cache on, one thread:
-#   write $W/hearth.yaml with a dns: section, then
-#   cmp_start hearth 0 "$HEARTH_BIN/hearthd" -c "$W/hearth.yaml" --foreground
-#   dns_wait
-# Return 0 when it answers, 1 while hearth has no DNS (hearth's column then
-# shows n/a). The caller stops it with cmp_stop "$CMP_LAST_PID".
+# hearth: the local data above as a zone with one view for everyone;
+# fwd.test is outside the zone, so it is forwarded (127.0.0.0/8 are
+# recursion clients) and cached.
 hearth_dns_start() {
 	[ -x "$HEARTH_BIN/hearthd" ] || return 1
-	# Not yet: hearthd's dns: section lands with the dns module.
-	return 1
+	local n i=1
+	{
+		cat <<EOF
+node: {name: bench}
+dns:
+  listen: [127.0.0.1:$PORT]
+  forwarders: [127.0.0.1:$UPSTREAM_PORT]
+  recursion_clients: [127.0.0.0/8]
+  cache_entries: 10000
+  zones:
+    - origin: lab.test
+      views:
+        - name: all
+          clients: [0.0.0.0/0, '::/0']
+          records:
+            - "*.wild 300 IN A 10.0.1.1"
+EOF
+		for n in "${LOCAL_NAMES[@]}"; do
+			echo "            - \"$n 300 IN A 10.0.0.$i\""
+			i=$((i + 1))
+		done
+	} >"$W/hearth.yaml"
+	cmp_start hearth 0 "$HEARTH_BIN/hearthd" -c "$W/hearth.yaml" --foreground \
+		--log-level warn
+	dns_wait
 }
-# ---------------------------------------------------------------------------
 
 # dns_wait [PORT]: waits until the server answers a.lab.test.
 dns_wait() {
@@ -136,15 +152,23 @@ warm_cache() {
 	done
 }
 
-# measure TOOL FILE: prints queries/s (empty on failure).
+# server_cpu: the server's user+system CPU time in clock ticks.
+server_cpu() {
+	awk '{ print $14 + $15 }' "/proc/$CMP_LAST_PID/stat" 2>/dev/null || echo 0
+}
+
+# measure TOOL FILE: prints "queries/s queries-per-server-CPU-second p99-ms"
+# (fields empty on failure; p99 only from hearth-bench).
 measure() {
-	local tool=$1 file=$2 out=$W/measure.out
+	local tool=$1 file=$2 out=$W/measure.out c0 c1 qps run p99=
+	c0=$(server_cpu)
 	if [ "$tool" = dnsperf ]; then
 		cmp_run 1 dnsperf -s 127.0.0.1 -p $PORT -d "$file" -l "$CMP_DURATION" \
 			-q "$CMP_CONNECTIONS" >"$out" 2>&1 ||
 			{ cmp_log "dnsperf failed: $(tail -1 "$out")"; return 0; }
-		awk '/Queries lost:/ && $3 > 0 { print "lost " $3 > "/dev/stderr" }
-		     /Queries per second:/ { printf "%.0f\n", $4 }' "$out"
+		awk '/Queries lost:/ && $3 > 0 { print "lost " $3 > "/dev/stderr" }' "$out"
+		qps=$(awk '/Queries per second:/ { printf "%.0f\n", $4 }' "$out")
+		run=$(awk '/Run time \(s\):/ { print $4 }' "$out")
 	else
 		cmp_run 1 "$HEARTH_BIN/hearth-bench" dns --server 127.0.0.1:$PORT \
 			--queries "$file" -d "$CMP_DURATION" --in-flight "$CMP_CONNECTIONS" \
@@ -152,8 +176,14 @@ measure() {
 			{ cmp_log "hearth-bench failed: $(cat "$W/measure.err")"; return 0; }
 		[ "$(jq '.errors.timeout' "$out")" -eq 0 ] ||
 			cmp_log "hearth-bench: $(jq -c .errors "$out")"
-		jq '.queries_per_second | floor' "$out"
+		qps=$(jq '.queries_per_second | floor' "$out")
+		p99=$(jq '.latency_ms.p99' "$out")
+		run=$CMP_DURATION
 	fi
+	c1=$(server_cpu)
+	# queries answered / server CPU seconds (clock ticks are 1/100 s)
+	awk -v q="$qps" -v r="$run" -v c=$((c1 - c0)) -v p="$p99" \
+		'BEGIN { printf "%s %s %s\n", q, (c > 0 ? int(q * r / (c / 100)) : ""), p }'
 }
 
 CASES=("authoritative|auth" "wildcard|wild" "NXDOMAIN|nxdomain" "cache hits|cache")
@@ -167,8 +197,11 @@ run_cases() {
 	for c in "${CASES[@]}"; do
 		IFS='|' read -r name file <<<"$c"
 		for tool in "${TOOLS[@]}"; do
-			RESULT[$server|$name|$tool]=$(measure "$tool" "$W/$file.txt")
-			cmp_log "$server: $name ($tool): ${RESULT[$server|$name|$tool]:-failed} queries/s"
+			read -r q c p <<<"$(measure "$tool" "$W/$file.txt")"
+			RESULT[$server|$name|$tool]=${q:-}
+			RESULT[$server|$name|$tool|cpu]=${c:-}
+			RESULT[$server|$name|$tool|p99]=${p:-}
+			cmp_log "$server: $name ($tool): ${q:-failed} queries/s, ${c:-?} per server CPU-second, p99 ${p:-?} ms"
 		done
 	done
 }
@@ -197,6 +230,13 @@ for c in "${CASES[@]}"; do
 		for anchor in dnsmasq unbound; do
 			cmp_row "$name, q/s ($tool)" "${RESULT[hearth|$name|$tool]:-}" \
 				"$anchor" "${RESULT[$anchor|$name|$tool]:-}"
+			cmp_row "$name, q/s per server CPU-s ($tool)" \
+				"${RESULT[hearth|$name|$tool|cpu]:-}" \
+				"$anchor" "${RESULT[$anchor|$name|$tool|cpu]:-}"
+			[ "$tool" = hearth-bench ] || continue
+			cmp_row "$name, p99 ms, lower is better ($tool)" \
+				"${RESULT[hearth|$name|$tool|p99]:-}" \
+				"$anchor" "${RESULT[$anchor|$name|$tool|p99]:-}"
 		done
 	done
 done
