@@ -32,3 +32,12 @@ nft_metric() {
 	lab_exec "$1" curl -fsS --max-time 2 http://127.0.0.1:9477/metrics |
 		awk -v n="$2" '$1 == n {print $2}'
 }
+
+# nft_wait_serving HOST: waits until hearthd there logged "serving" (its
+# signal handlers are in place) once for every table it built at start.
+nft_wait_serving() {
+	local want
+	want=$(grep -c 'nft: table inet hearth built' "$LAB_DIR/$1.log")
+	_nft_serving() { [ "$(grep -cE ' serving$' "$LAB_DIR/$1.log")" -ge "$2" ]; }
+	lab_wait 10 _nft_serving "$1" "$want" || lab_fail "hearthd on $1 never served"
+}

@@ -41,6 +41,7 @@ other=$(lab_exec node1 nft list table inet other)
 write_conf 10.244.2.7:5432
 lab_hearthd node1 "$conf"
 lab_wait_log node1 "nft: table inet hearth built" || lab_fail "table never built"
+nft_wait_serving node1
 pid=${LAB_PID[node1]}
 first=$(lab_exec node1 nft list table inet hearth)
 log_has() { [ "$(nft_count_log node1 "$1")" -ge "$2" ]; }
@@ -71,6 +72,7 @@ lab_stop "$pid" KILL
 nft_has_table node1 || lab_fail "kill -9 removed the table (no one could have)"
 lab_hearthd node1 "$conf"
 lab_wait 5 log_has 'nft: table inet hearth built' 2 || lab_fail "restart did not rebuild the table"
+nft_wait_serving node1
 [ "$(lab_exec node1 nft list table inet hearth)" = "$first" ] || lab_fail "ruleset after kill -9 and restart differs"
 [ "$(lab_exec node1 nft list tables | grep -c 'table inet hearth')" = 1 ] || lab_fail "duplicate tables"
 [ "$(lab_exec node1 nft list table inet other)" = "$other" ] || lab_fail "restart changed table inet other"

@@ -36,6 +36,7 @@ nat:
 YAML
 lab_hearthd host "$LAB_DIR/host.yaml"
 lab_wait_log host "nft: table inet hearth built" || lab_fail "table never built"
+nft_wait_serving host
 
 out=$(nft_ask node1 198.51.100.2 9000) || lab_fail "lab -> LAN failed: $out"
 [ "$out" = "lan 198.51.100.1" ] || lab_fail "lab -> LAN answered '$out' (expected the host's LAN address as source)"

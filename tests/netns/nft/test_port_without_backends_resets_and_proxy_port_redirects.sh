@@ -27,6 +27,7 @@ services:
 YAML
 lab_hearthd node1 "$LAB_DIR/n1.yaml"
 lab_wait_log node1 "nft: table inet hearth built" || lab_fail "table never built"
+nft_wait_serving node1
 
 out=$(nft_ask client 192.168.122.100 80) || lab_fail "VIP:80 did not reach the local listener: $out"
 [ "$out" = "proxy 192.168.122.50" ] || lab_fail "VIP:80 answered '$out', not the local listener with the client's address"

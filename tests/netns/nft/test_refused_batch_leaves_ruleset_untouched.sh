@@ -28,6 +28,7 @@ lab_exec node1 nft add chain inet other c '{ type filter hook input priority 0; 
 write_conf "10.244.1.5:5432, 10.244.2.7:5432"
 HEARTH_NFT_FAULT=apply lab_hearthd node1 "$conf"
 lab_wait_log node1 "nft: table inet hearth built" || lab_fail "table never built"
+nft_wait_serving node1
 grep -q "fault injection armed" "$LAB_DIR/node1.log" || lab_skip "this build has no fault-injection hook (Release)"
 lab_wait 5 nft_metric node1 'hearth_module_up{module="nft"}' || lab_fail "no metrics"
 [ "$(nft_metric node1 'hearth_module_up{module="nft"}')" = 1 ] || lab_fail "nft not healthy at start"

@@ -30,6 +30,7 @@ YAML
 write_conf "10.244.1.5:5432, 10.244.2.7:5432"
 lab_hearthd node1 "$conf"
 lab_wait_log node1 "nft: table inet hearth built" || lab_fail "table never built"
+nft_wait_serving node1
 pid=${LAB_PID[node1]}
 
 write_conf "10.244.1.5:5432, 10.244.3.9:5432"

@@ -21,6 +21,7 @@ YAML
 write_conf false
 lab_hearthd node1 "$conf"
 lab_wait_log node1 "nft: table inet hearth built" || lab_fail "table never built"
+nft_wait_serving node1
 lab_stop "${LAB_PID[node1]}"
 nft_has_table node1 && lab_fail "SIGTERM left the table behind"
 echo "SIGTERM removed the table"
@@ -28,6 +29,7 @@ echo "SIGTERM removed the table"
 write_conf true
 lab_hearthd node1 "$conf"
 lab_wait 5 nft_has_table node1 || lab_fail "table never built"
+nft_wait_serving node1
 kept=$(lab_exec node1 nft list ruleset)
 lab_stop "${LAB_PID[node1]}"
 nft_has_table node1 || lab_fail "keep_on_exit: the table was removed"
@@ -35,6 +37,7 @@ nft_has_table node1 || lab_fail "keep_on_exit: the table was removed"
 lab_hearthd node1 "$conf"
 two() { [ "$(grep -c 'nft: table inet hearth built' "$LAB_DIR/node1.log")" -ge 3 ]; }
 lab_wait 5 two || lab_fail "second start did not build"
+nft_wait_serving node1
 [ "$(lab_exec node1 nft list ruleset)" = "$kept" ] || lab_fail "start over a kept table changed it"
 echo "keep_on_exit: table kept and taken over"
 echo "2 passed, 0 failed"

@@ -41,6 +41,7 @@ services:
 YAML
 lab_hearthd node1 "$LAB_DIR/n1.yaml"
 lab_wait_log node1 "nft: table inet hearth built" || lab_fail "table never built"
+nft_wait_serving node1
 
 for fam in 4 6; do
 	if [ $fam = 4 ]; then vip=192.168.122.101 node=192.168.122.10; else vip=fd00:122::101 node=fd00:122::10; fi
