@@ -34,7 +34,7 @@ test-asan:
 
 test-fuzz:
 	cmake --preset fuzz >/dev/null
-	cmake --build build/fuzz -j$(JOBS)
+	cmake --build build/fuzz -j$(JOBS) --target fuzzers
 	ctest --preset fuzz $(CTEST_ARGS)
 
 format:
