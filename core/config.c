@@ -771,11 +771,69 @@ parse_peers(struct cfg *c, const yaml_node_t *n)
 		    "authenticated)");
 }
 
+/* One pool range and where it was given, to find overlaps. */
+struct span {
+	struct hearth_range r;
+	yaml_node_t *node;
+	char path[128];
+};
+
+static void
+add_span(struct span **v, size_t *n, size_t *cap,
+    const struct hearth_range *r, yaml_node_t *node, const char *path)
+{
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 16;
+		struct span *nv = realloc(*v, nc * sizeof(*nv));
+		if (nv == NULL)
+			return;
+		*v = nv;
+		*cap = nc;
+	}
+	(*v)[*n].r = *r;
+	(*v)[*n].node = node;
+	snprintf((*v)[*n].path, sizeof((*v)[*n].path), "%s", path);
+	(*n)++;
+}
+
+static int
+span_cmp(const void *a, const void *b)
+{
+	const struct span *x = a, *y = b;
+	int r = hearth_addr_cmp(&x->r.first, &y->r.first);
+	if (r != 0)
+		return r;
+	return hearth_addr_cmp(&x->r.last, &y->r.last);
+}
+
+/* An address in two pools (or twice in one) is an error at the later. */
+static void
+check_overlaps(struct cfg *c, struct span *v, size_t n)
+{
+	if (n < 2)
+		return;
+	qsort(v, n, sizeof(*v), span_cmp);
+	size_t widest = 0;
+	for (size_t i = 1; i < n; i++) {
+		if (v[i].r.first.family == v[widest].r.first.family &&
+		    hearth_addr_cmp(&v[i].r.first, &v[widest].r.last) <= 0) {
+			err(c, v[i].node, "%s: \"%s\" overlaps %s", v[i].path,
+			    scalar(v[i].node), v[widest].path);
+			if (hearth_addr_cmp(&v[i].r.last,
+			    &v[widest].r.last) <= 0)
+				continue;
+		}
+		widest = i;
+	}
+}
+
 static void
 parse_pools(struct cfg *c, const yaml_node_t *n)
 {
 	static const char *const keys[] = {"name", "addresses", NULL};
 	struct duplist names = {0};
+	struct span *spans = NULL;
+	size_t n_spans = 0, cap_spans = 0;
 	char path[64], sub[96];
 	if (!want_seq(c, n, "pools"))
 		return;
@@ -817,11 +875,16 @@ parse_pools(struct cfg *c, const yaml_node_t *n)
 				err(c, a, "%s: malformed address range \"%s\" "
 				    "(expected A-B, a CIDR or one address)",
 				    ap, scalar(a));
-			else
+			else {
+				add_span(&spans, &n_spans, &cap_spans,
+				    &pool->ranges[pool->n_ranges], a, ap);
 				pool->n_ranges++;
+			}
 		}
 	}
 	dup_check(c, &names, "pool name");
+	check_overlaps(c, spans, n_spans);
+	free(spans);
 }
 
 static void
@@ -1217,6 +1280,48 @@ synthesise_apex(struct cfg *c, const char *origin, struct hearth_dns_view *v,
 	}
 }
 
+/* Records of one view sorted by owner, then by their place in the list. */
+struct rr_ref {
+	const struct hearth_rr *rr;
+	const yaml_node_t *node;
+	size_t index;
+};
+
+static int
+rr_ref_cmp(const void *a, const void *b)
+{
+	const struct rr_ref *x = a, *y = b;
+	int r = strcmp(x->rr->owner, y->rr->owner);
+	if (r != 0)
+		return r;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* A CNAME owner has no other data (RFC 1034 3.6.2), nor is the apex. */
+static void
+check_cnames(struct cfg *c, const char *path, const char *origin,
+    struct rr_ref *refs, size_t n)
+{
+	qsort(refs, n, sizeof(*refs), rr_ref_cmp);
+	for (size_t i = 0, j; i < n; i = j) {
+		bool cname = false;
+		for (j = i; j < n && strcmp(refs[j].rr->owner,
+		    refs[i].rr->owner) == 0; j++)
+			cname = cname || refs[j].rr->type == 5;
+		if (!cname)
+			continue;
+		const struct rr_ref *r = &refs[i + (j - i > 1)];
+		if (strcmp(refs[i].rr->owner, origin) == 0)
+			err(c, r->node, "%s[%zu]: a CNAME at the zone apex "
+			    "(the apex has SOA and NS records)", path,
+			    r->index);
+		else if (j - i > 1)
+			err(c, r->node, "%s[%zu]: \"%s\" has a CNAME, so it "
+			    "can have no other record", path, r->index,
+			    refs[i].rr->owner);
+	}
+}
+
 static void
 parse_records(struct cfg *c, const yaml_node_t *n, const char *path,
     const char *origin, struct hearth_dns_view *v)
@@ -1224,6 +1329,14 @@ parse_records(struct cfg *c, const yaml_node_t *n, const char *path,
 	size_t cap = 0;
 	if (!want_seq(c, n, path))
 		return;
+	const yaml_node_t **nodes = calloc(seq_len(n) + 1, sizeof(*nodes));
+	size_t *index = calloc(seq_len(n) + 1, sizeof(*index));
+	if (nodes == NULL || index == NULL) {
+		free(nodes);
+		free(index);
+		err(c, n, "%s: out of memory", path);
+		return;
+	}
 	for (size_t i = 0; i < seq_len(n); i++) {
 		yaml_node_t *r = seq_at(c, n, i);
 		char p[160], e[256];
@@ -1241,11 +1354,24 @@ parse_records(struct cfg *c, const yaml_node_t *n, const char *path,
 			err(c, r, "%s: bad record \"%s\": %s", p, scalar(r), e);
 			continue;
 		}
+		nodes[v->n_records] = r;
+		index[v->n_records] = i;
 		if (rr_append(v, &rr, &cap) != 0) {
 			hearth_rr_clear(&rr);
 			err(c, r, "%s: out of memory", p);
 		}
 	}
+	struct rr_ref *refs = calloc(v->n_records + 1, sizeof(*refs));
+	if (refs != NULL) {
+		for (size_t i = 0; i < v->n_records; i++)
+			refs[i] = (struct rr_ref){&v->records[i], nodes[i],
+			    index[i]};
+		check_cnames(c, path, origin ? origin : "", refs,
+		    v->n_records);
+	}
+	free(refs);
+	free(nodes);
+	free(index);
 	if (v->n_records > 0 && origin != NULL)
 		synthesise_apex(c, origin, v, &cap);
 }
@@ -1722,9 +1848,10 @@ parse_proxy(struct cfg *c, const yaml_node_t *n)
 		get_port(c, v[0], "proxy.http_port", &p->http_port);
 	if (v[1] != NULL)
 		get_port(c, v[1], "proxy.https_port", &p->https_port);
-	if (v[0] != NULL && v[1] != NULL && p->http_port == p->https_port)
-		err(c, v[1], "proxy.https_port: the same as http_port (%u)",
-		    p->https_port);
+	if ((v[0] != NULL || v[1] != NULL) && p->http_port == p->https_port)
+		err(c, v[1] ? v[1] : v[0], "proxy.%s: %u is also the %s",
+		    v[1] ? "https_port" : "http_port", p->https_port,
+		    v[1] ? "http_port" : "https_port (default 443)");
 	get_u32(c, v[2], "proxy.drain_seconds", 0, 86400, &p->drain_seconds);
 	if (v[3] != NULL)
 		parse_certificates(c, v[3]);

@@ -235,6 +235,42 @@ test_duplicate_pool_names_are_an_error(void **state)
 }
 
 static void
+test_overlapping_pools_are_an_error(void **state)
+{
+	cfgtest_error("pools:\n  - {name: a, addresses: [10.0.0.0/24]}\n"
+	    "  - {name: b, addresses: [10.0.1.0/24, 10.0.0.200-10.0.0.210]}\n",
+	    3, 40, "\"10.0.0.200-10.0.0.210\" overlaps pools[0].addresses[0]");
+}
+
+static void
+test_cname_beside_other_records_is_an_error(void **state)
+{
+	cfgtest_error("dns:\n  zones:\n    - origin: example.com\n      views:\n"
+	    "        - name: all\n          clients: [0.0.0.0/0]\n"
+	    "          records:\n            - \"www CNAME web\"\n"
+	    "            - \"web A 192.0.2.1\"\n"
+	    "            - \"WWW.Example.COM. A 192.0.2.1\"\n"
+	    "            - \"www.example.com. TXT x\"\n",
+	    10, 15, "\"www.example.com\" has a CNAME");
+}
+
+static void
+test_cname_at_the_apex_is_an_error(void **state)
+{
+	cfgtest_error("dns:\n  zones:\n    - origin: example.com\n      views:\n"
+	    "        - name: all\n          clients: [0.0.0.0/0]\n"
+	    "          records: [\"@ CNAME example.net.\"]\n",
+	    7, 21, "a CNAME at the zone apex");
+}
+
+static void
+test_http_port_equal_to_default_https_port_is_an_error(void **state)
+{
+	cfgtest_error("proxy:\n  http_port: 443\n", 2, 14,
+	    "443 is also the https_port");
+}
+
+static void
 test_yaml_syntax_error_has_libyaml_position(void **state)
 {
 	cfgtest_error("node:\n  name: [a\n  interface: b\n", 3, 12,
@@ -455,6 +491,10 @@ main(void)
 		cmocka_unit_test(test_target_and_backends_on_one_port_are_an_error),
 		cmocka_unit_test(test_target_other_than_proxy_is_an_error),
 		cmocka_unit_test(test_duplicate_pool_names_are_an_error),
+		cmocka_unit_test(test_overlapping_pools_are_an_error),
+		cmocka_unit_test(test_cname_beside_other_records_is_an_error),
+		cmocka_unit_test(test_cname_at_the_apex_is_an_error),
+		cmocka_unit_test(test_http_port_equal_to_default_https_port_is_an_error),
 		cmocka_unit_test(test_yaml_syntax_error_has_libyaml_position),
 		cmocka_unit_test(test_tab_indentation_is_a_syntax_error),
 		cmocka_unit_test(test_view_without_clients_is_an_error),
