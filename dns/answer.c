@@ -76,8 +76,8 @@ dns_reply_limit(const struct dns_query *q, uint16_t max_udp, bool tcp)
 }
 
 size_t
-dns_reply_rcode(
-    const struct dns_query *q, uint8_t rcode, uint8_t *buf, size_t cap)
+dns_reply_rcode(const struct dns_query *q, uint8_t rcode, uint8_t *buf,
+    size_t cap)
 {
 	struct dns_writer w;
 	dns_writer_init(&w, buf, cap);
@@ -144,8 +144,8 @@ early_reply(const struct dns_snapshot *s, const struct dns_query *q,
 	if (res->parse == DNS_PARSE_FORMERR || res->parse == DNS_PARSE_NOTIMP) {
 		struct dns_query hq = *q;
 		hq.qname = NULL;
-		res->rcode = res->parse == DNS_PARSE_FORMERR ? DNS_R_FORMERR
-		                                             : DNS_R_NOTIMP;
+		res->rcode = res->parse == DNS_PARSE_FORMERR ? DNS_R_FORMERR :
+		                                               DNS_R_NOTIMP;
 		*outlen = dns_reply_rcode(&hq, res->rcode, buf, cap);
 		return true;
 	}
@@ -209,8 +209,8 @@ dns_process(const struct dns_snapshot *s, struct dns_cache *cache,
 		res->view = v->name;
 	if (v != NULL && !v->forward) {
 		n = answer_zone(z, v, q, buf, limit, res);
-		*outlen = dns_reply_finish(
-		    buf, n, cap, q, s->max_udp, limit, ra, &res->truncated);
+		*outlen = dns_reply_finish(buf, n, cap, q, s->max_udp, limit,
+		    ra, &res->truncated);
 		if (buf[2] & (DNS_F_TC >> 8))
 			res->truncated = true;
 		return;
@@ -218,8 +218,8 @@ dns_process(const struct dns_snapshot *s, struct dns_cache *cache,
 	if (!s->have_forwarders || (v == NULL && !res->recursion_client)) {
 		res->rcode = DNS_R_REFUSED;
 		n = dns_reply_rcode(q, DNS_R_REFUSED, buf, cap);
-		*outlen = dns_reply_finish(
-		    buf, n, cap, q, s->max_udp, limit, ra, &res->truncated);
+		*outlen = dns_reply_finish(buf, n, cap, q, s->max_udp, limit,
+		    ra, &res->truncated);
 		return;
 	}
 	if (cache != NULL) {

@@ -86,7 +86,7 @@ int dns_upstream_render(const uint8_t *msg, size_t len,
     const struct dns_query *q, uint8_t *out, size_t cap);
 
 /* A header + question response with rcode (no records), for q. */
-size_t dns_reply_rcode(
-    const struct dns_query *q, uint8_t rcode, uint8_t *buf, size_t cap);
+size_t dns_reply_rcode(const struct dns_query *q, uint8_t rcode, uint8_t *buf,
+    size_t cap);
 
 #endif

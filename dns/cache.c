@@ -137,8 +137,8 @@ find(struct dns_cache *c, uint32_t h, const uint8_t *name, int len,
 
 /* The negative TTL from the SOA in the authority section, or 0. */
 static uint32_t
-soa_neg_ttl(
-    const uint8_t *msg, size_t len, size_t off, unsigned an, unsigned ns)
+soa_neg_ttl(const uint8_t *msg, size_t len, size_t off, unsigned an,
+    unsigned ns)
 {
 	for (unsigned i = 0; i < an + ns; i++) {
 		if (dns_name_skip(msg, len, &off) < 0 || off + 10 > len)
@@ -255,9 +255,9 @@ dns_cache_store(struct dns_cache *c, const uint8_t *msg, size_t len,
 	e->flags = flags;
 	e->stored = now;
 	e->expires = now + ttl;
-	e->stale_until = (msg[3] & 0xf) == DNS_R_SERVFAIL
-	    ? e->expires
-	    : e->expires + DNS_CACHE_STALE_WINDOW;
+	e->stale_until = (msg[3] & 0xf) == DNS_R_SERVFAIL ?
+	    e->expires :
+	    e->expires + DNS_CACHE_STALE_WINDOW;
 	e->hash = key_hash(name, nl, qtype, qclass, flags);
 
 	pthread_mutex_lock(&c->lock);

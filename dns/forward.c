@@ -11,6 +11,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "server.h"
@@ -167,6 +169,7 @@ dns_pending_free(struct dns_pending *p)
 		TAILQ_REMOVE(&p->tcp->pending, p, tlink);
 		p->tcp->n_pending--;
 	}
+	dns_listener_unref(p->listener);
 	dns_snapshot_unref(p->snap);
 	free(p);
 }
@@ -181,7 +184,7 @@ reply(struct dns_pending *p, const struct dns_query *q, uint8_t *buf,
 	len = dns_reply_finish(buf, len, 65535 + 64, q, p->snap->max_udp, limit,
 	    res->recursion_client, &res->truncated);
 	res->rcode = buf[3] & 0xf;
-	dns_account(srv, q, res, &p->src, p->was_tcp, p->start_ns);
+	dns_account(srv, &srv->stats, q, res, &p->src, p->was_tcp, p->start_ns);
 	if (p->was_tcp) {
 		if (p->tcp != NULL) {
 			struct dns_tcp *c = p->tcp;
@@ -189,8 +192,9 @@ reply(struct dns_pending *p, const struct dns_query *q, uint8_t *buf,
 		}
 		return;
 	}
-	dns_send_udp(srv, p->ufd, (struct sockaddr *)&p->sa, p->salen, &p->pi4,
-	    &p->pi6, p->has_pi, buf, len);
+	dns_send_udp(srv, p->listener ? p->listener->udp.fd : -1,
+	    (struct sockaddr *)&p->sa, p->salen, &p->pi4, &p->pi6, p->has_pi,
+	    buf, len);
 }
 
 static void
@@ -215,8 +219,8 @@ forward_done(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 	if (status == ARES_SUCCESS || (abuf != NULL && alen >= DNS_HDR_LEN)) {
 		metrics_histogram_observe(&srv->stats.fwd_latency,
 		    (double)(now_ns - p->start_ns) / 1e9);
-		n = dns_upstream_render(
-		    abuf, (size_t)alen, &q, buf, sizeof(srv->tcpbuf));
+		n = dns_upstream_render(abuf, (size_t)alen, &q, buf,
+		    sizeof(srv->tcpbuf));
 	}
 	if (n >= 0 && (buf[3] & 0xf) != DNS_R_SERVFAIL &&
 	    (buf[3] & 0xf) != DNS_R_REFUSED) {
@@ -251,16 +255,80 @@ forward_done(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 }
 
 void
-dns_forward_start(struct dns_server *srv, struct dns_pending *p,
-    const struct dns_query *q, bool stale_cached)
+dns_forward_start(struct dns_server *srv, struct dns_pending *p)
 {
 	uint8_t qb[DNS_HDR_LEN + DNS_NAME_MAX + 4 + 11];
-	int n = dns_upstream_query(q, qb, sizeof(qb));
-	if (n < 0 || !srv->have_channel) {
+	struct dns_query q;
+	int n = -1;
+	if (dns_query_parse(p->pkt, p->len, &q) == DNS_PARSE_OK)
+		n = dns_upstream_query(&q, qb, sizeof(qb));
+	if (n < 0 || !srv->have_channel || srv->stopping) {
 		forward_done(p, ARES_ECONNREFUSED, 0, NULL, 0);
 		return;
 	}
 	srv->stats.forwarded++;
 	ares_send(srv->channel, qb, n, forward_done, p);
 	arm_timer(srv);
+}
+
+static void
+fwdq_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct dns_server *srv = arg;
+	uint64_t v;
+	if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		return;
+	TAILQ_HEAD(, dns_pending) batch = TAILQ_HEAD_INITIALIZER(batch);
+	pthread_mutex_lock(&srv->fwdq_lock);
+	TAILQ_CONCAT(&batch, &srv->fwdq, qlink);
+	pthread_mutex_unlock(&srv->fwdq_lock);
+	struct dns_pending *p;
+	while ((p = TAILQ_FIRST(&batch)) != NULL) {
+		TAILQ_REMOVE(&batch, p, qlink);
+		dns_forward_start(srv, p);
+	}
+}
+
+void
+dns_forward_handover(struct dns_server *srv, struct dns_pending *p)
+{
+	uint64_t one = 1;
+	pthread_mutex_lock(&srv->fwdq_lock);
+	bool was_empty = TAILQ_EMPTY(&srv->fwdq);
+	TAILQ_INSERT_TAIL(&srv->fwdq, p, qlink);
+	pthread_mutex_unlock(&srv->fwdq_lock);
+	if (was_empty && write(srv->fwdq_fd, &one, sizeof(one)) < 0)
+		return; /* already signalled: the counter is full */
+}
+
+int
+dns_fwdq_init(struct dns_server *srv)
+{
+	pthread_mutex_init(&srv->fwdq_lock, NULL);
+	TAILQ_INIT(&srv->fwdq);
+	srv->fwdq_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (srv->fwdq_fd < 0)
+		return -errno;
+	srv->fwdq_ev = event_new(srv->base, srv->fwdq_fd, EV_READ | EV_PERSIST,
+	    fwdq_cb, srv);
+	if (srv->fwdq_ev == NULL || event_add(srv->fwdq_ev, NULL) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+void
+dns_fwdq_fini(struct dns_server *srv)
+{
+	struct dns_pending *p;
+	if (srv->fwdq_ev != NULL)
+		event_free(srv->fwdq_ev);
+	srv->fwdq_ev = NULL;
+	if (srv->fwdq_fd > 0)
+		close(srv->fwdq_fd);
+	srv->fwdq_fd = -1;
+	while ((p = TAILQ_FIRST(&srv->fwdq)) != NULL) {
+		TAILQ_REMOVE(&srv->fwdq, p, qlink);
+		dns_pending_free(p);
+	}
+	pthread_mutex_destroy(&srv->fwdq_lock);
 }

@@ -6,6 +6,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,14 +72,13 @@ is_wildcard(const struct hearth_addr *a)
 }
 
 void
-dns_account(struct dns_server *srv, const struct dns_query *q,
-    const struct dns_result *res, const struct hearth_addr *src, bool tcp,
-    uint64_t start_ns)
+dns_account(struct dns_server *srv, struct dns_stats *st,
+    const struct dns_query *q, const struct dns_result *res,
+    const struct hearth_addr *src, bool tcp, uint64_t start_ns)
 {
 	static const uint16_t types[DNS_N_TYPES - 1] = {DNS_T_A, DNS_T_AAAA,
 	    DNS_T_CNAME, DNS_T_MX, DNS_T_TXT, DNS_T_NS, DNS_T_SOA, DNS_T_SRV,
 	    DNS_T_PTR, DNS_T_CAA, DNS_T_ANY, 65, DNS_T_DS};
-	struct dns_stats *st = &srv->stats;
 	unsigned vi = 0, ti = DNS_N_TYPES - 1, ri;
 	if (res->view[0] != '\0') {
 		for (vi = 1; vi < st->n_views; vi++)
@@ -136,7 +136,7 @@ dns_send_udp(struct dns_server *srv, int fd, const struct sockaddr *sa,
 			memcpy(CMSG_DATA(cm), pi6, sizeof(*pi6));
 		}
 	}
-	if (sendmsg(fd, &mh, MSG_DONTWAIT) < 0)
+	if (fd < 0 || sendmsg(fd, &mh, MSG_DONTWAIT) < 0)
 		srv->stats.dropped++;
 }
 
@@ -166,7 +166,7 @@ read_pktinfo(struct msghdr *mh, struct in_pktinfo *pi4, struct in6_pktinfo *pi6)
 /* A copy of the client's packet and address for the forwarding path. */
 static struct dns_pending *
 pending_new(struct dns_server *srv, const uint8_t *pkt, size_t len,
-    const struct hearth_addr *src, const char *view)
+    const struct hearth_addr *src, const char *view, bool stale)
 {
 	struct dns_pending *p = calloc(1, sizeof(*p) + len);
 	if (p == NULL)
@@ -178,6 +178,7 @@ pending_new(struct dns_server *srv, const uint8_t *pkt, size_t len,
 	p->src = *src;
 	p->start_ns = dns_now_ns();
 	snprintf(p->view, sizeof(p->view), "%s", view);
+	(void)stale;
 	return p;
 }
 
@@ -206,7 +207,7 @@ slip_reply(const struct dns_snapshot *s, const struct dns_query *q,
 
 /* Sets up out[k] to carry reply i back to where query i came from. */
 static void
-queue_reply(struct dns_listener *l, struct udp_batch *b, unsigned i, unsigned k,
+queue_reply(struct dns_udp_sock *l, struct udp_batch *b, unsigned i, unsigned k,
     uint8_t *buf, size_t len)
 {
 	struct msghdr *mh = &b->out[k].msg_hdr;
@@ -243,31 +244,37 @@ queue_reply(struct dns_listener *l, struct udp_batch *b, unsigned i, unsigned k,
 
 /* Hands query i of a batch to the forwarders. */
 static void
-udp_forward(struct dns_listener *l, struct udp_batch *b, unsigned i,
+udp_forward(struct dns_udp_sock *us, struct udp_batch *b, unsigned i,
     const struct dns_query *q, const struct dns_result *res,
     const struct hearth_addr *src)
 {
-	struct dns_server *srv = l->srv;
+	struct dns_server *srv = us->ctx->srv;
 	struct dns_pending *p =
-	    pending_new(srv, q->pkt, q->len, src, res->view);
+	    pending_new(srv, q->pkt, q->len, src, res->view, res->stale_cached);
 	if (p == NULL)
 		return;
-	p->ufd = l->ufd;
+	p->listener = us->main;
+	atomic_fetch_add(&us->main->refs, 1);
 	memcpy(&p->sa, &b->addrs[i], sizeof(p->sa));
 	p->salen = b->in[i].msg_hdr.msg_namelen;
-	if (l->pktinfo)
+	if (us->pktinfo)
 		p->has_pi = read_pktinfo(&b->in[i].msg_hdr, &p->pi4, &p->pi6);
-	dns_forward_start(srv, p, q, res->stale_cached);
+	if (us->ctx->worker != NULL)
+		dns_forward_handover(srv, p);
+	else
+		dns_forward_start(srv, p);
 }
 
 /* Answers one batch of datagrams; returns how many were read. */
 static int
-udp_batch(struct dns_listener *l, struct udp_batch *b)
+udp_batch(struct dns_udp_sock *l, struct udp_batch *b)
 {
-	struct dns_server *srv = l->srv;
+	struct dns_udp_ctx *ctx = l->ctx;
+	struct dns_server *srv = ctx->srv;
+	struct dns_stats *st = ctx->stats;
 	for (unsigned i = 0; i < DNS_UDP_BATCH; i++) {
 		struct msghdr *mh = &b->in[i].msg_hdr;
-		b->iniov[i].iov_base = srv->rx + (size_t)i * DNS_UDP_MAX;
+		b->iniov[i].iov_base = ctx->rx + (size_t)i * DNS_UDP_MAX;
 		b->iniov[i].iov_len = DNS_UDP_MAX;
 		mh->msg_name = &b->addrs[i];
 		mh->msg_namelen = sizeof(b->addrs[i]);
@@ -277,7 +284,7 @@ udp_batch(struct dns_listener *l, struct udp_batch *b)
 		mh->msg_controllen = l->pktinfo ? sizeof(b->cin[i].buf) : 0;
 		mh->msg_flags = 0;
 	}
-	int n = recvmmsg(l->ufd, b->in, DNS_UDP_BATCH, MSG_DONTWAIT, NULL);
+	int n = recvmmsg(l->fd, b->in, DNS_UDP_BATCH, MSG_DONTWAIT, NULL);
 	if (n <= 0)
 		return n;
 	uint64_t now_ns = dns_now_ns();
@@ -288,43 +295,43 @@ udp_batch(struct dns_listener *l, struct udp_batch *b)
 		struct dns_result res;
 		struct hearth_addr src;
 		size_t outlen;
-		uint8_t *out = srv->tx + (size_t)k * DNS_UDP_MAX;
+		uint8_t *out = ctx->tx + (size_t)k * DNS_UDP_MAX;
 		sa_to_addr(&b->addrs[i], &src);
 		dns_process(srv->snap, srv->cache, &src, false,
 		    b->iniov[i].iov_base, b->in[i].msg_len, &q, now, out,
 		    DNS_UDP_MAX, &outlen, &res);
 		if (res.verdict == DNS_V_DROP) {
-			srv->stats.dropped++;
+			st->dropped++;
 			continue;
 		}
 		if (res.verdict == DNS_V_FORWARD) {
-			srv->stats.cache_misses++;
+			st->cache_misses++;
 			udp_forward(l, b, i, &q, &res, &src);
 			continue;
 		}
 		if (res.from_cache)
-			srv->stats.cache_hits++;
+			st->cache_hits++;
 		if (!res.recursion_client && srv->rl != NULL) {
 			enum dns_rl_verdict v =
 			    dns_rl_check(srv->rl, &src, now_ns / 1000000u);
 			if (v == DNS_RL_DROP) {
-				srv->stats.rl_dropped++;
+				st->rl_dropped++;
 				continue;
 			}
 			if (v == DNS_RL_SLIP) {
-				srv->stats.rl_slipped++;
+				st->rl_slipped++;
 				outlen =
 				    slip_reply(srv->snap, &q, out, DNS_UDP_MAX);
 			}
 		}
-		dns_account(srv, &q, &res, &src, false, now_ns);
+		dns_account(srv, st, &q, &res, &src, false, now_ns);
 		queue_reply(l, b, i, k, out, outlen);
 		k++;
 	}
 	for (unsigned s = 0; s < k;) {
-		int r = sendmmsg(l->ufd, b->out + s, k - s, MSG_DONTWAIT);
+		int r = sendmmsg(l->fd, b->out + s, k - s, MSG_DONTWAIT);
 		if (r <= 0) {
-			srv->stats.dropped += k - s;
+			st->dropped += k - s;
 			break;
 		}
 		s += (unsigned)r;
@@ -332,10 +339,10 @@ udp_batch(struct dns_listener *l, struct udp_batch *b)
 	return n;
 }
 
-static void
-udp_read_cb(evutil_socket_t fd, short what, void *arg)
+void
+dns_udp_read_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct dns_listener *l = arg;
+	struct dns_udp_sock *l = arg;
 	struct udp_batch b;
 	/* A few batches per wakeup, then let other events run. */
 	for (int round = 0; round < 8; round++)
@@ -385,20 +392,20 @@ tcp_query(struct dns_tcp *c, const uint8_t *pkt, size_t len)
 	}
 	if (res.verdict == DNS_V_FORWARD) {
 		srv->stats.cache_misses++;
-		struct dns_pending *p =
-		    pending_new(srv, pkt, len, &c->peer, res.view);
+		struct dns_pending *p = pending_new(srv, pkt, len, &c->peer,
+		    res.view, res.stale_cached);
 		if (p == NULL)
 			return false;
 		p->tcp = c;
 		p->was_tcp = true;
 		TAILQ_INSERT_TAIL(&c->pending, p, tlink);
 		c->n_pending++;
-		dns_forward_start(srv, p, &q, res.stale_cached);
+		dns_forward_start(srv, p);
 		return true;
 	}
 	if (res.from_cache)
 		srv->stats.cache_hits++;
-	dns_account(srv, &q, &res, &c->peer, true, now_ns);
+	dns_account(srv, &srv->stats, &q, &res, &c->peer, true, now_ns);
 	dns_tcp_send(c, srv->tcpbuf, outlen);
 	return true;
 }
@@ -494,8 +501,8 @@ tcp_accept_cb(struct evconnlistener *tl, evutil_socket_t fd,
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 }
 
-static int
-udp_socket(const struct hearth_endpoint *ep, bool *pktinfo)
+int
+dns_udp_socket(const struct hearth_endpoint *ep, bool *pktinfo)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = ep_to_sa(ep, &ss);
@@ -505,6 +512,8 @@ udp_socket(const struct hearth_endpoint *ep, bool *pktinfo)
 	if (fd < 0)
 		return -errno;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* Worker threads bind their own sockets beside this one. */
+	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
 	if (ss.ss_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
@@ -512,8 +521,8 @@ udp_socket(const struct hearth_endpoint *ep, bool *pktinfo)
 	if (*pktinfo && ss.ss_family == AF_INET)
 		setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
 	else if (*pktinfo)
-		setsockopt(
-		    fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
+		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one,
+		    sizeof(one));
 	if (bind(fd, (struct sockaddr *)&ss, sl) < 0) {
 		int e = -errno;
 		close(fd);
@@ -551,11 +560,14 @@ dns_listener_open(struct dns_server *srv, const struct hearth_endpoint *ep)
 	struct dns_listener *l = calloc(1, sizeof(*l));
 	if (l == NULL)
 		return NULL;
+	atomic_init(&l->refs, 1);
 	l->srv = srv;
 	l->ep = *ep;
-	l->ufd = udp_socket(ep, &l->pktinfo);
-	if (l->ufd < 0) {
-		errno = -l->ufd;
+	l->udp.ctx = &srv->main_ctx;
+	l->udp.main = l;
+	l->udp.fd = dns_udp_socket(ep, &l->udp.pktinfo);
+	if (l->udp.fd < 0) {
+		errno = -l->udp.fd;
 		log_warn("dns: cannot listen on udp %s", name);
 		free(l);
 		return NULL;
@@ -564,15 +576,16 @@ dns_listener_open(struct dns_server *srv, const struct hearth_endpoint *ep)
 	if (tfd < 0) {
 		errno = -tfd;
 		log_warn("dns: cannot listen on tcp %s", name);
-		close(l->ufd);
+		close(l->udp.fd);
 		free(l);
 		return NULL;
 	}
-	l->tl = evconnlistener_new(
-	    srv->base, tcp_accept_cb, l, LEV_OPT_CLOSE_ON_FREE, -1, tfd);
-	l->uev =
-	    event_new(srv->base, l->ufd, EV_READ | EV_PERSIST, udp_read_cb, l);
-	if (l->tl == NULL || l->uev == NULL || event_add(l->uev, NULL) < 0) {
+	l->tl = evconnlistener_new(srv->base, tcp_accept_cb, l,
+	    LEV_OPT_CLOSE_ON_FREE, -1, tfd);
+	l->udp.ev = event_new(srv->base, l->udp.fd, EV_READ | EV_PERSIST,
+	    dns_udp_read_cb, &l->udp);
+	if (l->tl == NULL || l->udp.ev == NULL ||
+	    event_add(l->udp.ev, NULL) < 0) {
 		if (l->tl == NULL)
 			close(tfd);
 		dns_listener_close(l);
@@ -587,11 +600,45 @@ dns_listener_close(struct dns_listener *l)
 {
 	if (l == NULL)
 		return;
-	if (l->uev != NULL)
-		event_free(l->uev);
+	if (l->udp.ev != NULL)
+		event_free(l->udp.ev);
+	l->udp.ev = NULL;
 	if (l->tl != NULL)
 		evconnlistener_free(l->tl);
-	if (l->ufd >= 0)
-		close(l->ufd);
-	free(l);
+	l->tl = NULL;
+	if (l->udp.fd >= 0)
+		close(l->udp.fd);
+	l->udp.fd = -1;
+	dns_listener_unref(l);
+}
+
+void
+dns_listener_unref(struct dns_listener *l)
+{
+	if (l != NULL && atomic_fetch_sub(&l->refs, 1) == 1)
+		free(l);
+}
+
+int
+dns_ctx_init(struct dns_udp_ctx *ctx, struct dns_server *srv,
+    struct dns_stats *st, struct dns_worker *w)
+{
+	ctx->srv = srv;
+	ctx->worker = w;
+	ctx->stats = st;
+	ctx->rx = malloc((size_t)DNS_UDP_BATCH * DNS_UDP_MAX);
+	ctx->tx = malloc((size_t)DNS_UDP_BATCH * DNS_UDP_MAX);
+	if (ctx->rx == NULL || ctx->tx == NULL) {
+		dns_ctx_fini(ctx);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void
+dns_ctx_fini(struct dns_udp_ctx *ctx)
+{
+	free(ctx->rx);
+	free(ctx->tx);
+	ctx->rx = ctx->tx = NULL;
 }

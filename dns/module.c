@@ -13,8 +13,8 @@
 #include "log.h"
 #include "server.h"
 
-static const double latency_bounds[] = {
-    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
+static const double latency_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01,
+    0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
 
 static bool
 dns_wanted(const struct hearth_model *m)
@@ -33,14 +33,16 @@ server_free(struct dns_server *srv)
 {
 	if (srv == NULL)
 		return;
+	dns_workers_stop(srv);
+	dns_fwdq_fini(srv);
+	struct dns_tcp *c;
+	while ((c = TAILQ_FIRST(&srv->conns)) != NULL)
+		dns_tcp_close(c);
 	struct dns_listener *l;
 	while ((l = TAILQ_FIRST(&srv->listeners)) != NULL) {
 		TAILQ_REMOVE(&srv->listeners, l, link);
 		dns_listener_close(l);
 	}
-	struct dns_tcp *c;
-	while ((c = TAILQ_FIRST(&srv->conns)) != NULL)
-		dns_tcp_close(c);
 	dns_forward_fini(srv);
 	if (srv->ares_timer != NULL)
 		event_free(srv->ares_timer);
@@ -48,8 +50,7 @@ server_free(struct dns_server *srv)
 	dns_rl_free(srv->rl);
 	dns_qlog_close(srv->qlog);
 	dns_snapshot_unref(srv->snap);
-	free(srv->rx);
-	free(srv->tx);
+	dns_ctx_fini(&srv->main_ctx);
 	free(srv);
 }
 
@@ -138,6 +139,7 @@ server_configure(struct dns_server *srv, const struct hearth_dns *cfg)
 	if (r < 0)
 		goto fail;
 	/* Past this point nothing fails that leaves the old state broken. */
+	dns_workers_stop(srv);
 	dns_forward_fini(srv);
 	if (dns_forward_init(srv, cfg) < 0)
 		log_warnx("dns: cannot set up the forwarders");
@@ -153,6 +155,9 @@ server_configure(struct dns_server *srv, const struct hearth_dns *cfg)
 	srv->rl = rl;
 	dns_qlog_close(srv->qlog);
 	srv->qlog = ql;
+	if (!srv->stopping && dns_workers_start(srv) < 0)
+		log_warnx(
+		    "dns: no worker threads; the main loop answers alone");
 	return 0;
 fail:
 	dns_snapshot_unref(snap);
@@ -178,9 +183,9 @@ dns_create(struct hearth_env *env, const struct hearth_model *m, void **state)
 	srv->stats.fwd_latency.bounds = latency_bounds;
 	srv->stats.fwd_latency.n_bounds =
 	    sizeof(latency_bounds) / sizeof(latency_bounds[0]);
-	srv->rx = malloc((size_t)DNS_UDP_BATCH * DNS_UDP_MAX);
-	srv->tx = malloc((size_t)DNS_UDP_BATCH * DNS_UDP_MAX);
-	if (srv->rx == NULL || srv->tx == NULL) {
+	srv->fwdq_fd = -1;
+	if (dns_ctx_init(&srv->main_ctx, srv, &srv->stats, NULL) < 0 ||
+	    dns_fwdq_init(srv) < 0) {
 		server_free(srv);
 		return -ENOMEM;
 	}
@@ -189,16 +194,16 @@ dns_create(struct hearth_env *env, const struct hearth_model *m, void **state)
 		server_free(srv);
 		return r;
 	}
-	log_info(
-	    "dns: serving %zu zone(s) on %zu listener(s), %zu forwarder(s)",
+	log_info("dns: serving %zu zone(s) on %zu listener(s), %zu "
+	         "forwarder(s)",
 	    m->dns.n_zones, m->dns.n_listen, m->dns.n_forwarders);
 	*state = srv;
 	return 0;
 }
 
 static int
-dns_apply(
-    void *state, const struct hearth_model *old, const struct hearth_model *new)
+dns_apply(void *state, const struct hearth_model *old,
+    const struct hearth_model *new)
 {
 	struct dns_server *srv = state;
 	if (old != NULL && hearth_model_dns_equal(old, new))
@@ -214,8 +219,8 @@ static enum hearth_health
 dns_health(void *state)
 {
 	struct dns_server *srv = state;
-	return TAILQ_EMPTY(&srv->listeners) ? HEARTH_HEALTH_STARTING
-	                                    : HEARTH_HEALTH_OK;
+	return TAILQ_EMPTY(&srv->listeners) ? HEARTH_HEALTH_STARTING :
+	                                      HEARTH_HEALTH_OK;
 }
 
 static const char *const type_names[DNS_N_TYPES] = {"A", "AAAA", "CNAME", "MX",
@@ -227,7 +232,11 @@ static void
 dns_metrics(void *state, struct evbuffer *out)
 {
 	struct dns_server *srv = state;
-	struct dns_stats *st = &srv->stats;
+	struct dns_stats *st = malloc(sizeof(*st));
+	if (st == NULL)
+		return;
+	*st = srv->stats;
+	dns_workers_stats(srv, st);
 	metrics_header(out, "hearth_dns_queries_total", "counter",
 	    "Queries answered, by view, query type and response code.");
 	for (unsigned v = 0; v < st->n_views; v++)
@@ -270,6 +279,9 @@ dns_metrics(void *state, struct evbuffer *out)
 	    st->dropped);
 	metrics_counter(out, "hearth_dns_tcp_connections_total",
 	    "TCP connections accepted.", st->tcp_conns);
+	metrics_gauge(out, "hearth_dns_worker_threads",
+	    "UDP worker threads besides the main loop.", srv->n_workers);
+	free(st);
 }
 
 static int
@@ -277,6 +289,7 @@ dns_stop(void *state, unsigned drain_seconds)
 {
 	struct dns_server *srv = state;
 	srv->stopping = true;
+	dns_workers_stop(srv);
 	struct dns_listener *l;
 	while ((l = TAILQ_FIRST(&srv->listeners)) != NULL) {
 		TAILQ_REMOVE(&srv->listeners, l, link);

@@ -102,8 +102,8 @@ dns_rl_check(struct dns_rl *rl, const struct hearth_addr *src, uint64_t now_ms)
 		s->tokens_milli -= 1000;
 	} else {
 		s->over++;
-		v = (rl->slip > 0 && s->over % rl->slip == 0) ? DNS_RL_SLIP
-		                                              : DNS_RL_DROP;
+		v = (rl->slip > 0 && s->over % rl->slip == 0) ? DNS_RL_SLIP :
+		                                                DNS_RL_DROP;
 	}
 	pthread_mutex_unlock(&rl->lock);
 	return v;

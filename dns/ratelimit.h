@@ -23,7 +23,7 @@ struct dns_rl;
 struct dns_rl *dns_rl_new(const struct hearth_dns_rate_limit *cfg);
 void dns_rl_free(struct dns_rl *rl);
 /* Charges one response to src's prefix at now_ms (monotonic). */
-enum dns_rl_verdict dns_rl_check(
-    struct dns_rl *rl, const struct hearth_addr *src, uint64_t now_ms);
+enum dns_rl_verdict dns_rl_check(struct dns_rl *rl,
+    const struct hearth_addr *src, uint64_t now_ms);
 
 #endif

@@ -6,6 +6,8 @@
 #ifndef HEARTH_DNS_SERVER_H
 #define HEARTH_DNS_SERVER_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/queue.h>
@@ -31,16 +33,53 @@
 #define DNS_N_TYPES          14
 #define DNS_N_RCODES         8
 
-struct dns_server;
+struct dns_stats {
+	char views[DNS_MAX_VIEWS][64]; /* [0] is "" (no view) */
+	unsigned n_views;
+	uint64_t queries[DNS_MAX_VIEWS][DNS_N_TYPES][DNS_N_RCODES];
+	uint64_t cache_hits, cache_misses, stale_served;
+	uint64_t truncated, rl_dropped, rl_slipped, dropped;
+	uint64_t forwarded, forward_failures;
+	uint64_t tcp_conns, tcp_refused;
+	struct metrics_histogram fwd_latency;
+};
 
+struct dns_server;
+struct dns_worker;
+
+/*
+ * Where UDP packets are answered: the main loop or one worker thread,
+ * each with its own buffers and counters.
+ */
+struct dns_udp_ctx {
+	struct dns_server *srv;
+	struct dns_worker *worker; /* NULL: the main loop */
+	struct dns_stats *stats;
+	uint8_t *rx; /* DNS_UDP_BATCH * DNS_UDP_MAX */
+	uint8_t *tx;
+};
+
+/* One UDP socket and its read event. */
+struct dns_udp_sock {
+	int fd;
+	bool pktinfo; /* bound to a wildcard: reply from dst */
+	struct event *ev;
+	struct dns_udp_ctx *ctx;
+	struct dns_listener *main; /* the listener of this endpoint */
+};
+
+/*
+ * One listen endpoint of the main loop: its UDP socket and TCP listener.
+ * Referenced by queries waiting for the forwarders (they answer through
+ * its socket), so it is freed on the last dns_listener_unref().
+ */
 struct dns_listener {
 	TAILQ_ENTRY(dns_listener) link;
+	atomic_int refs;
 	struct dns_server *srv;
 	struct hearth_endpoint ep;
-	int ufd;
-	struct event *uev;
+	struct dns_udp_sock udp;
 	struct evconnlistener *tl;
-	bool pktinfo; /* bound to a wildcard: reply from the dst */
 };
 
 struct dns_pending;
@@ -62,12 +101,13 @@ struct dns_pending {
 	struct dns_snapshot *snap;
 	struct dns_tcp *tcp; /* NULL: UDP (or a closed connection) */
 	bool was_tcp;
-	int ufd;
+	TAILQ_ENTRY(dns_pending) qlink; /* in the workers' hand-over queue */
 	struct sockaddr_storage sa;
 	socklen_t salen;
 	struct in6_pktinfo pi6;
 	struct in_pktinfo pi4;
 	bool has_pi;
+	struct dns_listener *listener; /* UDP: answers go out through it */
 	struct hearth_addr src;
 	uint64_t start_ns;
 	char view[64];
@@ -82,17 +122,6 @@ struct dns_ares_sock {
 };
 
 struct dns_qlog;
-
-struct dns_stats {
-	char views[DNS_MAX_VIEWS][64]; /* [0] is "" (no view) */
-	unsigned n_views;
-	uint64_t queries[DNS_MAX_VIEWS][DNS_N_TYPES][DNS_N_RCODES];
-	uint64_t cache_hits, cache_misses, stale_served;
-	uint64_t truncated, rl_dropped, rl_slipped, dropped;
-	uint64_t forwarded, forward_failures;
-	uint64_t tcp_conns, tcp_refused;
-	struct metrics_histogram fwd_latency;
-};
 
 struct dns_server {
 	struct hearth_env *env;
@@ -109,35 +138,59 @@ struct dns_server {
 	TAILQ_HEAD(, dns_ares_sock) asocks;
 	struct event *ares_timer;
 	bool stopping;
-	struct dns_stats stats;
-	uint8_t *rx; /* DNS_UDP_BATCH * DNS_UDP_MAX */
-	uint8_t *tx;
+	struct dns_stats stats; /* the main loop's */
+	struct dns_udp_ctx main_ctx;
+	struct dns_worker **workers;
+	unsigned n_workers;
+	/* Queries the workers hand over to the forwarders. */
+	pthread_mutex_t fwdq_lock;
+	TAILQ_HEAD(, dns_pending) fwdq;
+	int fwdq_fd; /* eventfd */
+	struct event *fwdq_ev;
 	uint8_t tcpbuf[65535 + 64];
 };
 
 /* Monotonic clock helpers. */
 uint64_t dns_now_ns(void);
 
-/* Listeners (io.c). */
-struct dns_listener *dns_listener_open(
-    struct dns_server *srv, const struct hearth_endpoint *ep);
+/* Listeners and packets (io.c). */
+struct dns_listener *dns_listener_open(struct dns_server *srv,
+    const struct hearth_endpoint *ep);
+/* Stops listening; the struct lives on while queries reference it. */
 void dns_listener_close(struct dns_listener *l);
+void dns_listener_unref(struct dns_listener *l);
+/* A UDP socket on ep for a worker (SO_REUSEPORT), or -errno. */
+int dns_udp_socket(const struct hearth_endpoint *ep, bool *pktinfo);
+void dns_udp_read_cb(evutil_socket_t fd, short what, void *arg);
 void dns_tcp_close(struct dns_tcp *c);
 void dns_send_udp(struct dns_server *srv, int fd, const struct sockaddr *sa,
     socklen_t salen, const struct in_pktinfo *pi4,
     const struct in6_pktinfo *pi6, bool has_pi, const uint8_t *buf, size_t len);
 void dns_tcp_send(struct dns_tcp *c, const uint8_t *buf, size_t len);
-/* Counts one answered query, and logs it. */
-void dns_account(struct dns_server *srv, const struct dns_query *q,
-    const struct dns_result *res, const struct hearth_addr *src, bool tcp,
-    uint64_t start_ns);
+/* Counts one answered query in st, and logs it. */
+void dns_account(struct dns_server *srv, struct dns_stats *st,
+    const struct dns_query *q, const struct dns_result *res,
+    const struct hearth_addr *src, bool tcp, uint64_t start_ns);
+int dns_ctx_init(struct dns_udp_ctx *ctx, struct dns_server *srv,
+    struct dns_stats *st, struct dns_worker *w);
+void dns_ctx_fini(struct dns_udp_ctx *ctx);
+
+/* Worker threads (worker.c): one event loop each, own UDP sockets. */
+int dns_workers_start(struct dns_server *srv);
+void dns_workers_stop(struct dns_server *srv);
+/* Adds the workers' counters into st. */
+void dns_workers_stats(struct dns_server *srv, struct dns_stats *st);
+void dns_stats_merge(struct dns_stats *into, const struct dns_stats *from);
 
 /* Forwarding (forward.c). */
 int dns_forward_init(struct dns_server *srv, const struct hearth_dns *cfg);
 void dns_forward_fini(struct dns_server *srv);
-/* Sends q upstream; p holds the client's packet. Takes ownership of p. */
-void dns_forward_start(struct dns_server *srv, struct dns_pending *p,
-    const struct dns_query *q, bool stale_cached);
+/* Sends p's query upstream; takes ownership of p. Main loop only. */
+void dns_forward_start(struct dns_server *srv, struct dns_pending *p);
+/* From a worker: hands p to the main loop's forwarders. */
+void dns_forward_handover(struct dns_server *srv, struct dns_pending *p);
+int dns_fwdq_init(struct dns_server *srv);
+void dns_fwdq_fini(struct dns_server *srv);
 void dns_pending_free(struct dns_pending *p);
 
 /* Query log (querylog.c). */

@@ -16,8 +16,8 @@ lower(uint8_t c)
 }
 
 int
-dns_name_read(
-    const uint8_t *pkt, size_t len, size_t *off, uint8_t *out, bool lwr)
+dns_name_read(const uint8_t *pkt, size_t len, size_t *off, uint8_t *out,
+    bool lwr)
 {
 	size_t p = *off, end = 0, o = 0;
 	size_t floor = *off; /* pointers must go below this */
@@ -176,8 +176,8 @@ dns_name_eq(const uint8_t *a, const uint8_t *b)
 }
 
 bool
-dns_name_is_sub(
-    const uint8_t *name, int name_len, const uint8_t *suffix, int suffix_len)
+dns_name_is_sub(const uint8_t *name, int name_len, const uint8_t *suffix,
+    int suffix_len)
 {
 	if (suffix_len > name_len)
 		return false;
@@ -398,8 +398,8 @@ nospc:
 
 /* Writes rdata, compressing the names of the RFC 1035 types. */
 static int
-write_rdata(
-    struct dns_writer *w, uint16_t type, const uint8_t *rd, uint16_t rdlen)
+write_rdata(struct dns_writer *w, uint16_t type, const uint8_t *rd,
+    uint16_t rdlen)
 {
 	size_t fixed_before = 0, names = 0, fixed_after = 0;
 	switch (type) {
@@ -484,8 +484,8 @@ fail:
 }
 
 int
-dns_write_opt(
-    struct dns_writer *w, uint16_t udp, uint8_t ext_rcode, bool do_bit)
+dns_write_opt(struct dns_writer *w, uint16_t udp, uint8_t ext_rcode,
+    bool do_bit)
 {
 	if (w->len + 11 > w->cap)
 		return -ENOSPC;

@@ -113,8 +113,8 @@ struct dns_query {
 };
 
 /* Parses a query; fills q as far as it could read (id/flags from 12 bytes). */
-enum dns_parse_result dns_query_parse(
-    const uint8_t *pkt, size_t len, struct dns_query *q);
+enum dns_parse_result dns_query_parse(const uint8_t *pkt, size_t len,
+    struct dns_query *q);
 
 /*
  * Reads a possibly compressed name at *off in pkt into out (wire form,
@@ -122,8 +122,8 @@ enum dns_parse_result dns_query_parse(
  * Returns the name's length, or -EBADMSG (loop, out of bounds, too long,
  * a bad label type).
  */
-int dns_name_read(
-    const uint8_t *pkt, size_t len, size_t *off, uint8_t *out, bool lower);
+int dns_name_read(const uint8_t *pkt, size_t len, size_t *off, uint8_t *out,
+    bool lower);
 /* Skips a name at *off (compression allowed); 0 or -EBADMSG. */
 int dns_name_skip(const uint8_t *pkt, size_t len, size_t *off);
 /* Skips one resource record (not in the question); 0 or -EBADMSG. */
@@ -139,8 +139,8 @@ void dns_name_to_str(const uint8_t *name, char *out, size_t outlen);
 /* Case-insensitive equality of two uncompressed wire names. */
 bool dns_name_eq(const uint8_t *a, const uint8_t *b);
 /* Is name equal to or below suffix (both wire, lower case)? */
-bool dns_name_is_sub(
-    const uint8_t *name, int name_len, const uint8_t *suffix, int suffix_len);
+bool dns_name_is_sub(const uint8_t *name, int name_len, const uint8_t *suffix,
+    int suffix_len);
 /* Lower-cases ASCII letters of an uncompressed wire name in place. */
 void dns_name_lower(uint8_t *name);
 uint32_t dns_name_hash(const uint8_t *name, size_t len);
@@ -177,8 +177,8 @@ int dns_write_rr(struct dns_writer *w, int section, const uint8_t *owner,
     uint16_t type, uint16_t rclass, uint32_t ttl, const uint8_t *rdata,
     uint16_t rdlen);
 /* An OPT record: payload size, extended rcode (upper 8 bits), DO bit. */
-int dns_write_opt(
-    struct dns_writer *w, uint16_t udp, uint8_t ext_rcode, bool do_bit);
+int dns_write_opt(struct dns_writer *w, uint16_t udp, uint8_t ext_rcode,
+    bool do_bit);
 void dns_writer_set_rcode(struct dns_writer *w, uint8_t rcode);
 void dns_writer_set_flags(struct dns_writer *w, uint16_t set);
 /* Rolls back to length len (dropping compression entries beyond it). */

@@ -144,8 +144,8 @@ node_add_rr(struct dns_node *n, const struct hearth_rr *rr)
 
 /* Adds a record and the empty non-terminals between it and the origin. */
 static int
-view_add_rr(
-    struct dns_view *v, const struct dns_zone *z, const struct hearth_rr *rr)
+view_add_rr(struct dns_view *v, const struct dns_zone *z,
+    const struct hearth_rr *rr)
 {
 	uint8_t name[DNS_NAME_MAX];
 	int len = dns_name_from_str(rr->owner, name);
@@ -285,8 +285,8 @@ add_soa(const struct dns_view *v, struct dns_answer *a)
 
 /* Glue: the in-bailiwick addresses of a referral's name servers. */
 static void
-add_glue(
-    const struct dns_view *v, const struct dns_rrset *ns, struct dns_answer *a)
+add_glue(const struct dns_view *v, const struct dns_rrset *ns,
+    struct dns_answer *a)
 {
 	for (uint16_t i = 0; i < ns->n; i++) {
 		uint8_t t[DNS_NAME_MAX];

@@ -70,14 +70,14 @@ struct dns_db *dns_db_new(const struct hearth_dns *cfg);
 void dns_db_free(struct dns_db *db);
 
 /* The zone with the longest origin that holds name (wire, lower), or NULL. */
-const struct dns_zone *dns_db_zone(
-    const struct dns_db *db, const uint8_t *name, int name_len);
+const struct dns_zone *dns_db_zone(const struct dns_db *db, const uint8_t *name,
+    int name_len);
 /* The first view whose clients hold src, or NULL. */
-const struct dns_view *dns_zone_view(
-    const struct dns_zone *z, const struct hearth_addr *src);
+const struct dns_view *dns_zone_view(const struct dns_zone *z,
+    const struct hearth_addr *src);
 /* The node named exactly name (wire, lower case), or NULL. */
-const struct dns_node *dns_view_node(
-    const struct dns_view *v, const uint8_t *name, int name_len);
+const struct dns_node *dns_view_node(const struct dns_view *v,
+    const uint8_t *name, int name_len);
 const struct dns_rrset *dns_node_rrset(const struct dns_node *n, uint16_t type);
 
 #define DNS_ANS_MAX 16

@@ -3,7 +3,8 @@
 # get REFUSED outside the zones), the first forwarder failing moves on to
 # the next, answers are cached (served with decremented TTLs, and still
 # served when the upstream stops), expired answers are served stale when
-# no forwarder answers, and the DO bit reaches the upstream.
+# no forwarder answers, and the DO bit reaches the upstream; with worker
+# threads answering beside the main loop.
 . "$(dirname "$0")/../lab.sh"
 . "$(dirname "$0")/dnslab.sh"
 lab_init
@@ -30,7 +31,9 @@ dns:
           clients: [192.168.122.0/25]
           records: ["harbor A 192.168.122.100"]
 YAML
-start_hearth "$conf"
+# Two UDP worker threads besides the main loop: queries spread over three
+# SO_REUSEPORT sockets, and workers hand cache misses to the main loop.
+HEARTH_DNS_WORKERS=2 start_hearth "$conf"
 
 # Recursion for the inside client, REFUSED (no RA) for the outsider.
 got=$(dns_answer client www.example.org A)
@@ -82,6 +85,7 @@ grep -qE "^stale.example.net.\s+30\s+IN\s+A\s+192.0.2.9" <<<"$out" || lab_fail "
 
 # Metrics and the query log saw it all.
 m=$(lab_exec node1 curl -fsS --max-time 2 http://127.0.0.1:9477/metrics)
+grep -qE '^hearth_dns_worker_threads 2$' <<<"$m" || lab_fail "worker threads not running"
 grep -qE '^hearth_dns_cache_hits_total [1-9]' <<<"$m" || lab_fail "no cache hits in metrics"
 grep -qE '^hearth_dns_stale_answers_total [1-9]' <<<"$m" || lab_fail "no stale answers in metrics"
 grep -qE '^hearth_dns_queries_total\{view="",type="A",rcode="REFUSED"\} [1-9]' <<<"$m" ||
