@@ -32,14 +32,14 @@ init(void)
 	static struct hearth_dns_zone zone;
 	static struct hearth_dns_view view;
 	static struct hearth_cidr all;
-	static const char *const lines[] = {
-	    "@ SOA ns.example.com. h.example.com. 1 2 3 4 5", "@ NS ns",
-	    "@ MX 10 mail", "ns A 192.0.2.1", "mail AAAA 2001:db8::1",
-	    "* A 192.0.2.100", "www CNAME web", "web CNAME www2",
-	    "www2 A 192.0.2.2", "a.b.c TXT \"deep\"", "*.w TXT \"w\"",
-	    "sub NS ns.sub", "ns.sub A 192.0.2.53", "loop CNAME loop",
-	    "_s._tcp SRV 1 2 3 www2", "c CAA 0 issue \"ca.example\"",
-	    "p PTR www2"};
+	static const char *const lines[] =
+	    {"@ SOA ns.example.com. h.example.com. 1 2 3 4 5", "@ NS ns",
+	        "@ MX 10 mail", "ns A 192.0.2.1", "mail AAAA 2001:db8::1",
+	        "* A 192.0.2.100", "www CNAME web", "web CNAME www2",
+	        "www2 A 192.0.2.2", "a.b.c TXT \"deep\"", "*.w TXT \"w\"",
+	        "sub NS ns.sub", "ns.sub A 192.0.2.53", "loop CNAME loop",
+	        "_s._tcp SRV 1 2 3 www2", "c CAA 0 issue \"ca.example\"",
+	        "p PTR www2"};
 	hearth_cidr_parse("0.0.0.0/0", &all);
 	view.name = (char *)"all";
 	view.clients = &all;
@@ -96,8 +96,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t n;
 	uint8_t *pkt = malloc(size ? size : 1);
 	memcpy(pkt, data, size);
-	dns_process(
-	    snap, NULL, &src, false, pkt, size, &q, 1, out, 4096, &n, &res);
+	dns_process(snap, NULL, &src, false, pkt, size, &q, 1, out, 4096, &n,
+	    &res);
 	check(out, n);
 	if (n > 4096 || (n > 512 && !q.has_edns))
 		abort();

@@ -29,8 +29,8 @@ th_add_view(struct hearth_dns_zone *z, const char *name, const char *clients,
 	char *cl = strdup(clients), *save = NULL;
 	for (char *t = strtok_r(cl, ",", &save); t;
 	     t = strtok_r(NULL, ",", &save)) {
-		v->clients = realloc(
-		    v->clients, (v->n_clients + 1) * sizeof(*v->clients));
+		v->clients = realloc(v->clients,
+		    (v->n_clients + 1) * sizeof(*v->clients));
 		if (hearth_cidr_parse(t, &v->clients[v->n_clients]) == 0)
 			v->n_clients++;
 	}
@@ -38,14 +38,14 @@ th_add_view(struct hearth_dns_zone *z, const char *name, const char *clients,
 	for (size_t i = 0; lines != NULL && lines[i] != NULL; i++) {
 		char err[200];
 		struct hearth_rr rr;
-		if (hearth_rr_parse(
-		        lines[i], z->origin, &rr, err, sizeof(err)) != 0) {
+		if (hearth_rr_parse(lines[i], z->origin, &rr, err,
+		        sizeof(err)) != 0) {
 			fprintf(stderr, "bad test record '%s': %s\n", lines[i],
 			    err);
 			abort();
 		}
-		v->records = realloc(
-		    v->records, (v->n_records + 1) * sizeof(*v->records));
+		v->records = realloc(v->records,
+		    (v->n_records + 1) * sizeof(*v->records));
 		v->records[v->n_records++] = rr;
 	}
 	return v;

@@ -26,8 +26,8 @@ upstream(uint8_t *buf, const char *name, uint16_t type, uint8_t rcode,
 	buf[3] = (uint8_t)(0x80 | rcode);
 	if (rcode == DNS_R_NOERROR && ttl > 0) {
 		dns_put16(buf + 6, 1);
-		uint8_t rr[] = {
-		    0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 0, 0, 4, 192, 0, 2, 7};
+		uint8_t rr[] = {0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 0, 0, 4, 192, 0,
+		    2, 7};
 		dns_put32(rr + 6, ttl);
 		memcpy(buf + n, rr, sizeof(rr));
 		n += sizeof(rr);
@@ -71,21 +71,21 @@ test_hit_decrements_ttl(void **state)
 	struct th_msg m;
 	size_t n = upstream(b, "example.org", DNS_T_A, 0, 300, 0, 0);
 	assert_int_equal(dns_cache_store(c, b, n, 0, 1000), 0);
-	assert_int_equal(
-	    ask(c, "example.org", DNS_T_A, 1000, false, &m), DNS_CACHE_HIT);
+	assert_int_equal(ask(c, "example.org", DNS_T_A, 1000, false, &m),
+	    DNS_CACHE_HIT);
 	assert_int_equal(m.rr[0].ttl, 300);
-	assert_int_equal(
-	    ask(c, "Example.ORG", DNS_T_A, 1100, false, &m), DNS_CACHE_HIT);
+	assert_int_equal(ask(c, "Example.ORG", DNS_T_A, 1100, false, &m),
+	    DNS_CACHE_HIT);
 	assert_int_equal(m.rr[0].ttl, 200);
 	assert_int_equal(m.id, 0x4242);
 	assert_string_equal(m.qname, "Example.ORG");
 	assert_string_equal(m.rr[0].owner, "Example.ORG");
 	assert_int_equal(m.counts[3], 0); /* upstream OPT removed */
-	assert_int_equal(
-	    ask(c, "example.org", DNS_T_A, 1299, false, &m), DNS_CACHE_HIT);
+	assert_int_equal(ask(c, "example.org", DNS_T_A, 1299, false, &m),
+	    DNS_CACHE_HIT);
 	assert_int_equal(m.rr[0].ttl, 1);
-	assert_int_equal(
-	    ask(c, "example.org", DNS_T_AAAA, 1100, false, &m), DNS_CACHE_MISS);
+	assert_int_equal(ask(c, "example.org", DNS_T_AAAA, 1100, false, &m),
+	    DNS_CACHE_MISS);
 	dns_cache_free(c);
 }
 
@@ -97,10 +97,10 @@ test_expired_entry_is_stale_then_gone(void **state)
 	struct th_msg m;
 	size_t n = upstream(b, "example.org", DNS_T_A, 0, 60, 0, 0);
 	assert_int_equal(dns_cache_store(c, b, n, 0, 1000), 0);
-	assert_int_equal(
-	    ask(c, "example.org", DNS_T_A, 1060, false, &m), DNS_CACHE_STALE);
-	assert_int_equal(
-	    ask(c, "example.org", DNS_T_A, 1060, true, &m), DNS_CACHE_STALE);
+	assert_int_equal(ask(c, "example.org", DNS_T_A, 1060, false, &m),
+	    DNS_CACHE_STALE);
+	assert_int_equal(ask(c, "example.org", DNS_T_A, 1060, true, &m),
+	    DNS_CACHE_STALE);
 	assert_int_equal(m.rr[0].ttl, DNS_CACHE_STALE_TTL);
 	assert_int_equal(ask(c, "example.org", DNS_T_A,
 	                     1060 + DNS_CACHE_STALE_WINDOW, true, &m),
@@ -118,8 +118,8 @@ test_negative_ttl_is_min_of_soa_ttl_and_minimum(void **state)
 	size_t n =
 	    upstream(b, "nx.example.org", DNS_T_A, DNS_R_NXDOMAIN, 0, 3600, 30);
 	assert_int_equal(dns_cache_store(c, b, n, 0, 1000), 0);
-	assert_int_equal(
-	    ask(c, "nx.example.org", DNS_T_A, 1029, false, &m), DNS_CACHE_HIT);
+	assert_int_equal(ask(c, "nx.example.org", DNS_T_A, 1029, false, &m),
+	    DNS_CACHE_HIT);
 	assert_int_equal(m.flags & 0xf, DNS_R_NXDOMAIN);
 	assert_int_equal(m.rr[0].type, DNS_T_SOA);
 	assert_int_equal(m.rr[0].ttl, 3600 - 29);
@@ -180,13 +180,13 @@ test_do_bit_is_part_of_the_key(void **state)
 	struct dns_query q;
 	n = th_query(qb, 1, "example.org", DNS_T_A, true, 1232, 0, false);
 	dns_query_parse(qb, n, &q);
-	assert_int_equal(
-	    dns_cache_lookup(c, &q, 1001, false, out, sizeof(out), &n),
+	assert_int_equal(dns_cache_lookup(c, &q, 1001, false, out, sizeof(out),
+	                     &n),
 	    DNS_CACHE_MISS);
 	n = th_query(qb, 1, "example.org", DNS_T_A, true, 1232, 0, true);
 	dns_query_parse(qb, n, &q);
-	assert_int_equal(
-	    dns_cache_lookup(c, &q, 1001, false, out, sizeof(out), &n),
+	assert_int_equal(dns_cache_lookup(c, &q, 1001, false, out, sizeof(out),
+	                     &n),
 	    DNS_CACHE_HIT);
 	dns_cache_free(c);
 }
@@ -201,17 +201,17 @@ test_least_recently_used_entry_is_evicted(void **state)
 	dns_cache_store(c, b, n, 0, 1000);
 	n = upstream(b, "b.org", DNS_T_A, 0, 60, 0, 0);
 	dns_cache_store(c, b, n, 0, 1000);
-	assert_int_equal(
-	    ask(c, "a.org", DNS_T_A, 1001, false, &m), DNS_CACHE_HIT);
+	assert_int_equal(ask(c, "a.org", DNS_T_A, 1001, false, &m),
+	    DNS_CACHE_HIT);
 	n = upstream(b, "c.org", DNS_T_A, 0, 60, 0, 0);
 	dns_cache_store(c, b, n, 0, 1000);
 	assert_int_equal(dns_cache_count(c), 2);
-	assert_int_equal(
-	    ask(c, "b.org", DNS_T_A, 1001, false, &m), DNS_CACHE_MISS);
-	assert_int_equal(
-	    ask(c, "a.org", DNS_T_A, 1001, false, &m), DNS_CACHE_HIT);
-	assert_int_equal(
-	    ask(c, "c.org", DNS_T_A, 1001, false, &m), DNS_CACHE_HIT);
+	assert_int_equal(ask(c, "b.org", DNS_T_A, 1001, false, &m),
+	    DNS_CACHE_MISS);
+	assert_int_equal(ask(c, "a.org", DNS_T_A, 1001, false, &m),
+	    DNS_CACHE_HIT);
+	assert_int_equal(ask(c, "c.org", DNS_T_A, 1001, false, &m),
+	    DNS_CACHE_HIT);
 	dns_cache_free(c);
 }
 
@@ -242,8 +242,8 @@ test_upstream_answer_is_rendered_for_the_client(void **state)
 	assert_int_equal(m.counts[3], 0);
 	/* An answer to another question is refused. */
 	n = upstream(b, "other.example.org", DNS_T_A, 0, 60, 0, 0);
-	assert_int_equal(
-	    dns_upstream_render(b, n, &q, out, sizeof(out)), -EBADMSG);
+	assert_int_equal(dns_upstream_render(b, n, &q, out, sizeof(out)),
+	    -EBADMSG);
 }
 
 static void

@@ -95,11 +95,11 @@ test_every_truncation_of_a_query_is_rejected_safely(void **state)
 static void
 test_question_name_with_pointer_is_formerr(void **state)
 {
-	uint8_t buf[] = {
-	    0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 12, 0, 1, 0, 1};
+	uint8_t buf[] = {0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 12, 0, 1, 0,
+	    1};
 	struct dns_query q;
-	assert_int_equal(
-	    dns_query_parse(buf, sizeof(buf), &q), DNS_PARSE_FORMERR);
+	assert_int_equal(dns_query_parse(buf, sizeof(buf), &q),
+	    DNS_PARSE_FORMERR);
 }
 
 static void
@@ -240,8 +240,9 @@ test_writer_compresses_against_question_and_rdata(void **state)
 	/* owner: 2-byte pointer; rdata: "web" + pointer. */
 	assert_int_equal(w.len - before, 2 + 10 + 4 + 2);
 	uint8_t a[4] = {192, 0, 2, 1};
-	assert_int_equal(
-	    dns_write_rr(&w, 1, target, DNS_T_A, DNS_C_IN, 60, a, 4), 0);
+	assert_int_equal(dns_write_rr(&w, 1, target, DNS_T_A, DNS_C_IN, 60, a,
+	                     4),
+	    0);
 	struct th_msg m;
 	assert_int_equal(th_parse(out, w.len, &m), 0);
 	assert_int_equal(m.counts[1], 2);
@@ -284,8 +285,8 @@ test_writer_refuses_what_does_not_fit(void **state)
 	w.limit = 39;
 	uint8_t owner[DNS_NAME_MAX], a[4] = {1, 2, 3, 4};
 	dns_name_from_str("host.example", owner);
-	assert_int_equal(
-	    dns_write_rr(&w, 1, owner, DNS_T_A, 1, 1, a, 4), -ENOSPC);
+	assert_int_equal(dns_write_rr(&w, 1, owner, DNS_T_A, 1, 1, a, 4),
+	    -ENOSPC);
 	assert_int_equal(w.len, 12);
 	assert_int_equal(dns_get16(out + 6), 0);
 	w.limit = 12 + 14 + 10 + 4;
@@ -303,8 +304,8 @@ test_writer_rejects_malformed_soa_rdata(void **state)
 	w.len = 12;
 	dns_name_from_str("example", owner);
 	uint8_t bad[] = {1, 'a', 0, 1, 'b', 0, 1, 2, 3};
-	assert_int_equal(
-	    dns_write_rr(&w, 1, owner, DNS_T_SOA, 1, 1, bad, sizeof(bad)),
+	assert_int_equal(dns_write_rr(&w, 1, owner, DNS_T_SOA, 1, 1, bad,
+	                     sizeof(bad)),
 	    -EBADMSG);
 	assert_int_equal(w.len, 12);
 }

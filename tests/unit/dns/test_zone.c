@@ -62,9 +62,9 @@ setup(void **state)
 	    false, internal_records);
 	th_add_view(z, "external", "0.0.0.0/0,::/0", false, external_records);
 	struct hearth_dns_zone *z2 = th_add_zone(&f->cfg, "lab.qroksera.com");
-	const char *lab[] = {
-	    "@ SOA ns.lab.qroksera.com. h.lab.qroksera.com. 1 2 3 4 5",
-	    "@ NS ns", "ns A 10.0.0.1", NULL};
+	const char *lab[] =
+	    {"@ SOA ns.lab.qroksera.com. h.lab.qroksera.com. 1 2 3 4 5",
+	        "@ NS ns", "ns A 10.0.0.1", NULL};
 	th_add_view(z2, "all", "0.0.0.0/0", false, lab);
 	f->cfg.n_recursion_clients = 1;
 	f->cfg.recursion_clients = calloc(1, sizeof(struct hearth_cidr));
@@ -322,8 +322,8 @@ test_zone_choice_is_longest_origin(void **state)
 	const struct dns_zone *z = dns_db_zone(f->snap->db, w, l);
 	assert_string_equal(z->origin_str, "lab.qroksera.com");
 	l = dns_name_from_str("ns.qroksera.com", w);
-	assert_string_equal(
-	    dns_db_zone(f->snap->db, w, l)->origin_str, "qroksera.com");
+	assert_string_equal(dns_db_zone(f->snap->db, w, l)->origin_str,
+	    "qroksera.com");
 	l = dns_name_from_str("qroksera.org", w);
 	assert_null(dns_db_zone(f->snap->db, w, l));
 	l = dns_name_from_str("xqroksera.com", w);
@@ -352,8 +352,8 @@ test_internal_and_external_clients_get_their_view(void **state)
 	uint8_t pkt[512];
 	struct th_msg m;
 	struct dns_result r;
-	size_t n = th_query(
-	    pkt, 9, "harbor.qroksera.com", DNS_T_A, false, 0, 0, false);
+	size_t n = th_query(pkt, 9, "harbor.qroksera.com", DNS_T_A, false, 0, 0,
+	    false);
 	process(*state, "192.168.122.50", pkt, n, false, &m, &r);
 	assert_int_equal(m.rr[0].rdata[3], 100);
 	assert_string_equal(r.view, "internal");
@@ -404,8 +404,8 @@ test_question_case_is_echoed(void **state)
 	uint8_t pkt[512];
 	struct th_msg m;
 	struct dns_result r;
-	size_t n = th_query(
-	    pkt, 9, "HaRbOr.QrOkSeRa.CoM", DNS_T_A, true, 1232, 0, false);
+	size_t n = th_query(pkt, 9, "HaRbOr.QrOkSeRa.CoM", DNS_T_A, true, 1232,
+	    0, false);
 	process(*state, "192.168.122.50", pkt, n, false, &m, &r);
 	assert_string_equal(m.qname, "HaRbOr.QrOkSeRa.CoM");
 	assert_string_equal(m.rr[0].owner, "HaRbOr.QrOkSeRa.CoM");
@@ -417,15 +417,15 @@ test_edns_is_echoed_and_badvers_returned(void **state)
 	uint8_t pkt[512];
 	struct th_msg m;
 	struct dns_result r;
-	size_t n = th_query(
-	    pkt, 9, "harbor.qroksera.com", DNS_T_A, true, 4096, 0, true);
+	size_t n = th_query(pkt, 9, "harbor.qroksera.com", DNS_T_A, true, 4096,
+	    0, true);
 	process(*state, "192.168.122.50", pkt, n, false, &m, &r);
 	assert_int_equal(m.counts[3], 1);
 	struct th_rr *opt = &m.rr[m.n - 1];
 	assert_int_equal(opt->type, DNS_T_OPT);
 	assert_int_equal(opt->ttl & 0x8000, 0x8000); /* DO echoed */
-	n = th_query(
-	    pkt, 9, "harbor.qroksera.com", DNS_T_A, true, 4096, 1, false);
+	n = th_query(pkt, 9, "harbor.qroksera.com", DNS_T_A, true, 4096, 1,
+	    false);
 	process(*state, "192.168.122.50", pkt, n, false, &m, &r);
 	assert_int_equal(r.rcode, DNS_R_BADVERS);
 	assert_int_equal(m.counts[1], 0);
@@ -448,8 +448,8 @@ test_big_answer_is_truncated_over_udp_only(void **state)
 		recs[i + 1] = lines[i];
 	}
 	recs[51] = NULL;
-	th_add_view(
-	    th_add_zone(&f->cfg, "big.test"), "all", "0.0.0.0/0", false, recs);
+	th_add_view(th_add_zone(&f->cfg, "big.test"), "all", "0.0.0.0/0", false,
+	    recs);
 	f->cfg.max_udp_payload_bytes = 1232;
 	f->snap = dns_snapshot_new(&f->cfg);
 	uint8_t pkt[512];
@@ -479,8 +479,8 @@ test_malformed_and_unsupported_queries(void **state)
 	uint8_t pkt[512];
 	struct th_msg m;
 	struct dns_result r;
-	size_t n = th_query(
-	    pkt, 9, "harbor.qroksera.com", DNS_T_A, false, 0, 0, false);
+	size_t n = th_query(pkt, 9, "harbor.qroksera.com", DNS_T_A, false, 0, 0,
+	    false);
 	pkt[2] = 0x28; /* opcode 5: UPDATE */
 	process(*state, "192.168.122.50", pkt, n, false, &m, &r);
 	assert_int_equal(m.flags & 0xf, DNS_R_NOTIMP);
