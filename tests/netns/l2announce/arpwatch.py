@@ -79,6 +79,9 @@ def main():
     rounds = int(amount) if mode == 'probe' else 1 << 62
     rnd = 0
     out = sys.stdout
+    if mode == 'watch':
+        out.write('ready\n')
+        out.flush()
     while rnd < rounds and not stop[0] and time.monotonic() < end:
         rnd += 1
         for f in frames:
