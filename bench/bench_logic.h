@@ -14,7 +14,7 @@
 /* ---- histogram: HDR-style log-linear buckets, relative error < 1/128 ---- */
 
 #define BENCH_HIST_SUB_BITS 7
-#define BENCH_HIST_SUB	    (1u << BENCH_HIST_SUB_BITS)
+#define BENCH_HIST_SUB      (1u << BENCH_HIST_SUB_BITS)
 #define BENCH_HIST_BUCKETS  ((64 - BENCH_HIST_SUB_BITS + 1) * BENCH_HIST_SUB)
 
 struct bench_hist {
@@ -36,7 +36,8 @@ void bench_hist_merge(struct bench_hist *dst, const struct bench_hist *src);
 uint64_t bench_hist_percentile(const struct bench_hist *h, double p);
 /* The mean of the recorded values, 0 when empty. */
 double bench_hist_mean(const struct bench_hist *h);
-/* Bucket index of a value, and the highest value of a bucket (exposed for tests). */
+/* Bucket index of a value, and the highest value of a bucket (exposed for
+ * tests). */
 size_t bench_hist_index(uint64_t value);
 uint64_t bench_hist_bucket_high(size_t index);
 
@@ -50,9 +51,9 @@ int bench_parse_count(const char *s, uint64_t max, uint64_t *out);
 /* ---- URLs ---- */
 
 struct bench_url {
-	bool tls;	    /* https */
-	char host[256];	    /* without brackets for IPv6 literals */
-	uint16_t port;	    /* explicit or 80/443 */
+	bool tls;           /* https */
+	char host[256];     /* without brackets for IPv6 literals */
+	uint16_t port;      /* explicit or 80/443 */
 	bool port_explicit; /* the URL named the port */
 	char path[2048];    /* path and query, "/" when absent */
 };
@@ -171,7 +172,8 @@ struct bench_http_parser {
 	uint64_t body_bytes;
 	size_t head_bytes;
 	size_t linelen;
-	char line[512]; /* the start of the current line (longer ones are cut) */
+	char
+	    line[512]; /* the start of the current line (longer ones are cut) */
 };
 
 /* Readies the parser for the next response. */

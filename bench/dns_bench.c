@@ -49,7 +49,7 @@ struct dns_run {
 	char addrtext[80];
 
 	struct event_base *base;
-	int fd;			/* UDP */
+	int fd; /* UDP */
 	struct event *rev, *wev;
 	struct bufferevent *bev; /* TCP */
 	struct event *tick, *deadline;
@@ -139,8 +139,8 @@ udp_read_cb(evutil_socket_t fd, short what, void *arg)
 	for (int round = 0; round < 8; round++) {
 		for (int i = 0; i < DNS_BATCH; i++) {
 			iov[i] = (struct iovec){bufs[i], DNS_RBUF};
-			msgs[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[i],
-			    .msg_iovlen = 1}};
+			msgs[i] = (struct mmsghdr){
+			    .msg_hdr = {.msg_iov = &iov[i], .msg_iovlen = 1}};
 		}
 		int n = recvmmsg(fd, msgs, DNS_BATCH, MSG_DONTWAIT, NULL);
 		if (n < 0) {
@@ -205,8 +205,8 @@ udp_fill(struct dns_run *r)
 			wire[n][0] = (uint8_t)(id >> 8);
 			wire[n][1] = (uint8_t)id;
 			iov[n] = (struct iovec){wire[n], q->len};
-			msgs[n] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[n],
-			    .msg_iovlen = 1}};
+			msgs[n] = (struct mmsghdr){
+			    .msg_hdr = {.msg_iov = &iov[n], .msg_iovlen = 1}};
 			n++;
 		}
 		int k = sendmmsg(r->fd, msgs, (unsigned)n, MSG_DONTWAIT);
@@ -287,7 +287,7 @@ tcp_connect(struct dns_run *r)
 	bufferevent_setcb(r->bev, tcp_read_cb, NULL, tcp_event_cb, r);
 	bufferevent_enable(r->bev, EV_READ | EV_WRITE);
 	if (bufferevent_socket_connect(r->bev, (struct sockaddr *)&r->addr,
-		(int)r->addrlen))
+	        (int)r->addrlen))
 		return -errno;
 	return 0;
 }
@@ -362,8 +362,7 @@ progress_cb(evutil_socket_t fd, short what, void *arg)
 	if (last_t == 0)
 		last_t = r->start_ns;
 	bench_progress("%5.1f s  %llu answers  %.0f queries/s",
-	    (double)(now - r->start_ns) / 1e9,
-	    (unsigned long long)r->answered,
+	    (double)(now - r->start_ns) / 1e9, (unsigned long long)r->answered,
 	    (double)(r->answered - last) * 1e9 / (double)(now - last_t));
 	last = r->answered;
 	last_t = now;
@@ -386,7 +385,8 @@ load_queries(struct dns_run *r, const char *path, char *why, size_t whylen)
 		line[strcspn(line, "\r\n")] = '\0';
 		if (n == alloc) {
 			alloc = alloc ? alloc * 2 : 256;
-			void *q = realloc(r->queries, alloc * sizeof(*r->queries));
+			void *q =
+			    realloc(r->queries, alloc * sizeof(*r->queries));
 			if (q == NULL) {
 				rc = -ENOMEM;
 				break;
@@ -418,7 +418,7 @@ set_target(struct dns_run *r)
 	char port[8];
 	snprintf(port, sizeof(port), "%u", r->o->port);
 	struct addrinfo hints = {.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV},
-			*res;
+	                *res;
 	if (getaddrinfo(r->o->server, port, &hints, &res))
 		return -EINVAL;
 	memcpy(&r->addr, res->ai_addr, res->ai_addrlen);
@@ -442,7 +442,8 @@ udp_open(struct dns_run *r)
 	setsockopt(r->fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
 	if (connect(r->fd, (struct sockaddr *)&r->addr, r->addrlen))
 		return -errno;
-	r->rev = event_new(r->base, r->fd, EV_READ | EV_PERSIST, udp_read_cb, r);
+	r->rev =
+	    event_new(r->base, r->fd, EV_READ | EV_PERSIST, udp_read_cb, r);
 	r->wev = event_new(r->base, r->fd, EV_WRITE, udp_write_cb, r);
 	if (r->rev == NULL || r->wev == NULL || event_add(r->rev, NULL))
 		return -ENOMEM;
@@ -461,7 +462,7 @@ static int
 dns_run_loop(struct dns_run *r)
 {
 	struct timeval tick = tv_ms(50), dl = tv_ms(r->o->duration_ms),
-		       sec = tv_ms(1000);
+	               sec = tv_ms(1000);
 	struct event *prog = NULL;
 	r->tick = event_new(r->base, -1, EV_PERSIST, tick_cb, r);
 	r->deadline = evtimer_new(r->base, deadline_cb, r);
@@ -502,15 +503,14 @@ dns_json(const struct dns_run *r, double secs)
 			    json_integer((json_int_t)r->rcodes[i]));
 	}
 	return json_pack("{s:s, s:s, s:I, s:f, s:I, s:I, s:I, s:f, s:o, "
-			 "s:o, s:o}",
+	                 "s:o, s:o}",
 	    "server", r->addrtext, "transport", r->o->tcp ? "tcp" : "udp",
 	    "in_flight", (json_int_t)r->o->in_flight, "duration_s", secs,
-	    "queries_sent", (json_int_t)r->sent,
-	    "queries_completed", (json_int_t)r->answered,
-	    "timeouts", (json_int_t)r->errors[D_TIMEOUT],
-	    "queries_per_second", secs > 0 ? (double)r->answered / secs : 0.0,
-	    "latency_ms", bench_latency_json(&r->hist), "rcodes", rcodes,
-	    "errors", errors);
+	    "queries_sent", (json_int_t)r->sent, "queries_completed",
+	    (json_int_t)r->answered, "timeouts",
+	    (json_int_t)r->errors[D_TIMEOUT], "queries_per_second",
+	    secs > 0 ? (double)r->answered / secs : 0.0, "latency_ms",
+	    bench_latency_json(&r->hist), "rcodes", rcodes, "errors", errors);
 }
 
 static void
@@ -528,7 +528,8 @@ dns_text(const struct dns_run *r, double secs)
 	for (unsigned i = 0; i < 16; i++) {
 		char b[16];
 		if (r->rcodes[i] || i == 0 || i == 3)
-			printf(" %s %llu", bench_dns_rcode_name(i, b, sizeof(b)),
+			printf(" %s %llu",
+			    bench_dns_rcode_name(i, b, sizeof(b)),
 			    (unsigned long long)r->rcodes[i]);
 	}
 	printf("\n  errors     ");
@@ -580,8 +581,8 @@ dns_report(struct dns_run *r)
 	if (r->fatal > 0 || r->answered == 0) {
 		int e = r->fatal > 0 ? r->fatal : ETIMEDOUT;
 		fprintf(stderr, "hearth-bench dns: no answers from %s: %s\n",
-		    r->addrtext, e == ETIMEDOUT ? "all queries timed out"
-						: strerror(e));
+		    r->addrtext,
+		    e == ETIMEDOUT ? "all queries timed out" : strerror(e));
 		return 1;
 	}
 	if (r->o->json)

@@ -16,11 +16,28 @@ static const struct {
 	const char *name;
 	uint16_t type;
 } dns_types[] = {
-	{"A", 1}, {"NS", 2}, {"CNAME", 5}, {"SOA", 6}, {"PTR", 12},
-	{"HINFO", 13}, {"MX", 15}, {"TXT", 16}, {"AAAA", 28}, {"SRV", 33},
-	{"NAPTR", 35}, {"DS", 43}, {"RRSIG", 46}, {"NSEC", 47},
-	{"DNSKEY", 48}, {"NSEC3", 50}, {"TLSA", 52}, {"SVCB", 64},
-	{"HTTPS", 65}, {"SPF", 99}, {"ANY", 255}, {"CAA", 257},
+    {"A", 1},
+    {"NS", 2},
+    {"CNAME", 5},
+    {"SOA", 6},
+    {"PTR", 12},
+    {"HINFO", 13},
+    {"MX", 15},
+    {"TXT", 16},
+    {"AAAA", 28},
+    {"SRV", 33},
+    {"NAPTR", 35},
+    {"DS", 43},
+    {"RRSIG", 46},
+    {"NSEC", 47},
+    {"DNSKEY", 48},
+    {"NSEC3", 50},
+    {"TLSA", 52},
+    {"SVCB", 64},
+    {"HTTPS", 65},
+    {"SPF", 99},
+    {"ANY", 255},
+    {"CAA", 257},
 };
 
 int
@@ -114,8 +131,8 @@ int
 bench_dns_query_build(const char *name, uint16_t type,
     struct bench_dns_query *q)
 {
-	static const uint8_t hdr[12] = {0, 0, 0x01, 0x00, 0, 1, 0, 0, 0, 0,
-	    0, 0};
+	static const uint8_t hdr[12] = {0, 0, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0,
+	    0};
 	memcpy(q->wire, hdr, sizeof(hdr));
 	int n = name_encode(name, q->wire + 12, 256);
 	if (n < 0)

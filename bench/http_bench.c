@@ -85,7 +85,7 @@ struct http_thread {
 	size_t active;
 	bool stopping;
 	uint64_t end_ns;
-	uint64_t last_ns; /* when the last response completed */
+	uint64_t last_ns;  /* when the last response completed */
 	uint64_t progress; /* completed, read by the main thread */
 	struct http_stats st;
 	char rbuf[65536];
@@ -236,8 +236,8 @@ conn_read(struct conn *c)
 	if (c->ssl == NULL) {
 		ssize_t n = recv(c->fd, t->rbuf, sizeof(t->rbuf), 0);
 		if (n < 0)
-			return errno == EAGAIN || errno == EINTR ? -EAGAIN
-								 : -EIO;
+			return errno == EAGAIN || errno == EINTR ? -EAGAIN :
+			                                           -EIO;
 		return n;
 	}
 	int k = SSL_read(c->ssl, t->rbuf, (int)sizeof(t->rbuf));
@@ -271,7 +271,8 @@ do_read(struct conn *c)
 		t->st.bytes += (uint64_t)n;
 		c->got_bytes = true;
 		size_t used = 0;
-		int rc = bench_http_parse(&c->parser, t->rbuf, (size_t)n, &used);
+		int rc =
+		    bench_http_parse(&c->parser, t->rbuf, (size_t)n, &used);
 		if (rc < 0 || (rc == 1 && used != (size_t)n))
 			return conn_fail(c, E_PARSE);
 		if (rc == 1)
@@ -311,9 +312,9 @@ ssl_for(const struct http_run *r, int fd)
 		return NULL;
 	}
 	if (!r->o->insecure) {
-		int ok = r->sni ? SSL_set1_host(ssl, host)
-				: X509_VERIFY_PARAM_set1_ip_asc(
-				      SSL_get0_param(ssl), host);
+		int ok = r->sni ?
+		    SSL_set1_host(ssl, host) :
+		    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host);
 		if (ok != 1) {
 			SSL_free(ssl);
 			return NULL;
@@ -343,8 +344,8 @@ conn_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
 	if (what & EV_TIMEOUT) {
-		bool connecting = c->state == C_CONNECTING ||
-		    c->state == C_HANDSHAKE;
+		bool connecting =
+		    c->state == C_CONNECTING || c->state == C_HANDSHAKE;
 		if (c->t->stopping && connecting)
 			return conn_retire(c);
 		return conn_fail(c, connecting ? E_CONNECT : E_TIMEOUT);
@@ -392,7 +393,7 @@ conn_start(struct conn *c)
 		return conn_retire(c);
 	}
 	if (connect(c->fd, (const struct sockaddr *)&t->run->addr,
-		t->run->addrlen) == 0 ||
+	        t->run->addrlen) == 0 ||
 	    errno == EINPROGRESS) {
 		c->state = C_CONNECTING;
 		return conn_want(c, EV_WRITE);
@@ -442,10 +443,12 @@ thread_init(struct http_thread *t, struct http_run *r, size_t nconns)
 		t->conns[i].fd = -1;
 	}
 	uint64_t to = r->o->timeout_ms;
-	struct timeval tv = {(time_t)(to / 1000), (suseconds_t)(to % 1000) * 1000};
+	struct timeval tv = {(time_t)(to / 1000),
+	    (suseconds_t)(to % 1000) * 1000};
 	t->timeout = event_base_init_common_timeout(t->base, &tv);
 	uint64_t d = r->o->duration_ms;
-	struct timeval dv = {(time_t)(d / 1000), (suseconds_t)(d % 1000) * 1000};
+	struct timeval dv = {(time_t)(d / 1000),
+	    (suseconds_t)(d % 1000) * 1000};
 	t->deadline = evtimer_new(t->base, deadline_cb, t);
 	if (t->timeout == NULL || t->deadline == NULL ||
 	    evtimer_add(t->deadline, &dv))
@@ -566,8 +569,8 @@ preflight(struct http_run *r, char *why, size_t whylen)
 			break;
 		int e = SSL_get_error(ssl, k);
 		if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
-			rc = wait_fd(fd, e == SSL_ERROR_WANT_READ ? POLLIN
-								  : POLLOUT,
+			rc = wait_fd(fd,
+			    e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT,
 			    deadline);
 			continue;
 		}
@@ -592,8 +595,8 @@ static void
 set_addrtext(struct http_run *r)
 {
 	char host[INET6_ADDRSTRLEN] = "?", port[8] = "?";
-	getnameinfo((struct sockaddr *)&r->addr, r->addrlen, host,
-	    sizeof(host), port, sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV);
+	getnameinfo((struct sockaddr *)&r->addr, r->addrlen, host, sizeof(host),
+	    port, sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV);
 	snprintf(r->addrtext, sizeof(r->addrtext),
 	    r->addr.ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s", host, port);
 }
@@ -612,7 +615,8 @@ resolve_target(struct http_run *r, char *why, size_t whylen)
 	char port[8];
 	snprintf(port, sizeof(port), "%u", o->url.port);
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
-	    .ai_flags = AI_NUMERICSERV}, *res;
+	                    .ai_flags = AI_NUMERICSERV},
+	                *res;
 	int g = getaddrinfo(node, port, &hints, &res);
 	if (g) {
 		snprintf(why, whylen, "cannot resolve %s: %s", node,
@@ -644,8 +648,8 @@ stats_merge(struct http_stats *dst, const struct http_stats *src)
 }
 
 static json_t *
-http_json(const char *url, const struct http_run *r,
-    const struct http_stats *s, double secs)
+http_json(const char *url, const struct http_run *r, const struct http_stats *s,
+    double secs)
 {
 	const struct bench_http_opts *o = r->o;
 	json_t *errors = json_object(), *status = json_object();
@@ -658,31 +662,26 @@ http_json(const char *url, const struct http_run *r,
 		    json_integer((json_int_t)s->status_class[i]));
 	}
 	return json_pack("{s:s, s:s, s:I, s:I, s:b, s:f, s:I, s:I, s:f, s:I, "
-			 "s:f, s:o, s:o, s:o}",
-	    "url", url, "address", r->addrtext,
-	    "connections", (json_int_t)o->connections,
-	    "threads", (json_int_t)o->threads,
-	    "new_connection", o->new_connection,
-	    "duration_s", secs,
-	    "requests", (json_int_t)s->completed,
-	    "requests_sent", (json_int_t)s->sent,
+	                 "s:f, s:o, s:o, s:o}",
+	    "url", url, "address", r->addrtext, "connections",
+	    (json_int_t)o->connections, "threads", (json_int_t)o->threads,
+	    "new_connection", o->new_connection, "duration_s", secs, "requests",
+	    (json_int_t)s->completed, "requests_sent", (json_int_t)s->sent,
 	    "requests_per_second", secs > 0 ? (double)s->completed / secs : 0.0,
-	    "bytes", (json_int_t)s->bytes,
-	    "bytes_per_second", secs > 0 ? (double)s->bytes / secs : 0.0,
-	    "latency_ms", bench_latency_json(&s->hist),
-	    "status", status, "errors", errors);
+	    "bytes", (json_int_t)s->bytes, "bytes_per_second",
+	    secs > 0 ? (double)s->bytes / secs : 0.0, "latency_ms",
+	    bench_latency_json(&s->hist), "status", status, "errors", errors);
 }
 
 static void
-http_text(const char *url, const struct http_run *r,
-    const struct http_stats *s, double secs)
+http_text(const char *url, const struct http_run *r, const struct http_stats *s,
+    double secs)
 {
 	const struct bench_http_opts *o = r->o;
 	char rate[32];
 	printf("hearth-bench http %s (%s)\n", url, r->addrtext);
 	printf("  %llu connection(s), %llu thread(s), %s, %.2f s\n",
-	    (unsigned long long)o->connections,
-	    (unsigned long long)o->threads,
+	    (unsigned long long)o->connections, (unsigned long long)o->threads,
 	    o->new_connection ? "new connection per request" : "keep-alive",
 	    secs);
 	printf("  requests    %llu answered of %llu sent, %.1f requests/s, "
@@ -690,7 +689,7 @@ http_text(const char *url, const struct http_run *r,
 	    (unsigned long long)s->completed, (unsigned long long)s->sent,
 	    secs > 0 ? (double)s->completed / secs : 0.0,
 	    bench_fmt_rate(secs > 0 ? (double)s->bytes / secs : 0, rate,
-		sizeof(rate)));
+	        sizeof(rate)));
 	bench_latency_print(stdout, &s->hist);
 	printf("  status      2xx %llu  3xx %llu  4xx %llu  5xx %llu\n",
 	    (unsigned long long)s->status_class[2],
@@ -712,11 +711,13 @@ progress_loop(struct http_thread *th, size_t n, uint64_t start, uint64_t dur_ns)
 		usleep(250000);
 		uint64_t now = bench_now_ns(), done = 0;
 		for (size_t i = 0; i < n; i++)
-			done += __atomic_load_n(&th[i].progress, __ATOMIC_RELAXED);
+			done +=
+			    __atomic_load_n(&th[i].progress, __ATOMIC_RELAXED);
 		if (now - last_t >= 1000000000u || now >= start + dur_ns) {
 			double rate = (double)(done - last) * 1e9 /
 			    (double)(now - last_t);
-			bench_progress("%5.1f s  %llu requests  %.0f requests/s",
+			bench_progress("%5.1f s  %llu requests  %.0f "
+			               "requests/s",
 			    (double)(now - start) / 1e9,
 			    (unsigned long long)done, rate);
 			last = done;
@@ -797,7 +798,8 @@ bench_http_main(int argc, char **argv)
 	for (int i = 1; i < argc; i++)
 		if (!strncmp(argv[i], "--url=", 6))
 			url = argv[i] + 6;
-		else if ((!strcmp(argv[i], "--url") || !strcmp(argv[i], "-u")) &&
+		else if ((!strcmp(argv[i], "--url") ||
+		             !strcmp(argv[i], "-u")) &&
 		    i + 1 < argc)
 			url = argv[i + 1];
 	struct http_run r = {.o = &o};
@@ -822,8 +824,10 @@ bench_http_main(int argc, char **argv)
 			http_text(url, &r, &total, secs);
 		}
 		if (total.completed == 0) {
-			fprintf(stderr, "hearth-bench http: no responses from "
-					"%s (%s)\n", url, r.addrtext);
+			fprintf(stderr,
+			    "hearth-bench http: no responses from "
+			    "%s (%s)\n",
+			    url, r.addrtext);
 			rc = -EIO;
 		}
 	}

@@ -25,25 +25,25 @@ bench_http_parser_reset(struct bench_http_parser *p)
 /* Collects bytes up to a line end. 1 when p->line holds a whole line
  * (CR stripped, cut to the buffer), 0 when buf ran out first. */
 static int
-take_line(struct bench_http_parser *p, const char *buf, size_t len,
-    size_t *i)
+take_line(struct bench_http_parser *p, const char *buf, size_t len, size_t *i)
 {
 	const char *nl = memchr(buf + *i, '\n', len - *i);
 	size_t n = nl ? (size_t)(nl - (buf + *i)) : len - *i;
-	size_t room = sizeof(p->line) - 1 - (p->linelen < sizeof(p->line) - 1
-						       ? p->linelen
-						       : sizeof(p->line) - 1);
-	size_t at = p->linelen < sizeof(p->line) - 1 ? p->linelen
-						     : sizeof(p->line) - 1;
+	size_t room = sizeof(p->line) - 1 -
+	    (p->linelen < sizeof(p->line) - 1 ? p->linelen :
+	                                        sizeof(p->line) - 1);
+	size_t at =
+	    p->linelen < sizeof(p->line) - 1 ? p->linelen : sizeof(p->line) - 1;
 	memcpy(p->line + at, buf + *i, n < room ? n : room);
 	p->linelen += n;
 	*i += n + (nl != NULL);
-	if (p->state < BENCH_HTTP_BODY_LENGTH || p->state == BENCH_HTTP_TRAILERS)
+	if (p->state < BENCH_HTTP_BODY_LENGTH ||
+	    p->state == BENCH_HTTP_TRAILERS)
 		p->head_bytes += n + (nl != NULL);
 	if (nl == NULL)
 		return 0;
-	size_t end = p->linelen < sizeof(p->line) - 1 ? p->linelen
-						      : sizeof(p->line) - 1;
+	size_t end =
+	    p->linelen < sizeof(p->line) - 1 ? p->linelen : sizeof(p->line) - 1;
 	if (end > 0 && p->linelen <= sizeof(p->line) - 1 &&
 	    p->line[end - 1] == '\r')
 		end--;
@@ -164,8 +164,8 @@ end_of_head(struct bench_http_parser *p)
 	} else if (p->chunked) {
 		p->state = BENCH_HTTP_CHUNK_SIZE;
 	} else if (p->have_length) {
-		p->state = p->remaining ? BENCH_HTTP_BODY_LENGTH
-					: BENCH_HTTP_DONE;
+		p->state =
+		    p->remaining ? BENCH_HTTP_BODY_LENGTH : BENCH_HTTP_DONE;
 	} else {
 		p->keep_alive = false;
 		p->state = BENCH_HTTP_BODY_CLOSE;
@@ -183,8 +183,8 @@ parse_chunk_size(struct bench_http_parser *p)
 	for (; isxdigit((unsigned char)*l); l++) {
 		if (n >> 56)
 			return -EBADMSG;
-		int d = isdigit((unsigned char)*l) ? *l - '0'
-						   : (tolower(*l) - 'a' + 10);
+		int d = isdigit((unsigned char)*l) ? *l - '0' :
+		                                     (tolower(*l) - 'a' + 10);
 		n = n << 4 | (uint64_t)d;
 	}
 	while (*l == ' ' || *l == '\t')
@@ -246,9 +246,9 @@ bench_http_parse(struct bench_http_parser *p, const char *buf, size_t len,
 		    p->state == BENCH_HTTP_CHUNK_DATA) {
 			take_body(p, len, &i);
 			if (p->remaining == 0)
-				p->state = p->state == BENCH_HTTP_BODY_LENGTH
-				    ? BENCH_HTTP_DONE
-				    : BENCH_HTTP_CHUNK_DATA_END;
+				p->state = p->state == BENCH_HTTP_BODY_LENGTH ?
+				    BENCH_HTTP_DONE :
+				    BENCH_HTTP_CHUNK_DATA_END;
 		} else if (i < len) {
 			int got = take_line(p, buf, len, &i);
 			if (p->head_bytes > BENCH_HTTP_MAX_HEAD)

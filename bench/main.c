@@ -16,10 +16,10 @@ struct bench_command {
 };
 
 static const struct bench_command commands[] = {
-	{"http", bench_http_main, "closed-loop HTTP/1.1 (and TLS) load on a URL"},
-	{"dns", bench_dns_main, "DNS query load from a dnsperf query file"},
-	{"nft", bench_nft_main, "time to program N services in nftables"},
-	{"failover", bench_failover_main, "time until VIPs move to a new owner"},
+    {"http", bench_http_main, "closed-loop HTTP/1.1 (and TLS) load on a URL"},
+    {"dns", bench_dns_main, "DNS query load from a dnsperf query file"},
+    {"nft", bench_nft_main, "time to program N services in nftables"},
+    {"failover", bench_failover_main, "time until VIPs move to a new owner"},
 };
 
 static void
@@ -28,16 +28,18 @@ usage(FILE *f)
 	fprintf(f, "usage: hearth-bench <command> [options]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].help);
-	fprintf(f, "\n'hearth-bench <command> --help' shows a command's "
-		   "options.\n");
+	fprintf(f,
+	    "\n'hearth-bench <command> --help' shows a command's "
+	    "options.\n");
 }
 
 int
 main(int argc, char **argv)
 {
 	if (argc < 2) {
-		fprintf(stderr, "hearth-bench: missing command (http, dns, "
-				"nft or failover; see --help)\n");
+		fprintf(stderr,
+		    "hearth-bench: missing command (http, dns, "
+		    "nft or failover; see --help)\n");
 		return 2;
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||

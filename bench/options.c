@@ -98,7 +98,8 @@ duration_opt(struct arg_iter *it, uint64_t *ms)
 	if (v == NULL)
 		return fail(it, "%s needs a value", it->name);
 	if (bench_parse_duration_ms(v, ms))
-		return fail(it, "%s: '%s' is not a duration (like 10, 10s, 500ms, 2m)",
+		return fail(it,
+		    "%s: '%s' is not a duration (like 10, 10s, 500ms, 2m)",
 		    it->name, v);
 	return 0;
 }
@@ -188,8 +189,8 @@ header_opt(struct arg_iter *it, struct bench_http_opts *o)
 			    it->name);
 	for (const char *c = v; c < colon; c++)
 		if (*c <= ' ' || *c == 0x7f)
-			return fail(it, "%s: bad header name in '%s'",
-			    it->name, v);
+			return fail(it, "%s: bad header name in '%s'", it->name,
+			    v);
 	if (o->nheaders == BENCH_MAX_HEADERS)
 		return fail(it, "at most %d --header options",
 		    BENCH_MAX_HEADERS);
@@ -253,7 +254,9 @@ bench_http_opts_parse(int argc, char **argv, struct bench_http_opts *o,
 	o->connections = 10;
 	o->duration_ms = 10000;
 	o->timeout_ms = 2000;
-	struct arg_iter it = {.argc = argc, .argv = argv, .why = why,
+	struct arg_iter it = {.argc = argc,
+	    .argv = argv,
+	    .why = why,
 	    .whylen = whylen};
 	bool url_set = false, threads_set = false;
 	while (next_opt(&it)) {
@@ -270,8 +273,9 @@ bench_http_opts_parse(int argc, char **argv, struct bench_http_opts *o,
 	if (!threads_set)
 		o->threads = o->connections < 2 ? o->connections : 2;
 	if (o->threads > o->connections)
-		return fail(&it, "--connections (%llu) must be at least "
-				 "--threads (%llu)",
+		return fail(&it,
+		    "--connections (%llu) must be at least "
+		    "--threads (%llu)",
 		    (unsigned long long)o->connections,
 		    (unsigned long long)o->threads);
 	return 0;
@@ -285,7 +289,7 @@ dns_opt(struct arg_iter *it, struct bench_dns_opts *o, bool *server_set)
 		if ((v = take_value(it)) == NULL)
 			return fail(it, "--server needs a value");
 		if (bench_server_parse(v, o->server, sizeof(o->server),
-			&o->port))
+		        &o->port))
 			return fail(it, "--server: '%s' is not ADDR[:PORT]", v);
 		*server_set = true;
 		return 0;
@@ -311,14 +315,16 @@ dns_opt(struct arg_iter *it, struct bench_dns_opts *o, bool *server_set)
 }
 
 int
-bench_dns_opts_parse(int argc, char **argv, struct bench_dns_opts *o,
-    char *why, size_t whylen)
+bench_dns_opts_parse(int argc, char **argv, struct bench_dns_opts *o, char *why,
+    size_t whylen)
 {
 	memset(o, 0, sizeof(*o));
 	o->duration_ms = 10000;
 	o->timeout_ms = 5000;
 	o->in_flight = 100;
-	struct arg_iter it = {.argc = argc, .argv = argv, .why = why,
+	struct arg_iter it = {.argc = argc,
+	    .argv = argv,
+	    .why = why,
 	    .whylen = whylen};
 	bool server_set = false;
 	while (next_opt(&it)) {

@@ -26,20 +26,20 @@ ms(uint64_t ns)
 json_t *
 bench_latency_json(const struct bench_hist *h)
 {
-	return json_pack("{s:f, s:f, s:f, s:f, s:f, s:f}",
-	    "p50", ms(bench_hist_percentile(h, 50)),
-	    "p90", ms(bench_hist_percentile(h, 90)),
-	    "p99", ms(bench_hist_percentile(h, 99)),
-	    "p999", ms(bench_hist_percentile(h, 99.9)),
-	    "max", ms(h->max),
-	    "mean", bench_hist_mean(h) / 1e6);
+	return json_pack("{s:f, s:f, s:f, s:f, s:f, s:f}", "p50",
+	    ms(bench_hist_percentile(h, 50)), "p90",
+	    ms(bench_hist_percentile(h, 90)), "p99",
+	    ms(bench_hist_percentile(h, 99)), "p999",
+	    ms(bench_hist_percentile(h, 99.9)), "max", ms(h->max), "mean",
+	    bench_hist_mean(h) / 1e6);
 }
 
 void
 bench_latency_print(FILE *f, const struct bench_hist *h)
 {
-	fprintf(f, "  latency     p50 %.3f ms  p90 %.3f ms  p99 %.3f ms  "
-		   "p99.9 %.3f ms  max %.3f ms\n",
+	fprintf(f,
+	    "  latency     p50 %.3f ms  p90 %.3f ms  p99 %.3f ms  "
+	    "p99.9 %.3f ms  max %.3f ms\n",
 	    ms(bench_hist_percentile(h, 50)), ms(bench_hist_percentile(h, 90)),
 	    ms(bench_hist_percentile(h, 99)),
 	    ms(bench_hist_percentile(h, 99.9)), ms(h->max));

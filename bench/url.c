@@ -126,7 +126,8 @@ parse_authority(const char *a, size_t n, struct bench_url *u, const char **why)
 	memcpy(u->host, host, hlen);
 	u->host[hlen] = '\0';
 	if (colon) {
-		if (parse_port(colon + 1, (size_t)(a + n - colon - 1), &u->port))
+		if (parse_port(colon + 1, (size_t)(a + n - colon - 1),
+		        &u->port))
 			return *why = "bad port", -EINVAL;
 		u->port_explicit = true;
 	}
@@ -147,7 +148,8 @@ bench_url_parse(const char *s, struct bench_url *u, const char **why)
 		rest = s + 8;
 		u->tls = true;
 	} else {
-		return *why = "URL must start with http:// or https://", -EINVAL;
+		return *why = "URL must start with http:// or https://",
+		       -EINVAL;
 	}
 	size_t alen = strcspn(rest, "/?#");
 	if (memchr(rest, '@', alen))

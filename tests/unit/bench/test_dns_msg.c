@@ -16,9 +16,9 @@ test_line_builds_wire_query(void **state)
 {
 	struct bench_dns_query q;
 	assert_int_equal(bench_dns_line_parse("www.example.com A", &q), 1);
-	static const uint8_t want[] = {0, 0, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0,
-	    0, 3, 'w', 'w', 'w', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c',
-	    'o', 'm', 0, 0, 1, 0, 1};
+	static const uint8_t want[] = {0, 0, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0,
+	    3, 'w', 'w', 'w', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o',
+	    'm', 0, 0, 1, 0, 1};
 	assert_int_equal(q.len, sizeof(want));
 	assert_memory_equal(q.wire, want, sizeof(want));
 }

@@ -38,7 +38,7 @@ static void
 test_content_length_at_every_split(void **state)
 {
 	const char *r = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n"
-			"Server: x\r\n\r\nhello";
+	                "Server: x\r\n\r\nhello";
 	struct bench_http_parser p = {0};
 	for (size_t step = 1; step <= strlen(r); step++) {
 		size_t used;
@@ -65,8 +65,8 @@ static void
 test_chunked_with_extensions_and_trailers(void **state)
 {
 	const char *r = "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked"
-			"\r\n\r\n5;ext=1\r\nhello\r\nA\r\n0123456789\r\n"
-			"0\r\nX-Trailer: 1\r\n\r\n";
+	                "\r\n\r\n5;ext=1\r\nhello\r\nA\r\n0123456789\r\n"
+	                "0\r\nX-Trailer: 1\r\n\r\n";
 	struct bench_http_parser p = {0};
 	for (size_t step = 1; step <= strlen(r); step += 3) {
 		size_t used;
@@ -82,14 +82,22 @@ test_connection_close_and_http10(void **state)
 {
 	struct bench_http_parser p = {0};
 	size_t used;
-	assert_int_equal(feed(&p, "HTTP/1.1 200 OK\r\nConnection: close\r\n"
-				  "Content-Length: 0\r\n\r\n", 7, &used), 1);
+	assert_int_equal(feed(&p,
+	                     "HTTP/1.1 200 OK\r\nConnection: close\r\n"
+	                     "Content-Length: 0\r\n\r\n",
+	                     7, &used),
+	    1);
 	assert_false(p.keep_alive);
-	assert_int_equal(feed(&p, "HTTP/1.0 200 OK\r\nContent-Length: 1\r\n"
-				  "\r\nx", 64, &used), 1);
+	assert_int_equal(feed(&p,
+	                     "HTTP/1.0 200 OK\r\nContent-Length: 1\r\n"
+	                     "\r\nx",
+	                     64, &used),
+	    1);
 	assert_false(p.keep_alive);
-	assert_int_equal(feed(&p, "HTTP/1.0 200 OK\r\nConnection: Keep-Alive"
-				  "\r\nContent-Length: 1\r\n\r\nx", 64, &used),
+	assert_int_equal(feed(&p,
+	                     "HTTP/1.0 200 OK\r\nConnection: Keep-Alive"
+	                     "\r\nContent-Length: 1\r\n\r\nx",
+	                     64, &used),
 	    1);
 	assert_true(p.keep_alive);
 }
@@ -99,14 +107,17 @@ test_body_delimited_by_close(void **state)
 {
 	struct bench_http_parser p = {0};
 	size_t used;
-	assert_int_equal(feed(&p, "HTTP/1.1 200 OK\r\n\r\nsome body", 4,
-			     &used), 0);
+	assert_int_equal(feed(&p, "HTTP/1.1 200 OK\r\n\r\nsome body", 4, &used),
+	    0);
 	assert_false(p.keep_alive);
 	assert_int_equal(p.body_bytes, 9);
 	assert_int_equal(bench_http_parse_eof(&p), 1);
 	/* a length body cut short is not complete at EOF */
-	assert_int_equal(feed(&p, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n"
-				  "\r\nshort", 100, &used), 0);
+	assert_int_equal(feed(&p,
+	                     "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n"
+	                     "\r\nshort",
+	                     100, &used),
+	    0);
 	assert_int_equal(bench_http_parse_eof(&p), -EBADMSG);
 	bench_http_parser_reset(&p);
 	assert_int_equal(bench_http_parse_eof(&p), -EBADMSG);
@@ -117,9 +128,11 @@ test_interim_100_continue_is_skipped(void **state)
 {
 	struct bench_http_parser p = {0};
 	size_t used;
-	assert_int_equal(feed(&p, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 503 "
-				  "Busy\r\nContent-Length: 2\r\n\r\nno", 5,
-			     &used), 1);
+	assert_int_equal(feed(&p,
+	                     "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 503 "
+	                     "Busy\r\nContent-Length: 2\r\n\r\nno",
+	                     5, &used),
+	    1);
 	assert_int_equal(p.status, 503);
 	assert_int_equal(p.body_bytes, 2);
 }
@@ -135,7 +148,8 @@ test_large_body_is_counted_not_stored(void **state)
 	static char chunk[65536];
 	for (int i = 0; i < 15; i++)
 		assert_int_equal(bench_http_parse(&p, chunk, sizeof(chunk),
-				     &used), 0);
+		                     &used),
+		    0);
 	assert_int_equal(bench_http_parse(&p, chunk, sizeof(chunk), &used), 1);
 	assert_int_equal(p.body_bytes, 1048576);
 }

@@ -14,11 +14,11 @@
 
 #define ARGV(...) ((char *[]){__VA_ARGS__, NULL})
 #define ARGC(...) ((int)(sizeof((char *[]){__VA_ARGS__}) / sizeof(char *)))
-#define HTTP(o, ...)                                                          \
-	bench_http_opts_parse(ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), (o), why, \
+#define HTTP(o, ...)                                                           \
+	bench_http_opts_parse(ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), (o), why,  \
 	    sizeof(why))
-#define DNS(o, ...)                                                          \
-	bench_dns_opts_parse(ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), (o), why, \
+#define DNS(o, ...)                                                            \
+	bench_dns_opts_parse(ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), (o), why,   \
 	    sizeof(why))
 
 static char why[256];
@@ -35,7 +35,8 @@ test_url_defaults_and_parts(void **state)
 	assert_false(u.port_explicit);
 	assert_string_equal(u.path, "/");
 	assert_int_equal(bench_url_parse("HTTPS://a.b:8443/x/y?q=1#frag", &u,
-			     &w), 0);
+	                     &w),
+	    0);
 	assert_true(u.tls);
 	assert_int_equal(u.port, 8443);
 	assert_true(u.port_explicit);
@@ -112,12 +113,11 @@ test_http_all_options(void **state)
 {
 	struct bench_http_opts o;
 	assert_int_equal(HTTP(&o, "http", "--url", "https://web.test/x",
-			     "--connections", "64", "--duration=3s",
-			     "--threads", "4", "--new-connection",
-			     "--header", "X-A: 1", "-H", "Accept: */*",
-			     "--insecure", "--resolve",
-			     "web.test:443:127.0.0.1", "--json",
-			     "--timeout", "250ms"),
+	                     "--connections", "64", "--duration=3s",
+	                     "--threads", "4", "--new-connection", "--header",
+	                     "X-A: 1", "-H", "Accept: */*", "--insecure",
+	                     "--resolve", "web.test:443:127.0.0.1", "--json",
+	                     "--timeout", "250ms"),
 	    0);
 	assert_true(o.url.tls);
 	assert_int_equal(o.connections, 64);
@@ -142,18 +142,18 @@ test_http_refusals_say_why(void **state)
 	assert_int_equal(HTTP(&o, "http", "--url", "http://h/", "-c", "0"),
 	    -EINVAL);
 	assert_non_null(strstr(why, "-c: '0' is not a number"));
-	assert_int_equal(HTTP(&o, "http", "--url", "http://h/", "-c", "2",
-			     "-t", "3"),
+	assert_int_equal(HTTP(&o, "http", "--url", "http://h/", "-c", "2", "-t",
+	                     "3"),
 	    -EINVAL);
 	assert_non_null(strstr(why, "at least"));
 	assert_int_equal(HTTP(&o, "http", "--url", "http://h/", "--bogus"),
 	    -EINVAL);
 	assert_non_null(strstr(why, "unknown option '--bogus'"));
 	assert_int_equal(HTTP(&o, "http", "--url", "http://h/", "--header",
-			     "NoColon"),
+	                     "NoColon"),
 	    -EINVAL);
 	assert_int_equal(HTTP(&o, "http", "--url", "http://h/", "--header",
-			     "A: b\r\nX: y"),
+	                     "A: b\r\nX: y"),
 	    -EINVAL);
 	assert_int_equal(HTTP(&o, "http", "--url", "http://h/", "--duration"),
 	    -EINVAL);
@@ -163,7 +163,7 @@ test_http_refusals_say_why(void **state)
 	assert_int_equal(HTTP(&o, "http", "--url", "http://h/", "extra"),
 	    -EINVAL);
 	assert_int_equal(HTTP(&o, "http", "--url", "http://h/", "--resolve",
-			     "h:80"),
+	                     "h:80"),
 	    -EINVAL);
 }
 
@@ -187,8 +187,8 @@ test_server_forms(void **state)
 	assert_int_equal(bench_server_parse("127.0.0.1", a, sizeof(a), &p), 0);
 	assert_string_equal(a, "127.0.0.1");
 	assert_int_equal(p, 53);
-	assert_int_equal(bench_server_parse("127.0.0.1:5353", a, sizeof(a),
-			     &p), 0);
+	assert_int_equal(bench_server_parse("127.0.0.1:5353", a, sizeof(a), &p),
+	    0);
 	assert_int_equal(p, 5353);
 	assert_int_equal(bench_server_parse("::1", a, sizeof(a), &p), 0);
 	assert_string_equal(a, "::1");
@@ -209,7 +209,7 @@ test_dns_options(void **state)
 {
 	struct bench_dns_opts o;
 	assert_int_equal(DNS(&o, "dns", "--server", "127.0.0.1:5300",
-			     "--queries", "q.txt"),
+	                     "--queries", "q.txt"),
 	    0);
 	assert_int_equal(o.in_flight, 100);
 	assert_int_equal(o.duration_ms, 10000);
@@ -217,8 +217,7 @@ test_dns_options(void **state)
 	assert_int_equal(o.port, 5300);
 	assert_string_equal(o.queries, "q.txt");
 	assert_int_equal(DNS(&o, "dns", "--server=::1", "--queries=f",
-			     "--in-flight", "7", "--tcp", "--json", "-d",
-			     "2"),
+	                     "--in-flight", "7", "--tcp", "--json", "-d", "2"),
 	    0);
 	assert_int_equal(o.in_flight, 7);
 	assert_true(o.tcp && o.json);
@@ -226,8 +225,8 @@ test_dns_options(void **state)
 	assert_non_null(strstr(why, "--server is required"));
 	assert_int_equal(DNS(&o, "dns", "--server", "1.2.3.4"), -EINVAL);
 	assert_non_null(strstr(why, "--queries is required"));
-	assert_int_equal(DNS(&o, "dns", "--server", "1.2.3.4", "--queries",
-			     "f", "--in-flight", "65537"),
+	assert_int_equal(DNS(&o, "dns", "--server", "1.2.3.4", "--queries", "f",
+	                     "--in-flight", "65537"),
 	    -EINVAL);
 }
 
