@@ -94,8 +94,5 @@ int ready_probe(const struct prov_cli *cli, const struct prov_pki *pki,
     int timeout_ms, struct prov_readiness *out);
 /* Waits for domain lifecycle events, then for the cluster. */
 int ready_wait(struct prov_cli *cli, const struct prov_pki *pki);
-/* Counts Ready nodes among s's in a NodeList JSON. */
-int ready_count_nodes(const struct prov_settings *s, const char *json,
-    size_t *ready);
 
 #endif

@@ -66,6 +66,8 @@ write_image(IsoImage *img, int fd)
 		return -ENOMEM;
 	iso_write_opts_set_rockridge(opts, 1);
 	iso_write_opts_set_joliet(opts, 1);
+	/* Keep the label lower case ("cidata"), as genisoimage -V writes it. */
+	iso_write_opts_set_relaxed_vol_atts(opts, 1);
 	if (iso_image_create_burn_source(img, opts, &bs) < 0) {
 		iso_write_opts_free(opts);
 		return -EIO;

@@ -242,4 +242,8 @@ char *prov_kubeconfig(const struct prov_settings *s, const struct prov_pki *pki)
 /* https://CP:6443 */
 char *prov_api_server(const struct prov_settings *s);
 
+/* nodes.c: how many of s's nodes a NodeList JSON reports Ready. */
+int prov_nodes_ready(const struct prov_settings *s, const char *json,
+    size_t *ready);
+
 #endif

@@ -17,7 +17,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <jansson.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -182,46 +181,6 @@ out:
 	return status;
 }
 
-int
-ready_count_nodes(const struct prov_settings *s, const char *json,
-    size_t *ready)
-{
-	json_t *root = json_loads(json, 0, NULL), *items, *item;
-	size_t i;
-
-	*ready = 0;
-	if (root == NULL)
-		return -EINVAL;
-	items = json_object_get(root, "items");
-	if (!json_is_array(items)) {
-		json_decref(root);
-		return -EINVAL;
-	}
-	json_array_foreach(items, i, item) {
-		const char *name = json_string_value(json_object_get(
-		    json_object_get(item, "metadata"), "name"));
-		json_t *conds = json_object_get(json_object_get(item, "status"),
-		    "conditions"), *c;
-		bool ours = false;
-		size_t j;
-
-		for (size_t k = 0; name != NULL && k < s->n_nodes; k++)
-			ours |= strcmp(s->nodes[k].name, name) == 0;
-		if (!ours)
-			continue;
-		json_array_foreach(conds, j, c) {
-			const char *type = json_string_value(json_object_get(c, "type"));
-			const char *st = json_string_value(json_object_get(c, "status"));
-
-			if (type && st && strcmp(type, "Ready") == 0 &&
-			    strcmp(st, "True") == 0)
-				(*ready)++;
-		}
-	}
-	json_decref(root);
-	return 0;
-}
-
 /* Where the API server is: the control plane, or HEARTH_PROVISION_API_ADDR (tests). */
 static void
 api_addr(const struct prov_cli *cli, char *ip, int *port)
@@ -263,7 +222,7 @@ ready_probe(const struct prov_cli *cli, const struct prov_pki *pki,
 	st = api_get(pki, ip, port, "/api/v1/nodes", timeout_ms, &body,
 	    out->detail, sizeof(out->detail));
 	if (st == 200 && body != NULL &&
-	    ready_count_nodes(cli->s, body, &out->nodes_ready) != 0)
+	    prov_nodes_ready(cli->s, body, &out->nodes_ready) != 0)
 		snprintf(out->detail, sizeof(out->detail),
 		    "/api/v1/nodes: not a NodeList");
 	else if (st != 200 && st > 0)
