@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <libvirt/virterror.h>
+#include <libxml/xmlerror.h>
 
 #include "cli.h"
 
@@ -49,9 +50,18 @@ virt_error(void)
 	return saved_error[0] ? saved_error : "unknown libvirt error";
 }
 
+static void
+quiet_xml(void *ctx, const char *fmt, ...)
+{
+	(void)ctx;
+	(void)fmt;
+}
+
 int
 virt_open(struct prov_cli *cli)
 {
+	/* libvirt's error (one line, below) says it; libxml2 need not too. */
+	xmlSetGenericErrorFunc(NULL, quiet_xml);
 	virSetErrorFunc(NULL, quiet_errors);
 	cli->conn = virConnectOpenAuth(cli->uri, virConnectAuthPtrDefault, 0);
 	if (cli->conn == NULL) {
@@ -87,7 +97,7 @@ virt_check_base(const struct prov_cli *cli, const char **format)
 		if (f != NULL)
 			fclose(f);
 		if (s->image_base_pos.line > 0)
-			prov_die("%s:%d:%d: image.base: base image %s: %s",
+			fprintf(stderr, "%s:%d:%d: image.base: base image %s: %s\n",
 			    cli->settings_path, s->image_base_pos.line,
 			    s->image_base_pos.col, s->image_base, strerror(e));
 		else

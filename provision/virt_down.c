@@ -299,6 +299,8 @@ virt_dump(struct prov_cli *cli, const char *dir)
 	for (int i = 0; i < nd; i++) {
 		dump_one(dir, "domain", virDomainGetName(doms[i]),
 		    virDomainGetXMLDesc(doms[i], 0));
+		dump_one(dir, "inactive-domain", virDomainGetName(doms[i]),
+		    virDomainGetXMLDesc(doms[i], VIR_DOMAIN_XML_INACTIVE));
 		virDomainFree(doms[i]);
 	}
 	nn = virConnectListAllNetworks(cli->conn, &nets, 0);
