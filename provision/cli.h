@@ -12,12 +12,12 @@
 #include "provision.h"
 
 struct prov_cli {
-	const char *settings_path;	/* NULL: the seed defaults */
+	const char *settings_path; /* NULL: the seed defaults */
 	const char *uri;
-	char *state_dir;		/* absolute */
+	char *state_dir; /* absolute */
 	bool yes, no_wait;
-	const char *dump_dir;		/* hidden --dump: live XML after the command */
-	unsigned timeout_seconds;	/* the cluster wait */
+	const char *dump_dir; /* hidden --dump: live XML after the command */
+	unsigned timeout_seconds; /* the cluster wait */
 	struct prov_settings *s;
 	virConnectPtr conn;
 	bool test_driver;
@@ -87,7 +87,7 @@ struct prov_readiness {
 	bool api_ready;
 	size_t nodes_ready;
 	size_t nodes_total;
-	char detail[256];	/* why not, when not */
+	char detail[256]; /* why not, when not */
 };
 /* One probe: /readyz, then the Nodes' Ready conditions. */
 int ready_probe(const struct prov_cli *cli, const struct prov_pki *pki,

@@ -19,7 +19,8 @@ confirm(const struct prov_cli *cli)
 	if (!isatty(STDIN_FILENO))
 		return false;
 	printf("Remove the VMs, volumes, pool and network changes that up made "
-	    "(recorded in %s)? [y/N] ", cli->state_dir);
+	       "(recorded in %s)? [y/N] ",
+	    cli->state_dir);
 	fflush(stdout);
 	if (fgets(line, sizeof(line), stdin) == NULL)
 		return false;
@@ -34,7 +35,7 @@ down_main(int argc, char **argv, struct prov_cli *cli)
 	(void)argv;
 	if (!cli->yes && !isatty(STDIN_FILENO)) {
 		prov_die("down: refusing to remove anything without --yes "
-		    "(stdin is not a terminal to ask on)");
+		         "(stdin is not a terminal to ask on)");
 		return 2;
 	}
 	if (access(cli->state_dir, F_OK) != 0) {
@@ -49,7 +50,8 @@ down_main(int argc, char **argv, struct prov_cli *cli)
 		return 1;
 	if (virt_down(cli) != 0) {
 		prov_die("down: some objects could not be removed (see above); "
-		    "their records stay in %s, run down again", cli->state_dir);
+		         "their records stay in %s, run down again",
+		    cli->state_dir);
 		return 1;
 	}
 	puts("down: done");

@@ -16,7 +16,8 @@ kubeconfig_main(int argc, char **argv, struct prov_cli *cli)
 	(void)argc;
 	(void)argv;
 	if (kc == NULL) {
-		prov_die("no admin.kubeconfig in %s: run up first", cli->state_dir);
+		prov_die("no admin.kubeconfig in %s: run up first",
+		    cli->state_dir);
 		return 1;
 	}
 	fputs(kc, stdout);

@@ -25,10 +25,12 @@ cluster_line(struct prov_cli *cli)
 	}
 	ready_probe(cli, pki, 3000, &rd);
 	if (rd.api_ready && rd.nodes_ready == rd.nodes_total)
-		printf("cluster: ready (API server ready, nodes Ready %zu/%zu)\n",
+		printf("cluster: ready (API server ready, nodes Ready "
+		       "%zu/%zu)\n",
 		    rd.nodes_ready, rd.nodes_total);
 	else
-		printf("cluster: not ready (API server %s, nodes Ready %zu/%zu%s%s)\n",
+		printf("cluster: not ready (API server %s, nodes Ready "
+		       "%zu/%zu%s%s)\n",
 		    rd.api_ready ? "ready" : "not ready", rd.nodes_ready,
 		    rd.nodes_total, rd.detail[0] ? "; " : "", rd.detail);
 	prov_pki_free(pki);
@@ -47,7 +49,8 @@ status_main(int argc, char **argv, struct prov_cli *cli)
 
 		printf("%-20s %-10s %-15s %s\n", n->name,
 		    virt_domain_state(cli, n->name), prov_ip(n->addr, a),
-		    n->role == PROV_ROLE_CONTROL_PLANE ? "control-plane" : "worker");
+		    n->role == PROV_ROLE_CONTROL_PLANE ? "control-plane" :
+		                                         "worker");
 	}
 	cluster_line(cli);
 	return 0;

@@ -20,10 +20,13 @@ run_steps(struct prov_cli *cli, struct prov_plan *plan, struct prov_pki **pki)
 		printf("[%zu/%zu] %s\n", i + 1, plan->n, plan->v[i].text);
 		err[0] = '\0';
 		if (virt_step(cli, &plan->v[i], pki, err, sizeof(err)) != 0) {
-			prov_die("up: step %zu/%zu (%s) failed: %s; what was made "
-			    "before it is kept and recorded in %s: run up again to "
-			    "continue, or down to remove it", i + 1, plan->n,
-			    plan->v[i].text, err, cli->state_dir);
+			prov_die("up: step %zu/%zu (%s) failed: %s; what was "
+			         "made "
+			         "before it is kept and recorded in %s: run up "
+			         "again to "
+			         "continue, or down to remove it",
+			    i + 1, plan->n, plan->v[i].text, err,
+			    cli->state_dir);
 			return 1;
 		}
 	}
@@ -50,11 +53,12 @@ up_main(int argc, char **argv, struct prov_cli *cli)
 		    plan.n == 1 ? "" : "s", cli->state_dir);
 	if (r == 0) {
 		if (cli->test_driver)
-			puts("libvirt test driver: no guests, not waiting for the "
-			    "cluster");
+			puts("libvirt test driver: no guests, not waiting for "
+			     "the "
+			     "cluster");
 		else if (cli->no_wait)
 			puts("not waiting for the cluster (--no-wait); "
-			    "`hearth-provision status` shows its readiness");
+			     "`hearth-provision status` shows its readiness");
 		else if (pki == NULL || ready_wait(cli, pki) != 0)
 			r = 1;
 	}

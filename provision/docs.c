@@ -69,7 +69,8 @@ node_registration(FILE *f, const struct prov_node *n)
 {
 	char a[INET_ADDRSTRLEN];
 
-	fprintf(f, "nodeRegistration:\n  name: %s\n"
+	fprintf(f,
+	    "nodeRegistration:\n  name: %s\n"
 	    "  criSocket: unix:///run/containerd/containerd.sock\n"
 	    "  kubeletExtraArgs:\n  - name: node-ip\n    value: \"%s\"\n",
 	    n->name, prov_ip(n->addr, a));
@@ -89,23 +90,27 @@ prov_kubeadm_config(const struct prov_settings *s, const struct prov_node *n,
 	prov_ip(cp->addr, c);
 	fputs("# kubeadm configuration written by hearth-provision\n", f);
 	if (n->role == PROV_ROLE_WORKER) {
-		fprintf(f, "apiVersion: kubeadm.k8s.io/v1beta4\n"
+		fprintf(f,
+		    "apiVersion: kubeadm.k8s.io/v1beta4\n"
 		    "kind: JoinConfiguration\ndiscovery:\n  bootstrapToken:\n"
 		    "    apiServerEndpoint: \"%s:6443\"\n    token: \"%s\"\n"
 		    "    caCertHashes:\n    - \"%s\"\n"
-		    "  tlsBootstrapToken: \"%s\"\n", c, pki->token, pki->pin,
-		    pki->token);
+		    "  tlsBootstrapToken: \"%s\"\n",
+		    c, pki->token, pki->pin, pki->token);
 		node_registration(f, n);
 		return finish(f, &buf);
 	}
-	fprintf(f, "apiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\n"
-	    "bootstrapTokens:\n- token: \"%s\"\n  description: \"hearth-provision "
+	fprintf(f,
+	    "apiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfiguration\n"
+	    "bootstrapTokens:\n- token: \"%s\"\n  description: "
+	    "\"hearth-provision "
 	    "joins\"\n  ttl: 24h0m0s\n  usages: [signing, authentication]\n"
 	    "  groups: [\"system:bootstrappers:kubeadm:default-node-token\"]\n"
 	    "localAPIEndpoint:\n  advertiseAddress: \"%s\"\n  bindPort: 6443\n",
 	    pki->token, prov_ip(n->addr, a));
 	node_registration(f, n);
-	fprintf(f, "---\napiVersion: kubeadm.k8s.io/v1beta4\n"
+	fprintf(f,
+	    "---\napiVersion: kubeadm.k8s.io/v1beta4\n"
 	    "kind: ClusterConfiguration\nclusterName: %s\n"
 	    "kubernetesVersion: \"v%s.0\"\n"
 	    "controlPlaneEndpoint: \"%s:6443\"\n"
@@ -116,7 +121,8 @@ prov_kubeadm_config(const struct prov_settings *s, const struct prov_node *n,
 	    s->cluster_name, s->kubernetes_version, c, s->pod_subnet,
 	    s->service_subnet, c, n->name);
 	fputs("---\napiVersion: kubelet.config.k8s.io/v1beta1\n"
-	    "kind: KubeletConfiguration\ncgroupDriver: systemd\n", f);
+	      "kind: KubeletConfiguration\ncgroupDriver: systemd\n",
+	    f);
 	return finish(f, &buf);
 }
 
@@ -127,7 +133,8 @@ bootstrap_script(FILE *f, const struct prov_settings *s,
 {
 	const char *v = s->kubernetes_version;
 
-	fprintf(f, "#!/bin/bash\n# hearth-provision: bootstrap of %s (%s)\n"
+	fprintf(f,
+	    "#!/bin/bash\n# hearth-provision: bootstrap of %s (%s)\n"
 	    "set -euxo pipefail\n"
 	    "exec > >(tee -a /var/log/hearth-bootstrap.log) 2>&1\n"
 	    "modprobe overlay\nmodprobe br_netfilter\nsysctl --system\n"
@@ -139,42 +146,51 @@ bootstrap_script(FILE *f, const struct prov_settings *s,
 	    "curl -fsSL --retry 5 https://pkgs.k8s.io/core:/stable:/v%s/deb/"
 	    "Release.key | gpg --dearmor --yes -o "
 	    "/etc/apt/keyrings/kubernetes-apt-keyring.gpg\n"
-	    "echo 'deb [signed-by=/etc/apt/keyrings/kubernetes-apt-keyring.gpg] "
+	    "echo 'deb "
+	    "[signed-by=/etc/apt/keyrings/kubernetes-apt-keyring.gpg] "
 	    "https://pkgs.k8s.io/core:/stable:/v%s/deb/ /' > "
 	    "/etc/apt/sources.list.d/kubernetes.list\n"
 	    "apt-get update\n"
 	    "DEBIAN_FRONTEND=noninteractive apt-get install -y kubelet kubeadm "
 	    "kubectl\napt-mark hold kubelet kubeadm kubectl\n"
-	    "systemctl enable --now kubelet\n", n->name,
+	    "systemctl enable --now kubelet\n",
+	    n->name,
 	    n->role == PROV_ROLE_CONTROL_PLANE ? "control-plane" : "worker", v,
 	    v);
 	if (n->role == PROV_ROLE_WORKER) {
-		fputs("# the control plane may still be installing: retry the join\n"
-		    "for attempt in $(seq 1 90); do\n"
-		    "  kubeadm join --config /etc/kubeadm/kubeadm.yaml && exit 0\n"
-		    "  kubeadm reset -f\n  sleep 10\ndone\nexit 1\n", f);
+		fputs("# the control plane may still be installing: retry the "
+		      "join\n"
+		      "for attempt in $(seq 1 90); do\n"
+		      "  kubeadm join --config /etc/kubeadm/kubeadm.yaml && "
+		      "exit 0\n"
+		      "  kubeadm reset -f\n  sleep 10\ndone\nexit 1\n",
+		    f);
 		return;
 	}
 	fputs("sed -i \"s/^kubernetesVersion: .*/kubernetesVersion: "
-	    "$(kubeadm version -o short)/\" /etc/kubeadm/kubeadm.yaml\n"
-	    "kubeadm init --config /etc/kubeadm/kubeadm.yaml\n"
-	    "export KUBECONFIG=/etc/kubernetes/admin.conf\n"
-	    "kubectl apply -f /etc/hearth/manifests/kube-flannel.yaml\n"
-	    "kubectl apply -f /etc/hearth/manifests/hearth.yaml\n"
-	    "kubectl -n hearth-system get secret hearth-peer ||\n"
-	    "  kubectl -n hearth-system create secret generic hearth-peer "
-	    "--from-literal=key=\"$(head -c 32 /dev/urandom | base64)\"\n"
-	    "kubectl apply -f /etc/hearth/manifests/gatewayclass.yaml ||\n"
-	    "  echo 'GatewayClass hearth not applied: install the Gateway API "
-	    "CRDs, then kubectl apply -f /etc/hearth/manifests/gatewayclass.yaml'\n",
+	      "$(kubeadm version -o short)/\" /etc/kubeadm/kubeadm.yaml\n"
+	      "kubeadm init --config /etc/kubeadm/kubeadm.yaml\n"
+	      "export KUBECONFIG=/etc/kubernetes/admin.conf\n"
+	      "kubectl apply -f /etc/hearth/manifests/kube-flannel.yaml\n"
+	      "kubectl apply -f /etc/hearth/manifests/hearth.yaml\n"
+	      "kubectl -n hearth-system get secret hearth-peer ||\n"
+	      "  kubectl -n hearth-system create secret generic hearth-peer "
+	      "--from-literal=key=\"$(head -c 32 /dev/urandom | base64)\"\n"
+	      "kubectl apply -f /etc/hearth/manifests/gatewayclass.yaml ||\n"
+	      "  echo 'GatewayClass hearth not applied: install the Gateway "
+	      "API "
+	      "CRDs, then kubectl apply -f "
+	      "/etc/hearth/manifests/gatewayclass.yaml'\n",
 	    f);
 }
 
 static void
 write_file(FILE *f, const char *path, const char *perm, const char *content)
 {
-	fprintf(f, "- path: %s\n  permissions: '%s'\n  owner: root:root\n"
-	    "  content: |\n", path, perm);
+	fprintf(f,
+	    "- path: %s\n  permissions: '%s'\n  owner: root:root\n"
+	    "  content: |\n",
+	    path, perm);
 	block(f, 4, content);
 }
 
@@ -195,7 +211,8 @@ prov_user_data(const struct prov_settings *s, const struct prov_node *n,
 		goto fail;
 	if ((f = open_memstream(&buf, &len)) == NULL)
 		goto fail;
-	fprintf(f, "#cloud-config\n# written by hearth-provision for node %s of "
+	fprintf(f,
+	    "#cloud-config\n# written by hearth-provision for node %s of "
 	    "cluster %s\nhostname: %s\nmanage_etc_hosts: true\n"
 	    "package_update: true\npackages:\n- apt-transport-https\n"
 	    "- ca-certificates\n- curl\n- gpg\n- containerd\n",
@@ -215,8 +232,10 @@ prov_user_data(const struct prov_settings *s, const struct prov_node *n,
 	write_file(f, "/etc/kubeadm/kubeadm.yaml", "0600", kadm);
 	write_file(f, "/usr/local/sbin/hearth-bootstrap", "0755", script);
 	if (n->role == PROV_ROLE_CONTROL_PLANE) {
-		write_file(f, "/etc/kubernetes/pki/ca.crt", "0644", pki->ca_crt);
-		write_file(f, "/etc/kubernetes/pki/ca.key", "0600", pki->ca_key);
+		write_file(f, "/etc/kubernetes/pki/ca.crt", "0644",
+		    pki->ca_crt);
+		write_file(f, "/etc/kubernetes/pki/ca.key", "0600",
+		    pki->ca_key);
 		write_file(f, "/etc/hearth/manifests/kube-flannel.yaml", "0644",
 		    m->flannel);
 		write_file(f, "/etc/hearth/manifests/hearth.yaml", "0644",
@@ -240,7 +259,9 @@ prov_meta_data(const struct prov_settings *s, const struct prov_node *n)
 	char *v;
 
 	return asprintf(&v, "instance-id: %s-%s\nlocal-hostname: %s\n",
-	    s->cluster_name, n->name, n->name) < 0 ? NULL : v;
+	           s->cluster_name, n->name, n->name) < 0 ?
+	    NULL :
+	    v;
 }
 
 char *
@@ -249,32 +270,37 @@ prov_network_config(const struct prov_settings *s, const struct prov_node *n)
 	char mac[PROV_MAC_STRLEN], a[INET_ADDRSTRLEN], gw[INET_ADDRSTRLEN], *v;
 
 	prov_node_mac(n, mac);
-	return asprintf(&v, "version: 2\nethernets:\n  primary:\n    match:\n"
-	    "      macaddress: \"%s\"\n    dhcp4: false\n"
-	    "    addresses: [\"%s/%u\"]\n"
-	    "    routes:\n    - to: default\n      via: \"%s\"\n"
-	    "    nameservers:\n      addresses: [\"%s\"]\n", mac,
-	    prov_ip(n->addr, a), s->net_prefix, prov_ip(s->net_addr, gw), gw) < 0 ?
-	    NULL : v;
+	return asprintf(&v,
+	           "version: 2\nethernets:\n  primary:\n    match:\n"
+	           "      macaddress: \"%s\"\n    dhcp4: false\n"
+	           "    addresses: [\"%s/%u\"]\n"
+	           "    routes:\n    - to: default\n      via: \"%s\"\n"
+	           "    nameservers:\n      addresses: [\"%s\"]\n",
+	           mac, prov_ip(n->addr, a), s->net_prefix,
+	           prov_ip(s->net_addr, gw), gw) < 0 ?
+	    NULL :
+	    v;
 }
 
 char *
 prov_kubeconfig(const struct prov_settings *s, const struct prov_pki *pki)
 {
 	char *ca = b64(pki->ca_crt), *crt = b64(pki->admin_crt);
-	char *key = b64(pki->admin_key), *server = prov_api_server(s), *v = NULL;
+	char *key = b64(pki->admin_key), *server = prov_api_server(s),
+	     *v = NULL;
 
 	if (ca && crt && key && server &&
-	    asprintf(&v, "apiVersion: v1\nkind: Config\nclusters:\n"
-		"- name: %s\n  cluster:\n    server: %s\n"
-		"    certificate-authority-data: %s\n"
-		"users:\n- name: kubernetes-admin\n  user:\n"
-		"    client-certificate-data: %s\n    client-key-data: %s\n"
-		"contexts:\n- name: kubernetes-admin@%s\n  context:\n"
-		"    cluster: %s\n    user: kubernetes-admin\n"
-		"current-context: kubernetes-admin@%s\n", s->cluster_name,
-		server, ca, crt, key, s->cluster_name, s->cluster_name,
-		s->cluster_name) < 0)
+	    asprintf(&v,
+	        "apiVersion: v1\nkind: Config\nclusters:\n"
+	        "- name: %s\n  cluster:\n    server: %s\n"
+	        "    certificate-authority-data: %s\n"
+	        "users:\n- name: kubernetes-admin\n  user:\n"
+	        "    client-certificate-data: %s\n    client-key-data: %s\n"
+	        "contexts:\n- name: kubernetes-admin@%s\n  context:\n"
+	        "    cluster: %s\n    user: kubernetes-admin\n"
+	        "current-context: kubernetes-admin@%s\n",
+	        s->cluster_name, server, ca, crt, key, s->cluster_name,
+	        s->cluster_name, s->cluster_name) < 0)
 		v = NULL;
 	free(ca);
 	free(crt);

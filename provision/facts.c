@@ -111,21 +111,24 @@ prov_net_facts_parse(const char *xml, struct prov_net_facts *f)
 	xstr(&x, "string(/network/uuid)", f->uuid, sizeof(f->uuid));
 	xstr(&x, "string(/network/forward/@mode)", f->forward,
 	    sizeof(f->forward));
-	if (f->forward[0] == '\0' &&
-	    xnum(&x, "count(/network/forward)") > 0)
+	if (f->forward[0] == '\0' && xnum(&x, "count(/network/forward)") > 0)
 		snprintf(f->forward, sizeof(f->forward), "nat");
 	xstr(&x, "string(/network/bridge/@name)", f->bridge, sizeof(f->bridge));
 	xstr(&x, "string(/network/mac/@address)", f->bridge_mac,
 	    sizeof(f->bridge_mac));
-	xstr(&x, "string(/network/ip[not(@family) or @family='ipv4'][1]/@address)",
+	xstr(&x,
+	    "string(/network/ip[not(@family) or @family='ipv4'][1]/@address)",
 	    buf, sizeof(buf));
 	inet_pton(AF_INET, buf, &f->addr);
-	xstr(&x, "string(/network/ip[not(@family) or @family='ipv4'][1]/@prefix)",
+	xstr(&x,
+	    "string(/network/ip[not(@family) or @family='ipv4'][1]/@prefix)",
 	    buf, sizeof(buf));
 	if (buf[0])
 		f->prefix = (unsigned)strtoul(buf, NULL, 10);
 	else {
-		xstr(&x, "string(/network/ip[not(@family) or @family='ipv4'][1]/@netmask)",
+		xstr(&x,
+		    "string(/network/ip[not(@family) or "
+		    "@family='ipv4'][1]/@netmask)",
 		    buf, sizeof(buf));
 		f->prefix = netmask_prefix(buf);
 	}
@@ -171,18 +174,24 @@ prov_dom_facts_parse(const char *xml, struct prov_dom_facts *f)
 	xstr(&x, "string(/domain/uuid)", f->uuid, sizeof(f->uuid));
 	f->vcpus = (unsigned)xnum(&x, "string(/domain/vcpu)");
 	xstr(&x, "string(/domain/memory/@unit)", unit, sizeof(unit));
-	f->memory_kib = scaled(xnum(&x, "string(/domain/memory)"),
-	    unit[0] ? unit : "KiB") / 1024;
-	xstr(&x, "string(/domain/devices/interface[@type='network'][1]/mac/@address)",
+	f->memory_kib =
+	    scaled(xnum(&x, "string(/domain/memory)"), unit[0] ? unit : "KiB") /
+	    1024;
+	xstr(&x,
+	    "string(/domain/devices/interface[@type='network'][1]/mac/"
+	    "@address)",
 	    f->mac, sizeof(f->mac));
 	for (char *c = f->mac; *c; c++)
 		if (*c >= 'A' && *c <= 'F')
 			*c = (char)(*c - 'A' + 'a');
-	xstr(&x, "string(/domain/devices/interface[@type='network'][1]/source/@network)",
+	xstr(&x,
+	    "string(/domain/devices/interface[@type='network'][1]/source/"
+	    "@network)",
 	    f->network, sizeof(f->network));
 	xstr(&x, "string(/domain/devices/disk[@device='disk'][1]/source/@file)",
 	    f->disk, sizeof(f->disk));
-	xstr(&x, "string(/domain/devices/disk[@device='cdrom'][1]/source/@file)",
+	xstr(&x,
+	    "string(/domain/devices/disk[@device='cdrom'][1]/source/@file)",
 	    f->cdrom, sizeof(f->cdrom));
 	xdoc_close(&x);
 	return 0;

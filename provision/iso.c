@@ -13,7 +13,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* libisofs declares struct burn_source itself only when told libburn is absent. */
+/* libisofs declares struct burn_source itself only when told libburn is absent.
+ */
 #define LIBISOFS_WITHOUT_LIBBURN 1
 #include <libisofs/libisofs.h>
 
@@ -46,8 +47,8 @@ add_file(IsoImage *img, const struct prov_iso_file *f)
 		free(copy);
 		return -ENOMEM;
 	}
-	if (iso_tree_add_new_file(iso_image_get_root(img), f->name, st,
-	    NULL) < 0) {
+	if (iso_tree_add_new_file(iso_image_get_root(img), f->name, st, NULL) <
+	    0) {
 		iso_stream_unref(st);
 		return -EINVAL;
 	}

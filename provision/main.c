@@ -19,11 +19,11 @@ static const struct {
 	int (*fn)(int, char **, struct prov_cli *);
 	const char *help;
 } commands[] = {
-	{"plan", plan_main, "print what up would create or change"},
-	{"up", up_main, "create or reconcile the network, storage and VMs"},
-	{"down", down_main, "remove what up created (asks unless --yes)"},
-	{"status", status_main, "one line per VM and the cluster's readiness"},
-	{"kubeconfig", kubeconfig_main, "print the admin kubeconfig"},
+    {"plan", plan_main, "print what up would create or change"},
+    {"up", up_main, "create or reconcile the network, storage and VMs"},
+    {"down", down_main, "remove what up created (asks unless --yes)"},
+    {"status", status_main, "one line per VM and the cluster's readiness"},
+    {"kubeconfig", kubeconfig_main, "print the admin kubeconfig"},
 };
 
 void
@@ -43,16 +43,20 @@ static void
 usage(FILE *f)
 {
 	fputs("usage: hearth-provision [-c settings.yaml] [--connect URI] "
-	    "[--state-dir DIR] <command> [--yes] [--no-wait] [--timeout SECONDS]\n"
-	    "\ncommands:\n", f);
+	      "[--state-dir DIR] <command> [--yes] [--no-wait] [--timeout "
+	      "SECONDS]\n"
+	      "\ncommands:\n",
+	    f);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(*commands); i++)
 		fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].help);
 	fputs("\n  -c FILE          settings (default: the seed topology)\n"
-	    "  --connect URI    libvirt URI (default qemu:///system)\n"
-	    "  --state-dir DIR  default /var/lib/hearth-provision\n"
-	    "  --yes            down: do not ask\n"
-	    "  --no-wait        up: return once the VMs are started\n"
-	    "  --timeout SECS   up: how long to wait for the cluster (1800)\n", f);
+	      "  --connect URI    libvirt URI (default qemu:///system)\n"
+	      "  --state-dir DIR  default /var/lib/hearth-provision\n"
+	      "  --yes            down: do not ask\n"
+	      "  --no-wait        up: return once the VMs are started\n"
+	      "  --timeout SECS   up: how long to wait for the cluster "
+	      "(1800)\n",
+	    f);
 }
 
 static char *
@@ -90,18 +94,19 @@ int
 main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"connect", required_argument, NULL, 'C'},
-		{"state-dir", required_argument, NULL, 'S'},
-		{"yes", no_argument, NULL, 'y'},
-		{"no-wait", no_argument, NULL, 'n'},
-		{"timeout", required_argument, NULL, 't'},
-		{"dump", required_argument, NULL, 'D'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'},
+	    {"connect", required_argument, NULL, 'C'},
+	    {"state-dir", required_argument, NULL, 'S'},
+	    {"yes", no_argument, NULL, 'y'},
+	    {"no-wait", no_argument, NULL, 'n'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"dump", required_argument, NULL, 'D'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
 	};
-	struct prov_cli cli = {.uri = "qemu:///system", .timeout_seconds = 1800};
+	struct prov_cli cli = {.uri = "qemu:///system",
+	    .timeout_seconds = 1800};
 	const char *state = "/var/lib/hearth-provision";
 	char *end;
 	int c, r = 2;
@@ -109,27 +114,47 @@ main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	while ((c = getopt_long(argc, argv, "c:hy", opts, NULL)) != -1)
 		switch (c) {
-		case 'c': cli.settings_path = optarg; break;
-		case 'C': cli.uri = optarg; break;
-		case 'S': state = optarg; break;
-		case 'y': cli.yes = true; break;
-		case 'n': cli.no_wait = true; break;
-		case 'D': cli.dump_dir = optarg; break;
+		case 'c':
+			cli.settings_path = optarg;
+			break;
+		case 'C':
+			cli.uri = optarg;
+			break;
+		case 'S':
+			state = optarg;
+			break;
+		case 'y':
+			cli.yes = true;
+			break;
+		case 'n':
+			cli.no_wait = true;
+			break;
+		case 'D':
+			cli.dump_dir = optarg;
+			break;
 		case 't':
-			cli.timeout_seconds = (unsigned)strtoul(optarg, &end, 10);
+			cli.timeout_seconds =
+			    (unsigned)strtoul(optarg, &end, 10);
 			if (*end != '\0' || cli.timeout_seconds == 0) {
 				prov_die("--timeout: \"%s\" is not a number of "
-				    "seconds", optarg);
+				         "seconds",
+				    optarg);
 				return 2;
 			}
 			break;
-		case 'h': usage(stdout); return 0;
-		case 'V': puts("hearth-provision " HEARTH_VERSION); return 0;
-		default: usage(stderr); return 2;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			puts("hearth-provision " HEARTH_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 	if (optind != argc - 1) {
 		prov_die(optind == argc ? "a command is needed" :
-		    "one command at a time");
+		                          "one command at a time");
 		usage(stderr);
 		return 2;
 	}
@@ -138,8 +163,9 @@ main(int argc, char **argv)
 			continue;
 		if ((cli.yes && strcmp(argv[optind], "down") != 0) ||
 		    (cli.no_wait && strcmp(argv[optind], "up") != 0)) {
-			prov_die("%s only applies to %s", cli.yes ? "--yes" :
-			    "--no-wait", cli.yes ? "down" : "up");
+			prov_die("%s only applies to %s",
+			    cli.yes ? "--yes" : "--no-wait",
+			    cli.yes ? "down" : "up");
 			return 2;
 		}
 		if ((cli.state_dir = absolute(state)) == NULL)

@@ -10,8 +10,7 @@
 #include "provision.h"
 
 int
-prov_nodes_ready(const struct prov_settings *s, const char *json,
-    size_t *ready)
+prov_nodes_ready(const struct prov_settings *s, const char *json, size_t *ready)
 {
 	json_t *root = json_loads(json, 0, NULL), *items, *item;
 	size_t i;
@@ -24,11 +23,13 @@ prov_nodes_ready(const struct prov_settings *s, const char *json,
 		json_decref(root);
 		return -EINVAL;
 	}
-	json_array_foreach(items, i, item) {
-		const char *name = json_string_value(json_object_get(
-		    json_object_get(item, "metadata"), "name"));
+	json_array_foreach(items, i, item)
+	{
+		const char *name = json_string_value(
+		    json_object_get(json_object_get(item, "metadata"), "name"));
 		json_t *conds = json_object_get(json_object_get(item, "status"),
-		    "conditions"), *c;
+		           "conditions"),
+		       *c;
 		bool ours = false;
 		size_t j;
 
@@ -36,9 +37,12 @@ prov_nodes_ready(const struct prov_settings *s, const char *json,
 			ours |= strcmp(s->nodes[k].name, name) == 0;
 		if (!ours)
 			continue;
-		json_array_foreach(conds, j, c) {
-			const char *type = json_string_value(json_object_get(c, "type"));
-			const char *st = json_string_value(json_object_get(c, "status"));
+		json_array_foreach(conds, j, c)
+		{
+			const char *type =
+			    json_string_value(json_object_get(c, "type"));
+			const char *st =
+			    json_string_value(json_object_get(c, "status"));
 
 			if (type && st && strcmp(type, "Ready") == 0 &&
 			    strcmp(st, "True") == 0)

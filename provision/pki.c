@@ -50,8 +50,8 @@ key_pem(EVP_PKEY *k)
 	BIO *b = BIO_new(BIO_s_mem());
 	char *s = NULL;
 
-	if (b != NULL && PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL,
-	    NULL))
+	if (b != NULL &&
+	    PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL))
 		s = bio_text(b);
 	BIO_free_all(b);
 	return s;
@@ -104,12 +104,14 @@ make_cert(EVP_PKEY *key, const char *cn, const char *org, X509 *issuer,
 	if (ca) {
 		if (add_ext(x, x, NID_basic_constraints, "critical,CA:TRUE") ||
 		    add_ext(x, x, NID_key_usage,
-			"critical,digitalSignature,keyEncipherment,keyCertSign") ||
+		        "critical,digitalSignature,keyEncipherment,"
+		        "keyCertSign") ||
 		    add_ext(x, x, NID_subject_key_identifier, "hash"))
 			goto out;
-	} else if (add_ext(x, issuer, NID_basic_constraints, "critical,CA:FALSE") ||
+	} else if (add_ext(x, issuer, NID_basic_constraints,
+	               "critical,CA:FALSE") ||
 	    add_ext(x, issuer, NID_key_usage,
-		"critical,digitalSignature,keyEncipherment") ||
+	        "critical,digitalSignature,keyEncipherment") ||
 	    add_ext(x, issuer, NID_ext_key_usage, "clientAuth") ||
 	    add_ext(x, issuer, NID_authority_key_identifier, "keyid:always"))
 		goto out;
@@ -134,7 +136,7 @@ prov_token_new(char out[PROV_TOKEN_STRLEN])
 
 		if (RAND_bytes(&b, 1) != 1)
 			return -EIO;
-		if (b >= 252)		/* 252 = 7 * 36: no modulo bias */
+		if (b >= 252) /* 252 = 7 * 36: no modulo bias */
 			continue;
 		out[i < 6 ? i : i + 1] = alphabet[b % 36];
 		i++;
@@ -150,8 +152,9 @@ prov_token_valid(const char *t)
 	if (strlen(t) != 23 || t[6] != '.')
 		return false;
 	for (int i = 0; i < 23; i++)
-		if (i != 6 && !((t[i] >= 'a' && t[i] <= 'z') ||
-		    (t[i] >= '0' && t[i] <= '9')))
+		if (i != 6 &&
+		    !((t[i] >= 'a' && t[i] <= 'z') ||
+		        (t[i] >= '0' && t[i] <= '9')))
 			return false;
 	return true;
 }
@@ -168,8 +171,8 @@ prov_pki_pin(const char *cert, char out[PROV_PIN_STRLEN])
 	if (x == NULL)
 		return -EINVAL;
 	len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der);
-	if (len > 0 && EVP_Digest(der, (size_t)len, md, NULL, EVP_sha256(),
-	    NULL)) {
+	if (len > 0 &&
+	    EVP_Digest(der, (size_t)len, md, NULL, EVP_sha256(), NULL)) {
 		memcpy(out, "sha256:", 7);
 		for (int i = 0; i < 32; i++)
 			snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
@@ -217,7 +220,8 @@ prov_pki_new(void)
 		goto fail;
 	ca = make_cert(cak, "kubernetes", NULL, NULL, NULL, 3650, true);
 	ad = ca ? make_cert(adk, "kubernetes-admin", "system:masters", ca, cak,
-	    365, false) : NULL;
+	              365, false) :
+	          NULL;
 	if (ad == NULL)
 		goto fail;
 	p->ca_crt = cert_pem(ca);
@@ -225,7 +229,8 @@ prov_pki_new(void)
 	p->admin_crt = cert_pem(ad);
 	p->admin_key = key_pem(adk);
 	if (!p->ca_crt || !p->ca_key || !p->admin_crt || !p->admin_key ||
-	    prov_token_new(p->token) != 0 || prov_pki_pin(p->ca_crt, p->pin) != 0)
+	    prov_token_new(p->token) != 0 ||
+	    prov_pki_pin(p->ca_crt, p->pin) != 0)
 		goto fail;
 	X509_free(ca);
 	X509_free(ad);

@@ -12,9 +12,9 @@
 
 #include "provision.h"
 
-static __attribute__((format(printf, 4, 5)))  int
-add(struct prov_plan *p, enum prov_step_kind kind, int node,
-    const char *fmt, ...)
+static __attribute__((format(printf, 4, 5))) int
+add(struct prov_plan *p, enum prov_step_kind kind, int node, const char *fmt,
+    ...)
 {
 	struct prov_step *v = realloc(p->v, (p->n + 1) * sizeof(*v));
 	va_list ap;
@@ -34,7 +34,7 @@ add(struct prov_plan *p, enum prov_step_kind kind, int node,
 	return 0;
 }
 
-static __attribute__((format(printf, 2, 3)))  int
+static __attribute__((format(printf, 2, 3))) int
 warn(struct prov_plan *p, const char *fmt, ...)
 {
 	char **v = realloc(p->warnings, (p->n_warnings + 1) * sizeof(*v));
@@ -71,7 +71,8 @@ prov_net_base_match(const struct prov_settings *s,
 {
 	return strcmp(f->forward, "open") == 0 &&
 	    strcmp(f->bridge, s->bridge) == 0 &&
-	    f->addr.s_addr == s->net_addr.s_addr && f->prefix == s->net_prefix &&
+	    f->addr.s_addr == s->net_addr.s_addr &&
+	    f->prefix == s->net_prefix &&
 	    f->dhcp_first.s_addr == s->dhcp_first.s_addr &&
 	    f->dhcp_last.s_addr == s->dhcp_last.s_addr;
 }
@@ -110,7 +111,8 @@ plan_network(const struct prov_settings *s, const struct prov_observed *o,
 	char a[INET_ADDRSTRLEN];
 
 	if (!o->net_exists)
-		return add(p, PROV_STEP_NET_DEFINE, -1, "define network %s: "
+		return add(p, PROV_STEP_NET_DEFINE, -1,
+		    "define network %s: "
 		    "forward open, bridge %s %s/%u, %zu DHCP hosts; start it",
 		    s->net_name, s->bridge, prov_ip(s->net_addr, a),
 		    s->net_prefix, s->n_nodes);
@@ -121,34 +123,36 @@ plan_network(const struct prov_settings *s, const struct prov_observed *o,
 		diff[0] = '\0';
 		if (strcmp(f->forward, "open") != 0)
 			off += (size_t)snprintf(diff + off, sizeof(diff) - off,
-			    "forward %s -> open, ", f->forward[0] ? f->forward :
-			    "none");
+			    "forward %s -> open, ",
+			    f->forward[0] ? f->forward : "none");
 		if (strcmp(f->bridge, s->bridge) != 0 && off < sizeof(diff))
 			off += (size_t)snprintf(diff + off, sizeof(diff) - off,
 			    "bridge %s -> %s, ", f->bridge, s->bridge);
 		if ((f->addr.s_addr != s->net_addr.s_addr ||
-		    f->prefix != s->net_prefix) && off < sizeof(diff))
+		        f->prefix != s->net_prefix) &&
+		    off < sizeof(diff))
 			off += (size_t)snprintf(diff + off, sizeof(diff) - off,
 			    "address %s/%u -> %s/%u, ", prov_ip(f->addr, fa),
 			    f->prefix, prov_ip(s->net_addr, a), s->net_prefix);
 		if ((f->dhcp_first.s_addr != s->dhcp_first.s_addr ||
-		    f->dhcp_last.s_addr != s->dhcp_last.s_addr) &&
+		        f->dhcp_last.s_addr != s->dhcp_last.s_addr) &&
 		    off < sizeof(diff))
 			snprintf(diff + off, sizeof(diff) - off,
 			    "DHCP range -> %s-%s, ", prov_ip(s->dhcp_first, fa),
 			    prov_ip(s->dhcp_last, fb));
-		return add(p, PROV_STEP_NET_ADOPT, -1, "adopt network %s: %s"
-		    "%zu DHCP hosts; restart it (%s)", s->net_name, diff,
-		    s->n_nodes, o->net_adopted ?
-		    "original already in network.orig.xml" :
-		    "original kept in network.orig.xml");
+		return add(p, PROV_STEP_NET_ADOPT, -1,
+		    "adopt network %s: %s"
+		    "%zu DHCP hosts; restart it (%s)",
+		    s->net_name, diff, s->n_nodes,
+		    o->net_adopted ? "original already in network.orig.xml" :
+		                     "original kept in network.orig.xml");
 	}
 	if (!prov_net_hosts_match(s, f)) {
 		int r = add(p, PROV_STEP_NET_HOSTS, -1,
 		    "update network %s: DHCP host entries for %zu nodes (%s)",
-		    s->net_name, s->n_nodes, o->net_adopted ?
-		    "original already in network.orig.xml" :
-		    "original kept in network.orig.xml");
+		    s->net_name, s->n_nodes,
+		    o->net_adopted ? "original already in network.orig.xml" :
+		                     "original kept in network.orig.xml");
 
 		if (r != 0 || o->net_active)
 			return r;
@@ -160,29 +164,33 @@ plan_network(const struct prov_settings *s, const struct prov_observed *o,
 }
 
 static int
-plan_volume(const struct prov_settings *s, const struct prov_observed *o,
-    int i, struct prov_plan *p)
+plan_volume(const struct prov_settings *s, const struct prov_observed *o, int i,
+    struct prov_plan *p)
 {
 	const struct prov_node *n = &s->nodes[i];
 	const struct prov_obs_node *on = &o->nodes[i];
 	unsigned long long want = (unsigned long long)n->disk_gib << 30;
 
 	if (!on->vol_exists)
-		return add(p, PROV_STEP_VOL_CREATE, i, "create volume %s/%s.qcow2: "
-		    "%u GiB backed by %s", s->pool, n->name, n->disk_gib,
-		    s->image_base);
+		return add(p, PROV_STEP_VOL_CREATE, i,
+		    "create volume %s/%s.qcow2: "
+		    "%u GiB backed by %s",
+		    s->pool, n->name, n->disk_gib, s->image_base);
 	if (on->vol.capacity < want)
-		return add(p, PROV_STEP_VOL_RESIZE, i, "resize volume %s/%s.qcow2: "
-		    "%llu -> %u GiB", s->pool, n->name, on->vol.capacity >> 30,
-		    n->disk_gib);
+		return add(p, PROV_STEP_VOL_RESIZE, i,
+		    "resize volume %s/%s.qcow2: "
+		    "%llu -> %u GiB",
+		    s->pool, n->name, on->vol.capacity >> 30, n->disk_gib);
 	if (on->vol.capacity > want)
-		return warn(p, "volume %s/%s.qcow2 is %llu GiB, more than disk_gib "
-		    "%u: volumes are never shrunk", s->pool, n->name,
-		    on->vol.capacity >> 30, n->disk_gib);
+		return warn(p,
+		    "volume %s/%s.qcow2 is %llu GiB, more than disk_gib "
+		    "%u: volumes are never shrunk",
+		    s->pool, n->name, on->vol.capacity >> 30, n->disk_gib);
 	if (on->vol.backing[0] && strcmp(on->vol.backing, s->image_base) != 0)
-		return warn(p, "volume %s/%s.qcow2 is backed by %s, not %s: "
-		    "remove it (down) to rebuild", s->pool, n->name,
-		    on->vol.backing, s->image_base);
+		return warn(p,
+		    "volume %s/%s.qcow2 is backed by %s, not %s: "
+		    "remove it (down) to rebuild",
+		    s->pool, n->name, on->vol.backing, s->image_base);
 	return 0;
 }
 
@@ -196,9 +204,11 @@ dom_diff(const struct prov_settings *s, const struct prov_observed *o, int i,
 	char mac[PROV_MAC_STRLEN], seed[1024], disk[1024];
 	size_t off = 0;
 
-#define DIFF(...) off += (size_t)snprintf(out + off, off < len ? len - off : 0, \
-	    "%s", off ? ", " : ""), off += (size_t)snprintf(out + off, \
-	    off < len ? len - off : 0, __VA_ARGS__)
+#define DIFF(...)                                                              \
+	off += (size_t)snprintf(out + off, off < len ? len - off : 0, "%s",    \
+	    off ? ", " : ""),                                                  \
+	    off += (size_t)snprintf(out + off, off < len ? len - off : 0,      \
+	        __VA_ARGS__)
 	out[0] = '\0';
 	prov_node_mac(n, mac);
 	snprintf(seed, sizeof(seed), "%s/%s/seed.iso", o->state_dir, n->name);
@@ -210,7 +220,8 @@ dom_diff(const struct prov_settings *s, const struct prov_observed *o, int i,
 	if (f->vcpus != n->vcpus)
 		DIFF("vcpus %u -> %u", f->vcpus, n->vcpus);
 	if (f->memory_kib != (unsigned long long)n->memory_mib * 1024)
-		DIFF("memory %llu -> %u MiB", f->memory_kib / 1024, n->memory_mib);
+		DIFF("memory %llu -> %u MiB", f->memory_kib / 1024,
+		    n->memory_mib);
 	if (strcmp(f->mac, mac) != 0)
 		DIFF("MAC %s -> %s", f->mac[0] ? f->mac : "none", mac);
 	if (strcmp(f->network, s->net_name) != 0)
@@ -224,8 +235,8 @@ dom_diff(const struct prov_settings *s, const struct prov_observed *o, int i,
 }
 
 static int
-plan_domain(const struct prov_settings *s, const struct prov_observed *o,
-    int i, struct prov_plan *p)
+plan_domain(const struct prov_settings *s, const struct prov_observed *o, int i,
+    struct prov_plan *p)
 {
 	const struct prov_node *n = &s->nodes[i];
 	enum prov_dom_state st = o->nodes[i].dom;
@@ -234,17 +245,22 @@ plan_domain(const struct prov_settings *s, const struct prov_observed *o,
 
 	if (st == PROV_DOM_ABSENT) {
 		prov_node_mac(n, mac);
-		return add(p, PROV_STEP_DOM_DEFINE, i, "define domain %s: %u vCPU, "
-		    "%u MiB, %u GiB disk, %s -> %s; start it", n->name, n->vcpus,
-		    n->memory_mib, n->disk_gib, mac, prov_ip(n->addr, a));
+		return add(p, PROV_STEP_DOM_DEFINE, i,
+		    "define domain %s: %u vCPU, "
+		    "%u MiB, %u GiB disk, %s -> %s; start it",
+		    n->name, n->vcpus, n->memory_mib, n->disk_gib, mac,
+		    prov_ip(n->addr, a));
 	}
 	dom_diff(s, o, i, diff, sizeof(diff));
-	if (diff[0] && (r = add(p, PROV_STEP_DOM_REDEFINE, i,
-	    "change domain %s: %s%s", n->name, diff, st == PROV_DOM_RUNNING ?
-	    " (takes effect at its next boot)" : "")) != 0)
+	if (diff[0] &&
+	    (r = add(p, PROV_STEP_DOM_REDEFINE, i, "change domain %s: %s%s",
+	         n->name, diff,
+	         st == PROV_DOM_RUNNING ? " (takes effect at its next boot)" :
+	                                  "")) != 0)
 		return r;
 	if (st == PROV_DOM_SHUTOFF)
-		return add(p, PROV_STEP_DOM_START, i, "start domain %s", n->name);
+		return add(p, PROV_STEP_DOM_START, i, "start domain %s",
+		    n->name);
 	return 0;
 }
 
@@ -256,30 +272,36 @@ prov_plan_compute(const struct prov_settings *s, const struct prov_observed *o,
 
 	memset(p, 0, sizeof(*p));
 	if (!o->pki_exists)
-		r = add(p, PROV_STEP_PKI, -1, "create PKI in pki/: cluster CA, "
+		r = add(p, PROV_STEP_PKI, -1,
+		    "create PKI in pki/: cluster CA, "
 		    "admin certificate, bootstrap token");
 	if (r == 0)
 		r = plan_network(s, o, p);
 	if (r == 0 && !o->pool_exists)
-		r = add(p, PROV_STEP_POOL_DEFINE, -1, "define pool %s: dir %s; "
-		    "start it", s->pool, o->pool_path);
+		r = add(p, PROV_STEP_POOL_DEFINE, -1,
+		    "define pool %s: dir %s; "
+		    "start it",
+		    s->pool, o->pool_path);
 	else if (r == 0 && !o->pool_active)
 		r = add(p, PROV_STEP_POOL_START, -1, "start pool %s", s->pool);
 	for (size_t i = 0; r == 0 && i < s->n_nodes; i++)
 		r = plan_volume(s, o, (int)i, p);
 	for (size_t i = 0; r == 0 && i < s->n_nodes; i++)
 		if (!o->nodes[i].seed_current)
-			r = add(p, PROV_STEP_SEED, (int)i, "write %s/: user-data, "
+			r = add(p, PROV_STEP_SEED, (int)i,
+			    "write %s/: user-data, "
 			    "meta-data, network-config, kubeadm.yaml, seed.iso "
-			    "(label cidata)", s->nodes[i].name);
+			    "(label cidata)",
+			    s->nodes[i].name);
 	for (size_t i = 0; r == 0 && i < s->n_nodes; i++)
 		r = plan_domain(s, o, (int)i, p);
 	if (r == 0 && !o->kubeconfig_current) {
 		char a[INET_ADDRSTRLEN];
 
-		r = add(p, PROV_STEP_KUBECONFIG, -1, "write admin.kubeconfig "
-		    "(server https://%s:6443)", prov_ip(prov_control_plane(s)->addr,
-		    a));
+		r = add(p, PROV_STEP_KUBECONFIG, -1,
+		    "write admin.kubeconfig "
+		    "(server https://%s:6443)",
+		    prov_ip(prov_control_plane(s)->addr, a));
 	}
 	if (r != 0)
 		prov_plan_clear(p);

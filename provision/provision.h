@@ -18,10 +18,10 @@
 #include "config.h"
 #include "model.h"
 
-#define PROV_MAC_STRLEN 18
-#define PROV_PIN_STRLEN 72	/* "sha256:" + 64 hex + NUL */
-#define PROV_TOKEN_STRLEN 24	/* 6 + "." + 16 + NUL */
-#define PROV_UUID_STRLEN 37
+#define PROV_MAC_STRLEN   18
+#define PROV_PIN_STRLEN   72 /* "sha256:" + 64 hex + NUL */
+#define PROV_TOKEN_STRLEN 24 /* 6 + "." + 16 + NUL */
+#define PROV_UUID_STRLEN  37
 
 enum prov_role {
 	PROV_ROLE_WORKER,
@@ -39,12 +39,12 @@ struct prov_node {
 
 struct prov_settings {
 	char *cluster_name;
-	char *kubernetes_version;	/* "1.31" */
-	char *pod_subnet;		/* as written, validated */
+	char *kubernetes_version; /* "1.31" */
+	char *pod_subnet;         /* as written, validated */
 	char *service_subnet;
 	char *net_name;
 	char *bridge;
-	struct in_addr net_addr;	/* the bridge's (host's) address */
+	struct in_addr net_addr; /* the bridge's (host's) address */
 	unsigned net_prefix;
 	struct in_addr dhcp_first, dhcp_last;
 	char *image_base;
@@ -96,7 +96,7 @@ struct prov_dhcp_host {
 
 struct prov_net_facts {
 	char uuid[PROV_UUID_STRLEN];
-	char forward[16];	/* "" when no <forward> (isolated) */
+	char forward[16]; /* "" when no <forward> (isolated) */
 	char bridge[32];
 	char bridge_mac[PROV_MAC_STRLEN];
 	struct in_addr addr;
@@ -135,13 +135,13 @@ int prov_pool_path_parse(const char *xml, char *path, size_t len);
 enum prov_dom_state {
 	PROV_DOM_ABSENT,
 	PROV_DOM_SHUTOFF,
-	PROV_DOM_RUNNING,	/* running, paused, blocked: "started" */
+	PROV_DOM_RUNNING, /* running, paused, blocked: "started" */
 };
 
 struct prov_obs_node {
 	bool vol_exists;
 	struct prov_vol_facts vol;
-	bool seed_current;	/* files and seed.iso in the state dir match */
+	bool seed_current; /* files and seed.iso in the state dir match */
 	enum prov_dom_state dom;
 	struct prov_dom_facts dom_facts;
 };
@@ -150,19 +150,19 @@ struct prov_observed {
 	bool pki_exists;
 	bool kubeconfig_current;
 	bool net_exists, net_active;
-	bool net_adopted;	/* network.orig.xml in the state dir */
+	bool net_adopted; /* network.orig.xml in the state dir */
 	struct prov_net_facts net;
 	bool pool_exists, pool_active;
 	char pool_path[512];
-	struct prov_obs_node *nodes;	/* one per settings node */
+	struct prov_obs_node *nodes; /* one per settings node */
 	const char *state_dir;
 };
 
 enum prov_step_kind {
 	PROV_STEP_PKI,
-	PROV_STEP_NET_DEFINE,		/* no such network: define ours */
-	PROV_STEP_NET_ADOPT,		/* exists, differs: keep orig, redefine */
-	PROV_STEP_NET_HOSTS,		/* only DHCP hosts differ: update live */
+	PROV_STEP_NET_DEFINE, /* no such network: define ours */
+	PROV_STEP_NET_ADOPT,  /* exists, differs: keep orig, redefine */
+	PROV_STEP_NET_HOSTS,  /* only DHCP hosts differ: update live */
 	PROV_STEP_NET_START,
 	PROV_STEP_POOL_DEFINE,
 	PROV_STEP_POOL_START,
@@ -177,14 +177,14 @@ enum prov_step_kind {
 
 struct prov_step {
 	enum prov_step_kind kind;
-	int node;		/* index into settings nodes, -1 for none */
-	char *text;		/* what it does, for plan and progress */
+	int node;   /* index into settings nodes, -1 for none */
+	char *text; /* what it does, for plan and progress */
 };
 
 struct prov_plan {
 	struct prov_step *v;
 	size_t n;
-	char **warnings;	/* things up will not change */
+	char **warnings; /* things up will not change */
 	size_t n_warnings;
 };
 
@@ -201,7 +201,7 @@ bool prov_net_base_match(const struct prov_settings *s,
 
 /* pki.c: the cluster CA, the admin client certificate, token and pin. */
 struct prov_pki {
-	char *ca_crt;		/* PEM */
+	char *ca_crt; /* PEM */
 	char *ca_key;
 	char *admin_crt;
 	char *admin_key;
@@ -209,7 +209,8 @@ struct prov_pki {
 	char pin[PROV_PIN_STRLEN];
 };
 
-/* A new CA (CN kubernetes), admin cert (CN kubernetes-admin, O system:masters), token. */
+/* A new CA (CN kubernetes), admin cert (CN kubernetes-admin, O system:masters),
+ * token. */
 struct prov_pki *prov_pki_new(void);
 /* From PEM texts and a token (e.g. read back from pki/); computes the pin. */
 struct prov_pki *prov_pki_from(const char *ca_crt, const char *ca_key,
@@ -224,7 +225,7 @@ bool prov_token_valid(const char *t);
 /* docs.c: cloud-init and kubeadm documents, the kubeconfig. */
 struct prov_manifests {
 	const char *flannel;
-	const char *hearth;		/* namespace, RBAC, ConfigMap, DaemonSet */
+	const char *hearth; /* namespace, RBAC, ConfigMap, DaemonSet */
 	const char *gatewayclass;
 };
 
@@ -238,7 +239,8 @@ char *prov_user_data(const struct prov_settings *s, const struct prov_node *n,
 char *prov_meta_data(const struct prov_settings *s, const struct prov_node *n);
 char *prov_network_config(const struct prov_settings *s,
     const struct prov_node *n);
-char *prov_kubeconfig(const struct prov_settings *s, const struct prov_pki *pki);
+char *prov_kubeconfig(const struct prov_settings *s,
+    const struct prov_pki *pki);
 /* https://CP:6443 */
 char *prov_api_server(const struct prov_settings *s);
 

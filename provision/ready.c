@@ -29,7 +29,8 @@
 static int
 tcp_connect(const char *ip, int port, int timeout_ms)
 {
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+	    .sin_port = htons(port)};
 	struct pollfd pfd;
 	struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
 	int fd, err = 0;
@@ -110,8 +111,8 @@ client_ctx(const struct prov_pki *pki, char *err, size_t len)
  * name ip. Returns the HTTP status, or -errno with err filled.
  */
 static int
-api_get(const struct prov_pki *pki, const char *ip, int port,
-    const char *path, int timeout_ms, char **body, char *err, size_t len)
+api_get(const struct prov_pki *pki, const char *ip, int port, const char *path,
+    int timeout_ms, char **body, char *err, size_t len)
 {
 	SSL_CTX *ctx = client_ctx(pki, err, len);
 	SSL *ssl = NULL;
@@ -134,13 +135,16 @@ api_get(const struct prov_pki *pki, const char *ip, int port,
 	if (SSL_connect(ssl) != 1) {
 		long v = SSL_get_verify_result(ssl);
 
-		snprintf(err, len, "TLS with %s:%d: %s", ip, port, v != X509_V_OK ?
-		    X509_verify_cert_error_string(v) :
-		    ERR_reason_error_string(ERR_peek_last_error()) ?
-		    ERR_reason_error_string(ERR_peek_last_error()) : "handshake failed");
+		snprintf(err, len, "TLS with %s:%d: %s", ip, port,
+		    v != X509_V_OK ?
+		        X509_verify_cert_error_string(v) :
+		        ERR_reason_error_string(ERR_peek_last_error()) ?
+		        ERR_reason_error_string(ERR_peek_last_error()) :
+		        "handshake failed");
 		goto out;
 	}
-	snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: %s:%d\r\n"
+	snprintf(req, sizeof(req),
+	    "GET %s HTTP/1.0\r\nHost: %s:%d\r\n"
 	    "Accept: application/json\r\nUser-Agent: hearth-provision\r\n\r\n",
 	    path, ip, port);
 	if (SSL_write(ssl, req, (int)strlen(req)) <= 0) {
@@ -151,8 +155,8 @@ api_get(const struct prov_pki *pki, const char *ip, int port,
 		if (n + 4097 > cap) {
 			char *nb;
 
-			if (cap >= MAX_BODY || (nb = realloc(buf, cap = cap * 2 +
-			    16384)) == NULL)
+			if (cap >= MAX_BODY ||
+			    (nb = realloc(buf, cap = cap * 2 + 16384)) == NULL)
 				break;
 			buf = nb;
 		}
@@ -181,7 +185,8 @@ out:
 	return status;
 }
 
-/* Where the API server is: the control plane, or HEARTH_PROVISION_API_ADDR (tests). */
+/* Where the API server is: the control plane, or HEARTH_PROVISION_API_ADDR
+ * (tests). */
 static void
 api_addr(const struct prov_cli *cli, char *ip, int *port)
 {
@@ -255,9 +260,12 @@ lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail,
 		else if (event == VIR_DOMAIN_EVENT_STOPPED ||
 		    event == VIR_DOMAIN_EVENT_CRASHED) {
 			w->started[i] = false;
-			snprintf(w->failed, sizeof(w->failed), "domain %s %s "
-			    "while the cluster came up", name, event ==
-			    VIR_DOMAIN_EVENT_CRASHED ? "crashed" : "stopped");
+			snprintf(w->failed, sizeof(w->failed),
+			    "domain %s %s "
+			    "while the cluster came up",
+			    name,
+			    event == VIR_DOMAIN_EVENT_CRASHED ? "crashed" :
+			                                        "stopped");
 		}
 	}
 	(void)detail;
@@ -297,8 +305,9 @@ ready_wait(struct prov_cli *cli, const struct prov_pki *pki)
 	    &w, NULL);
 	timer = virEventAddTimeout(1000, tick, NULL, NULL);
 	for (size_t i = 0; i < cli->s->n_nodes; i++)
-		w.started[i] = strcmp(virt_domain_state(cli,
-		    cli->s->nodes[i].name), "running") == 0;
+		w.started[i] =
+		    strcmp(virt_domain_state(cli, cli->s->nodes[i].name),
+		        "running") == 0;
 	printf("waiting for the cluster (at most %us; --no-wait skips this)\n",
 	    cli->timeout_seconds);
 	while (now() < deadline) {
@@ -321,9 +330,11 @@ ready_wait(struct prov_cli *cli, const struct prov_pki *pki)
 			next = now() + 5;
 			if (rd.api_ready != last.api_ready ||
 			    rd.nodes_ready != last.nodes_ready)
-				printf("  [%lds] API server %s, nodes Ready %zu/%zu\n",
-				    (long)(now() - start), rd.api_ready ? "ready" :
-				    "not ready", rd.nodes_ready, rd.nodes_total);
+				printf("  [%lds] API server %s, nodes Ready "
+				       "%zu/%zu\n",
+				    (long)(now() - start),
+				    rd.api_ready ? "ready" : "not ready",
+				    rd.nodes_ready, rd.nodes_total);
 			last = rd;
 			if (rd.api_ready && rd.nodes_ready == rd.nodes_total) {
 				printf("cluster ready after %lds\n",
@@ -336,12 +347,15 @@ ready_wait(struct prov_cli *cli, const struct prov_pki *pki)
 			break;
 	}
 	if (r == -ETIMEDOUT)
-		prov_die("up: step \"wait for the cluster\" failed: not ready after "
-		    "%us: %s (nodes Ready %zu/%zu)%s%s", cli->timeout_seconds,
+		prov_die("up: step \"wait for the cluster\" failed: not ready "
+		         "after "
+		         "%us: %s (nodes Ready %zu/%zu)%s%s",
+		    cli->timeout_seconds,
 		    running < cli->s->n_nodes ? "domains not all running" :
-		    last.api_ready ? "API server ready" : "API server not ready",
-		    last.nodes_ready, last.nodes_total, last.detail[0] ? ": " : "",
-		    last.detail);
+		        last.api_ready        ? "API server ready" :
+		                                "API server not ready",
+		    last.nodes_ready, last.nodes_total,
+		    last.detail[0] ? ": " : "", last.detail);
 	if (timer >= 0)
 		virEventRemoveTimeout(timer);
 	if (cb >= 0)

@@ -18,7 +18,7 @@ struct parse {
 	yaml_document_t *doc;
 	struct hearth_config_errors *errs;
 	struct prov_settings *s;
-	struct hearth_pos key_pos;	/* of the key being handled */
+	struct hearth_pos key_pos; /* of the key being handled */
 };
 
 static struct hearth_pos
@@ -28,7 +28,7 @@ pos_of(const yaml_node_t *n)
 	    (int)n->start_mark.column + 1};
 }
 
-static __attribute__((format(printf, 3, 4)))  void
+static __attribute__((format(printf, 3, 4))) void
 err_at(struct hearth_config_errors *errs, struct hearth_pos pos,
     const char *fmt, ...)
 {
@@ -131,8 +131,8 @@ prov_settings_default(void)
 	s->net_prefix = 24;
 	inet_pton(AF_INET, "192.168.122.2", &s->dhcp_first);
 	inet_pton(AF_INET, "192.168.122.254", &s->dhcp_last);
-	s->image_base = xstrdup(
-	    "/var/lib/libvirt/images/noble-server-cloudimg-amd64.img");
+	s->image_base =
+	    xstrdup("/var/lib/libvirt/images/noble-server-cloudimg-amd64.img");
 	s->pool = xstrdup("default");
 	s->nodes = calloc(3, sizeof(*s->nodes));
 	if (s->nodes == NULL) {
@@ -183,8 +183,8 @@ scalar(struct parse *p, const yaml_node_t *n, const char *key)
 }
 
 static bool
-parse_uint(struct parse *p, const yaml_node_t *n, const char *key,
-    unsigned min, unsigned max, unsigned *out)
+parse_uint(struct parse *p, const yaml_node_t *n, const char *key, unsigned min,
+    unsigned max, unsigned *out)
 {
 	const char *v = scalar(p, n, key);
 	unsigned long x;
@@ -196,8 +196,8 @@ parse_uint(struct parse *p, const yaml_node_t *n, const char *key,
 	x = strtoul(v, &end, 10);
 	if (!isdigit((unsigned char)*v) || *end != '\0' || errno != 0 ||
 	    x < min || x > max) {
-		err_at(p->errs, pos_of(n), "%s: \"%s\" is not a number in %u-%u",
-		    key, v, min, max);
+		err_at(p->errs, pos_of(n),
+		    "%s: \"%s\" is not a number in %u-%u", key, v, min, max);
 		return false;
 	}
 	*out = (unsigned)x;
@@ -246,9 +246,11 @@ parse_cidr4(struct parse *p, const yaml_node_t *n, const char *key, bool host,
 	mask = pl == 0 ? 0 : htonl(~0u << (32 - pl));
 	if (!host && (addr->s_addr & ~mask) != 0) {
 		err_at(p->errs, pos_of(n),
-		    "%s: \"%s\" has host bits set (did you mean %s/%lu?)", key, v,
+		    "%s: \"%s\" has host bits set (did you mean %s/%lu?)", key,
+		    v,
 		    inet_ntop(AF_INET, &(struct in_addr){addr->s_addr & mask},
-			buf, sizeof(buf)), pl);
+		        buf, sizeof(buf)),
+		    pl);
 		return false;
 	}
 	if (host && (pl < 8 || pl > 30)) {
@@ -272,14 +274,14 @@ valid_dns_label(const char *v)
 	if (len == 0 || len > 63 || v[0] == '-' || v[len - 1] == '-')
 		return false;
 	for (const char *c = v; *c; c++)
-		if (!(islower((unsigned char)*c) || isdigit((unsigned char)*c) ||
-			*c == '-'))
+		if (!(islower((unsigned char)*c) ||
+		        isdigit((unsigned char)*c) || *c == '-'))
 			return false;
 	return true;
 }
 
-typedef void (*key_fn)(struct parse *, const char *key, yaml_node_t *val,
-    void *arg);
+typedef void (
+    *key_fn)(struct parse *, const char *key, yaml_node_t *val, void *arg);
 
 /* Calls fn for every key of a mapping; a non-mapping is one error. */
 static void
@@ -291,12 +293,13 @@ each_key(struct parse *p, yaml_node_t *map, const char *what, key_fn fn,
 		return;
 	}
 	for (yaml_node_pair_t *pr = map->data.mapping.pairs.start;
-	    pr < map->data.mapping.pairs.top; pr++) {
+	     pr < map->data.mapping.pairs.top; pr++) {
 		yaml_node_t *k = yaml_document_get_node(p->doc, pr->key);
 		yaml_node_t *v = yaml_document_get_node(p->doc, pr->value);
 
 		if (k->type != YAML_SCALAR_NODE) {
-			err_at(p->errs, pos_of(k), "%s: keys must be names", what);
+			err_at(p->errs, pos_of(k), "%s: keys must be names",
+			    what);
 			continue;
 		}
 		p->key_pos = pos_of(k);
@@ -337,7 +340,8 @@ cluster_key(struct parse *p, const char *key, yaml_node_t *v, void *arg)
 			err_at(p->errs, pos_of(v),
 			    "cluster.kubernetes_version: \"%s\" is not a "
 			    "Kubernetes minor version 1.31 or later (kubeadm "
-			    "v1beta4), e.g. \"1.31\"", t);
+			    "v1beta4), e.g. \"1.31\"",
+			    t);
 		else
 			set_str(&s->kubernetes_version, t);
 	} else if (strcmp(key, "pod_subnet") == 0 ||
@@ -347,7 +351,7 @@ cluster_key(struct parse *p, const char *key, yaml_node_t *v, void *arg)
 		snprintf(what, sizeof(what), "cluster.%s", key);
 		if (parse_cidr4(p, v, what, false, &a, &pl))
 			set_str(key[0] == 'p' ? &s->pod_subnet :
-			    &s->service_subnet,
+			                        &s->service_subnet,
 			    (const char *)v->data.scalar.value);
 	} else
 		unknown(p, "cluster", key, v);
@@ -365,9 +369,11 @@ network_key(struct parse *p, const char *key, yaml_node_t *v, void *arg)
 	} else if (strcmp(key, "bridge") == 0) {
 		if ((t = scalar(p, v, "network.bridge")) == NULL)
 			return;
-		if (strlen(t) == 0 || strlen(t) > 15 || strpbrk(t, "/ \t'\"<>&"))
+		if (strlen(t) == 0 || strlen(t) > 15 ||
+		    strpbrk(t, "/ \t'\"<>&"))
 			err_at(p->errs, pos_of(v),
-			    "network.bridge: \"%s\" is not an interface name", t);
+			    "network.bridge: \"%s\" is not an interface name",
+			    t);
 		else
 			set_str(&s->bridge, t);
 	} else if (strcmp(key, "address") == 0) {
@@ -387,11 +393,14 @@ network_key(struct parse *p, const char *key, yaml_node_t *v, void *arg)
 		    inet_pton(AF_INET, buf, &s->dhcp_first) != 1 ||
 		    inet_pton(AF_INET, dash + 1, &s->dhcp_last) != 1)
 			err_at(p->errs, pos_of(v),
-			    "network.dhcp_range: \"%s\" is not a range a.b.c.d-e.f.g.h",
+			    "network.dhcp_range: \"%s\" is not a range "
+			    "a.b.c.d-e.f.g.h",
 			    t);
-		else if (ntohl(s->dhcp_last.s_addr) < ntohl(s->dhcp_first.s_addr))
+		else if (ntohl(s->dhcp_last.s_addr) <
+		    ntohl(s->dhcp_first.s_addr))
 			err_at(p->errs, pos_of(v),
-			    "network.dhcp_range: \"%s\" ends below its start", t);
+			    "network.dhcp_range: \"%s\" ends below its start",
+			    t);
 	} else
 		unknown(p, "network", key, v);
 }
@@ -439,7 +448,8 @@ node_key(struct parse *p, const char *key, yaml_node_t *v, void *arg)
 		np->name_pos = pos_of(v);
 		if (!valid_dns_label(t))
 			err_at(p->errs, pos_of(v),
-			    "nodes.name: \"%s\" is not a host name (a-z, 0-9, -)",
+			    "nodes.name: \"%s\" is not a host name (a-z, 0-9, "
+			    "-)",
 			    t);
 		else {
 			set_str(&n->name, t);
@@ -455,19 +465,21 @@ node_key(struct parse *p, const char *key, yaml_node_t *v, void *arg)
 			n->role = PROV_ROLE_WORKER;
 		else
 			err_at(p->errs, pos_of(v),
-			    "nodes.role: \"%s\" is neither control-plane nor worker",
+			    "nodes.role: \"%s\" is neither control-plane nor "
+			    "worker",
 			    t);
 	} else if (strcmp(key, "address") == 0) {
 		np->addr_pos = pos_of(v);
 		np->has_addr = parse_ipv4(p, v, "nodes.address", &n->addr);
 	} else if (strcmp(key, "vcpus") == 0)
-		np->has_vcpus = parse_uint(p, v, "nodes.vcpus", 1, 512, &n->vcpus);
+		np->has_vcpus =
+		    parse_uint(p, v, "nodes.vcpus", 1, 512, &n->vcpus);
 	else if (strcmp(key, "memory_mib") == 0)
 		np->has_mem = parse_uint(p, v, "nodes.memory_mib", 1024,
 		    16u << 20, &n->memory_mib);
 	else if (strcmp(key, "disk_gib") == 0)
-		np->has_disk = parse_uint(p, v, "nodes.disk_gib", 4, 65536,
-		    &n->disk_gib);
+		np->has_disk =
+		    parse_uint(p, v, "nodes.disk_gib", 4, 65536, &n->disk_gib);
 	else
 		unknown(p, "nodes", key, v);
 }
@@ -491,16 +503,21 @@ check_node_addr(struct parse *p, const struct prov_node *n,
 	prov_ip(n->addr, a);
 	prov_ip((struct in_addr){s->net_addr.s_addr & mask}, net);
 	if (!in_network(s, n->addr))
-		err_at(p->errs, pos, "nodes.address: %s (node %s) is outside "
-		    "the network %s/%u", a, n->name, net, s->net_prefix);
+		err_at(p->errs, pos,
+		    "nodes.address: %s (node %s) is outside "
+		    "the network %s/%u",
+		    a, n->name, net, s->net_prefix);
 	else if (n->addr.s_addr == s->net_addr.s_addr)
-		err_at(p->errs, pos, "nodes.address: %s (node %s) is the "
-		    "network's own (bridge) address", a, n->name);
+		err_at(p->errs, pos,
+		    "nodes.address: %s (node %s) is the "
+		    "network's own (bridge) address",
+		    a, n->name);
 	else if ((n->addr.s_addr & ~mask) == 0 ||
 	    (n->addr.s_addr & ~mask) == ~mask)
-		err_at(p->errs, pos, "nodes.address: %s (node %s) is the "
-		    "network or broadcast address of %s/%u", a, n->name, net,
-		    s->net_prefix);
+		err_at(p->errs, pos,
+		    "nodes.address: %s (node %s) is the "
+		    "network or broadcast address of %s/%u",
+		    a, n->name, net, s->net_prefix);
 }
 
 static void
@@ -533,7 +550,8 @@ parse_nodes(struct parse *p, yaml_node_t *seq,
 		np[i].n = n;
 		each_key(p, item, "nodes[]", node_key, &np[i]);
 		if (!np[i].has_name)
-			err_at(p->errs, pos_of(item), "nodes[%zu]: name is required", i);
+			err_at(p->errs, pos_of(item),
+			    "nodes[%zu]: name is required", i);
 		if (!np[i].has_addr)
 			err_at(p->errs, pos_of(item),
 			    "nodes[%zu]: address is required", i);
@@ -542,10 +560,11 @@ parse_nodes(struct parse *p, yaml_node_t *seq,
 		if (!np[i].has_vcpus)
 			n->vcpus = n->role == PROV_ROLE_CONTROL_PLANE ? 4 : 2;
 		if (!np[i].has_mem)
-			n->memory_mib = n->role == PROV_ROLE_CONTROL_PLANE ?
-			    8192 : 4096;
+			n->memory_mib =
+			    n->role == PROV_ROLE_CONTROL_PLANE ? 8192 : 4096;
 		if (!np[i].has_disk)
-			n->disk_gib = n->role == PROV_ROLE_CONTROL_PLANE ? 50 : 30;
+			n->disk_gib =
+			    n->role == PROV_ROLE_CONTROL_PLANE ? 50 : 30;
 	}
 	*addr_nodes_out = (const yaml_node_t *)np;
 }
@@ -573,16 +592,20 @@ check_nodes(struct parse *p, const struct node_parse *np,
 				err_at(p->errs, np[i].name_pos,
 				    "nodes.name: \"%s\" is used by two nodes",
 				    n->name);
-			if ((np == NULL || (np[i].has_addr && np[j].has_addr)) &&
+			if ((np == NULL ||
+			        (np[i].has_addr && np[j].has_addr)) &&
 			    n->addr.s_addr == s->nodes[j].addr.s_addr)
 				err_at(p->errs, np ? np[i].addr_pos : nodes_pos,
-				    "nodes.address: %s is used by both %s and %s",
-				    prov_ip(n->addr, a), s->nodes[j].name, n->name);
+				    "nodes.address: %s is used by both %s and "
+				    "%s",
+				    prov_ip(n->addr, a), s->nodes[j].name,
+				    n->name);
 		}
 	}
 	if (cps != 1)
 		err_at(p->errs, nodes_pos,
-		    "nodes: exactly one node must have role control-plane (found %zu)",
+		    "nodes: exactly one node must have role control-plane "
+		    "(found %zu)",
 		    cps);
 }
 
@@ -622,7 +645,8 @@ top_key(struct parse *p, const char *key, yaml_node_t *v, void *arg)
 			    strncmp(t, "ecdsa-", 6) != 0 &&
 			    strncmp(t, "sk-", 3) != 0)
 				err_at(p->errs, pos_of(it),
-				    "ssh_authorized_keys: not an OpenSSH public key");
+				    "ssh_authorized_keys: not an OpenSSH "
+				    "public key");
 			else if (strpbrk(t, "\n\r"))
 				err_at(p->errs, pos_of(it),
 				    "ssh_authorized_keys: a key is one line");
@@ -642,18 +666,19 @@ validate(struct parse *p, const struct node_parse *np,
     const yaml_node_t *nodes_node, const yaml_node_t *addr_node)
 {
 	struct prov_settings *s = p->s;
-	struct hearth_pos npos = nodes_node ? pos_of(nodes_node) :
-	    (struct hearth_pos){0, 0};
-	struct hearth_pos apos = addr_node ? pos_of(addr_node) :
-	    (struct hearth_pos){0, 0};
+	struct hearth_pos npos =
+	    nodes_node ? pos_of(nodes_node) : (struct hearth_pos){0, 0};
+	struct hearth_pos apos =
+	    addr_node ? pos_of(addr_node) : (struct hearth_pos){0, 0};
 	const char *subs[] = {s->pod_subnet, s->service_subnet};
 	struct hearth_cidr c[2], net;
 	char buf[INET_ADDRSTRLEN + 4];
 
 	check_nodes(p, np, npos, apos);
 	snprintf(buf, sizeof(buf), "%s/%u",
-	    inet_ntoa((struct in_addr){s->net_addr.s_addr &
-		htonl(~0u << (32 - s->net_prefix))}), s->net_prefix);
+	    inet_ntoa((struct in_addr){
+	        s->net_addr.s_addr & htonl(~0u << (32 - s->net_prefix))}),
+	    s->net_prefix);
 	if (hearth_cidr_parse(buf, &net) != 0)
 		return;
 	for (int i = 0; i < 2; i++)
@@ -672,7 +697,8 @@ validate(struct parse *p, const struct node_parse *np,
 		    subs[0], subs[1]);
 	if (!in_network(s, s->dhcp_first) || !in_network(s, s->dhcp_last))
 		err_at(p->errs, apos,
-		    "network.dhcp_range: the range is outside network.address %s",
+		    "network.dhcp_range: the range is outside network.address "
+		    "%s",
 		    buf);
 }
 
@@ -693,17 +719,18 @@ prov_settings_parse(const char *name, const char *buf, size_t len,
 	yaml_parser_initialize(&parser);
 	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
 	if (!yaml_parser_load(&parser, &doc)) {
-		err_at(errs, (struct hearth_pos){(int)parser.problem_mark.line + 1,
-		    (int)parser.problem_mark.column + 1}, "%s",
-		    parser.problem ? parser.problem : "malformed YAML");
+		err_at(errs,
+		    (struct hearth_pos){(int)parser.problem_mark.line + 1,
+		        (int)parser.problem_mark.column + 1},
+		    "%s", parser.problem ? parser.problem : "malformed YAML");
 		yaml_parser_delete(&parser);
 		prov_settings_free(p.s);
 		return NULL;
 	}
 	p.doc = &doc;
 	root = yaml_document_get_root_node(&doc);
-	if (root != NULL && !(root->type == YAML_SCALAR_NODE &&
-	    root->data.scalar.length == 0))
+	if (root != NULL &&
+	    !(root->type == YAML_SCALAR_NODE && root->data.scalar.length == 0))
 		each_key(&p, root, "settings", top_key, slots);
 	validate(&p, slots[1], slots[2], slots[0]);
 	free(slots[1]);

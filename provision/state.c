@@ -129,9 +129,9 @@ state_write(const struct prov_cli *cli, const char *rel, const char *data,
 struct prov_pki *
 state_pki_load(const struct prov_cli *cli)
 {
-	char *f[5] = {state_read(cli, "pki/ca.crt"), state_read(cli, "pki/ca.key"),
-	    state_read(cli, "pki/admin.crt"), state_read(cli, "pki/admin.key"),
-	    state_read(cli, "pki/token")};
+	char *f[5] = {state_read(cli, "pki/ca.crt"),
+	    state_read(cli, "pki/ca.key"), state_read(cli, "pki/admin.crt"),
+	    state_read(cli, "pki/admin.key"), state_read(cli, "pki/token")};
 	struct prov_pki *p = NULL;
 
 	if (f[0] && f[1] && f[2] && f[3] && f[4]) {
@@ -156,7 +156,8 @@ state_pki_save(const struct prov_cli *cli, const struct prov_pki *pki)
 	if ((r = state_mkdir(cli, "", 0711)) != 0 ||
 	    (r = state_mkdir(cli, "pki", 0700)) != 0 ||
 	    (r = state_write(cli, "pki/ca.key", pki->ca_key, 0600)) != 0 ||
-	    (r = state_write(cli, "pki/admin.key", pki->admin_key, 0600)) != 0 ||
+	    (r = state_write(cli, "pki/admin.key", pki->admin_key, 0600)) !=
+	        0 ||
 	    (r = state_write(cli, "pki/token", token, 0600)) != 0 ||
 	    (r = state_write(cli, "pki/ca.crt", pki->ca_crt, 0644)) != 0 ||
 	    (r = state_write(cli, "pki/admin.crt", pki->admin_crt, 0644)) != 0)
@@ -165,7 +166,7 @@ state_pki_save(const struct prov_cli *cli, const struct prov_pki *pki)
 }
 
 struct node_docs {
-	char *v[4];	/* user-data, meta-data, network-config, kubeadm.yaml */
+	char *v[4]; /* user-data, meta-data, network-config, kubeadm.yaml */
 };
 
 static const char *const doc_names[4] = {"user-data", "meta-data",
@@ -237,7 +238,8 @@ state_seed_write(const struct prov_cli *cli, const struct prov_node *n,
 	snprintf(rel, sizeof(rel), "%s/seed.iso", n->name);
 	r = prov_iso_write(state_path(cli, rel, path, sizeof(path)), "cidata",
 	    (struct prov_iso_file[]){{"user-data", d.v[0]},
-		{"meta-data", d.v[1]}, {"network-config", d.v[2]}}, 3);
+	        {"meta-data", d.v[1]}, {"network-config", d.v[2]}},
+	    3);
 out:
 	docs_free(&d);
 	return r;

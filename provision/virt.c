@@ -97,12 +97,14 @@ virt_check_base(const struct prov_cli *cli, const char **format)
 		if (f != NULL)
 			fclose(f);
 		if (s->image_base_pos.line > 0)
-			fprintf(stderr, "%s:%d:%d: image.base: base image %s: %s\n",
+			fprintf(stderr,
+			    "%s:%d:%d: image.base: base image %s: %s\n",
 			    cli->settings_path, s->image_base_pos.line,
 			    s->image_base_pos.col, s->image_base, strerror(e));
 		else
 			prov_die("base image %s: %s (set image.base in the "
-			    "settings)", s->image_base, strerror(e));
+			         "settings)",
+			    s->image_base, strerror(e));
 		return -e;
 	}
 	n = fread(head, 1, sizeof(head), f);
@@ -119,8 +121,9 @@ virt_check_base(const struct prov_cli *cli, const char **format)
 	for (size_t i = 0; i < s->n_nodes; i++)
 		if (vsize > (unsigned long long)s->nodes[i].disk_gib << 30) {
 			prov_die("base image %s (%llu GiB) is larger than node "
-			    "%s's disk_gib %u", s->image_base, (vsize + (1ull << 30)
-			    - 1) >> 30, s->nodes[i].name, s->nodes[i].disk_gib);
+			         "%s's disk_gib %u",
+			    s->image_base, (vsize + (1ull << 30) - 1) >> 30,
+			    s->nodes[i].name, s->nodes[i].disk_gib);
 			return -EINVAL;
 		}
 	return 0;
@@ -154,9 +157,11 @@ observe_network(struct prov_cli *cli, struct prov_observed *o)
 }
 
 static void
-observe_pool(struct prov_cli *cli, struct prov_observed *o, virStoragePoolPtr *out)
+observe_pool(struct prov_cli *cli, struct prov_observed *o,
+    virStoragePoolPtr *out)
 {
-	virStoragePoolPtr pool = virStoragePoolLookupByName(cli->conn, cli->s->pool);
+	virStoragePoolPtr pool =
+	    virStoragePoolLookupByName(cli->conn, cli->s->pool);
 	char *xml;
 
 	snprintf(o->pool_path, sizeof(o->pool_path), "%s", DEFAULT_POOL_PATH);
@@ -229,8 +234,8 @@ virt_observe(struct prov_cli *cli, struct prov_observed *o,
 	observe_pool(cli, o, &pool);
 	for (size_t i = 0; i < s->n_nodes; i++) {
 		observe_node(cli, pool, &s->nodes[i], &o->nodes[i]);
-		o->nodes[i].seed_current = state_seed_current(cli, &s->nodes[i],
-		    pki);
+		o->nodes[i].seed_current =
+		    state_seed_current(cli, &s->nodes[i], pki);
 	}
 	if (pool != NULL)
 		virStoragePoolFree(pool);
@@ -244,7 +249,7 @@ virt_observed_free(struct prov_observed *o)
 	o->nodes = NULL;
 }
 
-static __attribute__((format(printf, 3, 4)))  int
+static __attribute__((format(printf, 3, 4))) int
 fail(char *err, size_t len, const char *fmt, ...)
 {
 	va_list ap;
@@ -261,7 +266,8 @@ keep(struct prov_cli *cli, const char *rel, char *xml, char *err, size_t len)
 	int r;
 
 	if (xml == NULL)
-		return fail(err, len, "cannot read back its XML: %s", virt_error());
+		return fail(err, len, "cannot read back its XML: %s",
+		    virt_error());
 	r = state_write(cli, rel, xml, 0644);
 	free(xml);
 	if (r != 0)
@@ -350,9 +356,10 @@ step_net_adopt(struct prov_cli *cli, char *err, size_t len)
 	if (virNetworkGetAutostart(net, &autostart) != 0)
 		autostart = -1;
 	xml = prov_network_xml(cli->s, f.uuid, f.bridge_mac);
-	r = xml ? net_replace(cli, net, xml, autostart, &nn, err, len) : -ENOMEM;
-	if (r != 0 && nn == NULL && virNetworkLookupByName(cli->conn,
-	    cli->s->net_name) == NULL) {
+	r = xml ? net_replace(cli, net, xml, autostart, &nn, err, len) :
+	          -ENOMEM;
+	if (r != 0 && nn == NULL &&
+	    virNetworkLookupByName(cli->conn, cli->s->net_name) == NULL) {
 		/* Put the original back rather than leave no network. */
 		virNetworkPtr back = virNetworkDefineXML(cli->conn, cur);
 
@@ -408,32 +415,37 @@ step_net_hosts(struct prov_cli *cli, char *err, size_t len)
 
 		prov_node_mac(n, mac);
 		prov_ip(n->addr, a);
-		/* Entries that hold this node's MAC or address but differ go. */
+		/* Entries that hold this node's MAC or address but differ go.
+		 */
 		for (size_t j = 0; j < f.n_hosts; j++) {
 			struct prov_dhcp_host *h = &f.hosts[j];
 			char ha[INET_ADDRSTRLEN];
 
 			if ((strcmp(h->mac, mac) != 0 &&
-			    h->addr.s_addr != n->addr.s_addr) ||
+			        h->addr.s_addr != n->addr.s_addr) ||
 			    (strcmp(h->mac, mac) == 0 &&
-			    h->addr.s_addr == n->addr.s_addr &&
-			    strcmp(h->name, n->name) == 0))
+			        h->addr.s_addr == n->addr.s_addr &&
+			        strcmp(h->name, n->name) == 0))
 				continue;
 			snprintf(xml, sizeof(xml), "<host mac='%s' ip='%s'/>",
 			    h->mac, prov_ip(h->addr, ha));
-			if (net_host_update(net, VIR_NETWORK_UPDATE_COMMAND_DELETE,
-			    xml, flags) != 0)
-				r = fail(err, len, "remove DHCP host %s: %s", h->mac,
-				    virt_error());
+			if (net_host_update(net,
+			        VIR_NETWORK_UPDATE_COMMAND_DELETE, xml,
+			        flags) != 0)
+				r = fail(err, len, "remove DHCP host %s: %s",
+				    h->mac, virt_error());
 			h->mac[0] = '\0';
 			h->addr.s_addr = 0;
 		}
 		snprintf(xml, sizeof(xml), "<host mac='%s' name='%s' ip='%s'/>",
 		    mac, n->name, a);
-		if (r == 0 && !prov_net_hosts_match(&(struct prov_settings){
-		    .nodes = (struct prov_node *)n, .n_nodes = 1}, &f) &&
-		    net_host_update(net, VIR_NETWORK_UPDATE_COMMAND_ADD_LAST, xml,
-		    flags) != 0)
+		if (r == 0 &&
+		    !prov_net_hosts_match(
+		        &(struct prov_settings){.nodes = (struct prov_node *)n,
+		            .n_nodes = 1},
+		        &f) &&
+		    net_host_update(net, VIR_NETWORK_UPDATE_COMMAND_ADD_LAST,
+		        xml, flags) != 0)
 			r = fail(err, len, "add DHCP host %s: %s", n->name,
 			    virt_error());
 	}
@@ -471,14 +483,14 @@ step_pool(struct prov_cli *cli, bool define, char *err, size_t len)
 		if (pool == NULL)
 			return fail(err, len, "define: %s", virt_error());
 		xml = virStoragePoolGetXMLDesc(pool, VIR_STORAGE_XML_INACTIVE);
-		r = keep(cli, "pool.xml", xml ? xml :
-		    virStoragePoolGetXMLDesc(pool, 0), err, len);
+		r = keep(cli, "pool.xml",
+		    xml ? xml : virStoragePoolGetXMLDesc(pool, 0), err, len);
 		if (r == 0 && virStoragePoolBuild(pool, 0) != 0)
 			r = fail(err, len, "build: %s", virt_error());
 		if (r == 0)
 			virStoragePoolSetAutostart(pool, 1);
 	} else if ((pool = virStoragePoolLookupByName(cli->conn,
-	    cli->s->pool)) == NULL)
+	                cli->s->pool)) == NULL)
 		return fail(err, len, "lookup: %s", virt_error());
 	if (r == 0 && virStoragePoolCreate(pool, 0) != 0)
 		r = fail(err, len, "start: %s", virt_error());
@@ -489,7 +501,8 @@ step_pool(struct prov_cli *cli, bool define, char *err, size_t len)
 static virStorageVolPtr
 node_volume(struct prov_cli *cli, const struct prov_node *n)
 {
-	virStoragePoolPtr pool = virStoragePoolLookupByName(cli->conn, cli->s->pool);
+	virStoragePoolPtr pool =
+	    virStoragePoolLookupByName(cli->conn, cli->s->pool);
 	char *vname = prov_volume_name(n);
 	virStorageVolPtr vol = NULL;
 
@@ -497,7 +510,7 @@ node_volume(struct prov_cli *cli, const struct prov_node *n)
 		vol = virStorageVolLookupByName(pool, vname);
 	free(vname);
 	if (vol == NULL)
-		save_error();	/* the Free below resets libvirt's */
+		save_error(); /* the Free below resets libvirt's */
 	if (pool != NULL)
 		virStoragePoolFree(pool);
 	return vol;
@@ -515,8 +528,9 @@ step_volume(struct prov_cli *cli, const struct prov_node *n, bool create,
 
 	if (!create) {
 		vol = node_volume(cli, n);
-		if (vol == NULL || virStorageVolResize(vol,
-		    (unsigned long long)n->disk_gib << 30, 0) != 0)
+		if (vol == NULL ||
+		    virStorageVolResize(vol,
+		        (unsigned long long)n->disk_gib << 30, 0) != 0)
 			r = fail(err, len, "%s", virt_error());
 		else
 			r = 0;
@@ -525,10 +539,12 @@ step_volume(struct prov_cli *cli, const struct prov_node *n, bool create,
 		return r;
 	}
 	if (virt_check_base(cli, &format) != 0)
-		return fail(err, len, "base image %s unusable", cli->s->image_base);
+		return fail(err, len, "base image %s unusable",
+		    cli->s->image_base);
 	pool = virStoragePoolLookupByName(cli->conn, cli->s->pool);
 	if (pool == NULL)
-		return fail(err, len, "pool %s: %s", cli->s->pool, virt_error());
+		return fail(err, len, "pool %s: %s", cli->s->pool,
+		    virt_error());
 	xml = prov_volume_xml(n, cli->s->image_base, format);
 	vol = xml ? virStorageVolCreateXML(pool, xml, 0) : NULL;
 	free(xml);
@@ -574,26 +590,30 @@ step_domain(struct prov_cli *cli, const struct prov_node *n,
 		virStorageVolFree(vol);
 		if (kind == PROV_STEP_DOM_REDEFINE &&
 		    (dom = virDomainLookupByName(cli->conn, n->name)) != NULL) {
-			char *cur = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
+			char *cur =
+			    virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
 
 			if (cur != NULL)
 				prov_dom_facts_parse(cur, &f);
 			free(cur);
 			virDomainFree(dom);
 		}
-		xml = disk ? prov_domain_xml(cli->s, n, domain_type(cli), f.uuid,
-		    disk, seed) : NULL;
+		xml = disk ? prov_domain_xml(cli->s, n, domain_type(cli),
+		                 f.uuid, disk, seed) :
+		             NULL;
 		free(disk);
 		dom = xml ? virDomainDefineXML(cli->conn, xml) : NULL;
 		free(xml);
 		if (dom == NULL)
 			return fail(err, len, "define: %s", virt_error());
 		snprintf(rel, sizeof(rel), "%s/domain.xml", n->name);
-		r = keep(cli, rel, virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE),
-		    err, len);
+		r = keep(cli, rel,
+		    virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE), err,
+		    len);
 	} else if ((dom = virDomainLookupByName(cli->conn, n->name)) == NULL)
 		return fail(err, len, "lookup: %s", virt_error());
-	if (r == 0 && kind != PROV_STEP_DOM_REDEFINE && virDomainCreate(dom) != 0)
+	if (r == 0 && kind != PROV_STEP_DOM_REDEFINE &&
+	    virDomainCreate(dom) != 0)
 		r = fail(err, len, "start: %s", virt_error());
 	virDomainFree(dom);
 	return r;
@@ -603,14 +623,16 @@ int
 virt_step(struct prov_cli *cli, const struct prov_step *st,
     struct prov_pki **pki, char *err, size_t len)
 {
-	const struct prov_node *n = st->node >= 0 ? &cli->s->nodes[st->node] : NULL;
+	const struct prov_node *n =
+	    st->node >= 0 ? &cli->s->nodes[st->node] : NULL;
 	int r;
 
 	saved_error[0] = '\0';
 	switch (st->kind) {
 	case PROV_STEP_PKI:
 		if ((*pki = prov_pki_new()) == NULL)
-			return fail(err, len, "OpenSSL could not make the keys");
+			return fail(err, len,
+			    "OpenSSL could not make the keys");
 		if ((r = state_pki_save(cli, *pki)) != 0)
 			return fail(err, len, "cannot write %s/pki: %s",
 			    cli->state_dir, strerror(-r));
@@ -625,14 +647,16 @@ virt_step(struct prov_cli *cli, const struct prov_step *st,
 		return step_net_start(cli, err, len);
 	case PROV_STEP_POOL_DEFINE:
 	case PROV_STEP_POOL_START:
-		return step_pool(cli, st->kind == PROV_STEP_POOL_DEFINE, err, len);
+		return step_pool(cli, st->kind == PROV_STEP_POOL_DEFINE, err,
+		    len);
 	case PROV_STEP_VOL_CREATE:
 	case PROV_STEP_VOL_RESIZE:
-		return step_volume(cli, n, st->kind == PROV_STEP_VOL_CREATE, err,
-		    len);
+		return step_volume(cli, n, st->kind == PROV_STEP_VOL_CREATE,
+		    err, len);
 	case PROV_STEP_SEED:
 		if (*pki == NULL)
-			return fail(err, len, "no PKI in %s/pki", cli->state_dir);
+			return fail(err, len, "no PKI in %s/pki",
+			    cli->state_dir);
 		if ((r = state_seed_write(cli, n, *pki)) != 0)
 			return fail(err, len, "cannot write %s/%s: %s",
 			    cli->state_dir, n->name, strerror(-r));
@@ -644,13 +668,16 @@ virt_step(struct prov_cli *cli, const struct prov_step *st,
 	case PROV_STEP_KUBECONFIG: {
 		char *kc = *pki ? prov_kubeconfig(cli->s, *pki) : NULL;
 
-		r = kc ? state_write(cli, "admin.kubeconfig", kc, 0600) : -ENOMEM;
+		r = kc ? state_write(cli, "admin.kubeconfig", kc, 0600) :
+		         -ENOMEM;
 		if (kc != NULL) {
 			memset(kc, 0, strlen(kc));
 			free(kc);
 		}
-		return r == 0 ? 0 : fail(err, len, "cannot write admin.kubeconfig: %s",
-		    strerror(-r));
+		return r == 0 ?
+		    0 :
+		    fail(err, len, "cannot write admin.kubeconfig: %s",
+		        strerror(-r));
 	}
 	}
 	return fail(err, len, "unknown step");

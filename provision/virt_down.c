@@ -40,7 +40,8 @@ kept_identity(struct down *d, const char *rel, char *name, size_t nlen,
 static void
 down_domain(struct down *d, const char *node)
 {
-	char rel[512], name[256], uuid[PROV_UUID_STRLEN], have[VIR_UUID_STRING_BUFLEN];
+	char rel[512], name[256], uuid[PROV_UUID_STRLEN],
+	    have[VIR_UUID_STRING_BUFLEN];
 	virDomainPtr dom;
 
 	snprintf(rel, sizeof(rel), "%s/domain.xml", node);
@@ -55,7 +56,8 @@ down_domain(struct down *d, const char *node)
 	}
 	if (uuid[0] && virDomainGetUUIDString(dom, have) == 0 &&
 	    strcmp(have, uuid) != 0) {
-		printf("domain %s: left alone (UUID %s is not the one up made)\n",
+		printf("domain %s: left alone (UUID %s is not the one up "
+		       "made)\n",
 		    name, have);
 		state_remove(d->cli, rel);
 	} else if (virDomainIsActive(dom) == 1 && virDomainDestroy(dom) != 0) {
@@ -117,7 +119,7 @@ down_node(struct down *d, const char *node)
 
 	down_domain(d, node);
 	if (d->failures > before)
-		return;		/* a volume in use by a running domain stays */
+		return; /* a volume in use by a running domain stays */
 	dir = opendir(state_path(d->cli, node, path, sizeof(path)));
 	while (dir != NULL && (e = readdir(dir)) != NULL) {
 		size_t l = strlen(e->d_name);
@@ -154,13 +156,15 @@ down_pool(struct down *d)
 		printf("pool %s: left alone (UUID %s is not the one up made)\n",
 		    name, have);
 	else if ((virStoragePoolIsActive(pool) == 1 &&
-	    virStoragePoolDestroy(pool) != 0) || virStoragePoolUndefine(pool) != 0) {
+	             virStoragePoolDestroy(pool) != 0) ||
+	    virStoragePoolUndefine(pool) != 0) {
 		printf("pool %s: cannot remove: %s\n", name, virt_error());
 		d->failures++;
 		virStoragePoolFree(pool);
 		return;
 	} else
-		printf("pool %s: removed (its directory and other files stay)\n",
+		printf("pool %s: removed (its directory and other files "
+		       "stay)\n",
 		    name);
 	if (pool != NULL)
 		virStoragePoolFree(pool);
@@ -191,8 +195,8 @@ restore_network(struct down *d)
 	nn = orig ? virNetworkDefineXML(d->cli->conn, orig) : NULL;
 	free(orig);
 	if (nn == NULL || virNetworkCreate(nn) != 0) {
-		printf("network %s: cannot restore network.orig.xml: %s\n", name,
-		    virt_error());
+		printf("network %s: cannot restore network.orig.xml: %s\n",
+		    name, virt_error());
 		d->failures++;
 	} else {
 		virNetworkSetAutostart(nn, autostart);
@@ -222,9 +226,11 @@ down_network(struct down *d)
 		printf("network %s: already gone\n", name);
 	else if (uuid[0] && virNetworkGetUUIDString(net, have) == 0 &&
 	    strcmp(have, uuid) != 0)
-		printf("network %s: left alone (UUID %s is not the one up made)\n",
+		printf("network %s: left alone (UUID %s is not the one up "
+		       "made)\n",
 		    name, have);
-	else if ((virNetworkIsActive(net) == 1 && virNetworkDestroy(net) != 0) ||
+	else if ((virNetworkIsActive(net) == 1 &&
+	             virNetworkDestroy(net) != 0) ||
 	    virNetworkUndefine(net) != 0) {
 		printf("network %s: cannot remove: %s\n", name, virt_error());
 		d->failures++;
@@ -252,7 +258,8 @@ virt_down(struct prov_cli *cli)
 
 		if (e->d_name[0] == '.' || strcmp(e->d_name, "pki") == 0)
 			continue;
-		if (stat(state_path(cli, e->d_name, path, sizeof(path)), &st) == 0 &&
+		if (stat(state_path(cli, e->d_name, path, sizeof(path)), &st) ==
+		        0 &&
 		    S_ISDIR(st.st_mode))
 			down_node(&d, e->d_name);
 	}
@@ -313,7 +320,8 @@ virt_dump(struct prov_cli *cli, const char *dir)
 	for (int i = 0; i < np; i++) {
 		virStorageVolPtr *vols = NULL;
 		int nv = virStoragePoolIsActive(pools[i]) == 1 ?
-		    virStoragePoolListAllVolumes(pools[i], &vols, 0) : 0;
+		    virStoragePoolListAllVolumes(pools[i], &vols, 0) :
+		    0;
 
 		dump_one(dir, "pool", virStoragePoolGetName(pools[i]),
 		    virStoragePoolGetXMLDesc(pools[i], 0));

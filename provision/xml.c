@@ -16,12 +16,23 @@ esc(FILE *f, const char *s)
 {
 	for (; *s; s++)
 		switch (*s) {
-		case '&': fputs("&amp;", f); break;
-		case '<': fputs("&lt;", f); break;
-		case '>': fputs("&gt;", f); break;
-		case '\'': fputs("&apos;", f); break;
-		case '"': fputs("&quot;", f); break;
-		default: fputc(*s, f);
+		case '&':
+			fputs("&amp;", f);
+			break;
+		case '<':
+			fputs("&lt;", f);
+			break;
+		case '>':
+			fputs("&gt;", f);
+			break;
+		case '\'':
+			fputs("&apos;", f);
+			break;
+		case '"':
+			fputs("&quot;", f);
+			break;
+		default:
+			fputc(*s, f);
 		}
 }
 
@@ -107,14 +118,18 @@ prov_volume_xml(const struct prov_node *n, const char *base,
 
 	if (f == NULL)
 		return NULL;
-	fprintf(f, "<volume type='file'>\n  <name>%s.qcow2</name>\n"
+	fprintf(f,
+	    "<volume type='file'>\n  <name>%s.qcow2</name>\n"
 	    "  <capacity unit='GiB'>%u</capacity>\n"
 	    "  <allocation unit='bytes'>0</allocation>\n"
 	    "  <target>\n    <format type='qcow2'/>\n  </target>\n"
-	    "  <backingStore>\n    <path>", n->name, n->disk_gib);
+	    "  <backingStore>\n    <path>",
+	    n->name, n->disk_gib);
 	esc(f, base);
-	fprintf(f, "</path>\n    <format type='%s'/>\n  </backingStore>\n"
-	    "</volume>\n", base_format);
+	fprintf(f,
+	    "</path>\n    <format type='%s'/>\n  </backingStore>\n"
+	    "</volume>\n",
+	    base_format);
 	return finish(f, &buf);
 }
 
@@ -134,38 +149,52 @@ prov_domain_xml(const struct prov_settings *s, const struct prov_node *n,
 	    n->name);
 	if (uuid != NULL && *uuid)
 		fprintf(f, "  <uuid>%s</uuid>\n", uuid);
-	fprintf(f, "  <description>hearth-provision: %s node of cluster "
-	    "%s</description>\n", n->role == PROV_ROLE_CONTROL_PLANE ?
-	    "control-plane" : "worker", s->cluster_name);
-	fprintf(f, "  <memory unit='MiB'>%u</memory>\n"
-	    "  <vcpu>%u</vcpu>\n", n->memory_mib, n->vcpus);
+	fprintf(f,
+	    "  <description>hearth-provision: %s node of cluster "
+	    "%s</description>\n",
+	    n->role == PROV_ROLE_CONTROL_PLANE ? "control-plane" : "worker",
+	    s->cluster_name);
+	fprintf(f,
+	    "  <memory unit='MiB'>%u</memory>\n"
+	    "  <vcpu>%u</vcpu>\n",
+	    n->memory_mib, n->vcpus);
 	fputs("  <os>\n    <type arch='x86_64' machine='q35'>hvm</type>\n"
-	    "    <boot dev='hd'/>\n  </os>\n"
-	    "  <features>\n    <acpi/>\n    <apic/>\n  </features>\n", f);
+	      "    <boot dev='hd'/>\n  </os>\n"
+	      "  <features>\n    <acpi/>\n    <apic/>\n  </features>\n",
+	    f);
 	if (strcmp(domain_type, "kvm") == 0)
 		fputs("  <cpu mode='host-passthrough'/>\n", f);
 	fputs("  <clock offset='utc'/>\n  <on_poweroff>destroy</on_poweroff>\n"
-	    "  <on_reboot>restart</on_reboot>\n  <on_crash>destroy</on_crash>\n"
-	    "  <devices>\n", f);
+	      "  <on_reboot>restart</on_reboot>\n  "
+	      "<on_crash>destroy</on_crash>\n"
+	      "  <devices>\n",
+	    f);
 	fputs("    <disk type='file' device='disk'>\n"
-	    "      <driver name='qemu' type='qcow2' discard='unmap'/>\n"
-	    "      <source file='", f);
+	      "      <driver name='qemu' type='qcow2' discard='unmap'/>\n"
+	      "      <source file='",
+	    f);
 	esc(f, disk_path);
 	fputs("'/>\n      <target dev='vda' bus='virtio'/>\n    </disk>\n", f);
 	fputs("    <disk type='file' device='cdrom'>\n"
-	    "      <driver name='qemu' type='raw'/>\n      <source file='", f);
+	      "      <driver name='qemu' type='raw'/>\n      <source file='",
+	    f);
 	esc(f, seed_path);
 	fputs("'/>\n      <target dev='sda' bus='sata'/>\n      <readonly/>\n"
-	    "    </disk>\n", f);
-	fprintf(f, "    <interface type='network'>\n"
-	    "      <mac address='%s'/>\n      <source network='", mac);
+	      "    </disk>\n",
+	    f);
+	fprintf(f,
+	    "    <interface type='network'>\n"
+	    "      <mac address='%s'/>\n      <source network='",
+	    mac);
 	esc(f, s->net_name);
-	fputs("'/>\n      <model type='virtio'/>\n    </interface>\n"
+	fputs(
+	    "'/>\n      <model type='virtio'/>\n    </interface>\n"
 	    "    <serial type='pty'>\n      <target port='0'/>\n    </serial>\n"
 	    "    <console type='pty'>\n      <target type='serial' port='0'/>\n"
 	    "    </console>\n"
 	    "    <rng model='virtio'>\n"
 	    "      <backend model='random'>/dev/urandom</backend>\n"
-	    "    </rng>\n  </devices>\n</domain>\n", f);
+	    "    </rng>\n  </devices>\n</domain>\n",
+	    f);
 	return finish(f, &buf);
 }

@@ -32,11 +32,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(text, data + 1, size - 1);
 	text[size - 1] = '\0';
 	switch (data[0] % 6) {
-	case 0: prov_net_facts_parse(text, &f.n); break;
-	case 1: prov_dom_facts_parse(text, &f.d); break;
-	case 2: prov_vol_facts_parse(text, &f.v); break;
-	case 3: prov_pool_path_parse(text, path, sizeof(path)); break;
-	case 4: prov_xml_identity(text, name, sizeof(name), uuid); break;
+	case 0:
+		prov_net_facts_parse(text, &f.n);
+		break;
+	case 1:
+		prov_dom_facts_parse(text, &f.d);
+		break;
+	case 2:
+		prov_vol_facts_parse(text, &f.v);
+		break;
+	case 3:
+		prov_pool_path_parse(text, path, sizeof(path));
+		break;
+	case 4:
+		prov_xml_identity(text, name, sizeof(name), uuid);
+		break;
 	case 5:
 		s = prov_settings_default();
 		prov_nodes_ready(s, text, &ready);

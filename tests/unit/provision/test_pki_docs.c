@@ -22,7 +22,7 @@
 
 #include "provision.h"
 
-static struct prov_pki *pki;		/* RSA keys are slow: made once */
+static struct prov_pki *pki; /* RSA keys are slow: made once */
 
 static int
 setup(void **state)
@@ -61,14 +61,14 @@ test_admin_cert_verifies_against_the_ca(void **state)
 	X509_STORE_CTX_init(ctx, store, ad, NULL);
 	X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_SSL_CLIENT);
 	assert_int_equal(X509_verify_cert(ctx), 1);
-	X509_NAME_get_text_by_NID(X509_get_subject_name(ad), NID_commonName, buf,
-	    sizeof(buf));
+	X509_NAME_get_text_by_NID(X509_get_subject_name(ad), NID_commonName,
+	    buf, sizeof(buf));
 	assert_string_equal(buf, "kubernetes-admin");
 	X509_NAME_get_text_by_NID(X509_get_subject_name(ad),
 	    NID_organizationName, buf, sizeof(buf));
 	assert_string_equal(buf, "system:masters");
-	X509_NAME_get_text_by_NID(X509_get_subject_name(ca), NID_commonName, buf,
-	    sizeof(buf));
+	X509_NAME_get_text_by_NID(X509_get_subject_name(ca), NID_commonName,
+	    buf, sizeof(buf));
 	assert_string_equal(buf, "kubernetes");
 	assert_int_equal(X509_check_ca(ca), 1);
 	assert_int_equal(X509_check_ca(ad), 0);
@@ -108,8 +108,10 @@ test_pin_is_what_openssl_computes(void **state)
 	assert_int_equal(write(fd, pki->ca_crt, strlen(pki->ca_crt)),
 	    (ssize_t)strlen(pki->ca_crt));
 	close(fd);
-	snprintf(cmd, sizeof(cmd), "openssl x509 -in %s -pubkey -noout | "
-	    "openssl pkey -pubin -outform der | sha256sum", path);
+	snprintf(cmd, sizeof(cmd),
+	    "openssl x509 -in %s -pubkey -noout | "
+	    "openssl pkey -pubin -outform der | sha256sum",
+	    path);
 	p = popen(cmd, "r");
 	assert_non_null(p);
 	assert_non_null(fgets(out, sizeof(out), p));
@@ -127,7 +129,8 @@ test_token_has_kubeadms_form(void **state)
 	char t[PROV_TOKEN_STRLEN];
 
 	assert_int_equal(regcomp(&re, "^[a-z0-9]{6}\\.[a-z0-9]{16}$",
-	    REG_EXTENDED | REG_NOSUB), 0);
+	                     REG_EXTENDED | REG_NOSUB),
+	    0);
 	assert_int_equal(regexec(&re, pki->token, 0, NULL, 0), 0);
 	for (int i = 0; i < 50; i++) {
 		assert_int_equal(prov_token_new(t), 0);
@@ -193,23 +196,26 @@ yget(yaml_document_t *d, const char *path)
 
 	snprintf(buf, sizeof(buf), "%s", path);
 	for (part = strtok_r(buf, ".", &save); n && part;
-	    part = strtok_r(NULL, ".", &save)) {
+	     part = strtok_r(NULL, ".", &save)) {
 		yaml_node_t *next = NULL;
 
 		if (n->type == YAML_SEQUENCE_NODE) {
 			long i = strtol(part, NULL, 10);
 
 			if (i < n->data.sequence.items.top -
-			    n->data.sequence.items.start)
+			        n->data.sequence.items.start)
 				next = yaml_document_get_node(d,
 				    n->data.sequence.items.start[i]);
 		} else if (n->type == YAML_MAPPING_NODE)
 			for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
-			    p < n->data.mapping.pairs.top; p++) {
-				yaml_node_t *k = yaml_document_get_node(d, p->key);
+			     p < n->data.mapping.pairs.top; p++) {
+				yaml_node_t *k =
+				    yaml_document_get_node(d, p->key);
 
-				if (strcmp((char *)k->data.scalar.value, part) == 0)
-					next = yaml_document_get_node(d, p->value);
+				if (strcmp((char *)k->data.scalar.value,
+				        part) == 0)
+					next =
+					    yaml_document_get_node(d, p->value);
 			}
 		n = next;
 	}
@@ -235,9 +241,11 @@ test_kubeadm_init_documents(void **state)
 
 	yload(k, &y);
 	assert_int_equal(y.n, 3);
-	assert_string_equal(ystr(&y.d[0], "apiVersion"), "kubeadm.k8s.io/v1beta4");
+	assert_string_equal(ystr(&y.d[0], "apiVersion"),
+	    "kubeadm.k8s.io/v1beta4");
 	assert_string_equal(ystr(&y.d[0], "kind"), "InitConfiguration");
-	assert_string_equal(ystr(&y.d[0], "bootstrapTokens.0.token"), pki->token);
+	assert_string_equal(ystr(&y.d[0], "bootstrapTokens.0.token"),
+	    pki->token);
 	assert_string_equal(ystr(&y.d[0], "bootstrapTokens.0.ttl"), "24h0m0s");
 	assert_string_equal(ystr(&y.d[0], "localAPIEndpoint.advertiseAddress"),
 	    "192.168.122.10");
@@ -246,7 +254,8 @@ test_kubeadm_init_documents(void **state)
 	assert_string_equal(ystr(&y.d[1], "kind"), "ClusterConfiguration");
 	assert_string_equal(ystr(&y.d[1], "controlPlaneEndpoint"),
 	    "192.168.122.10:6443");
-	assert_string_equal(ystr(&y.d[1], "networking.podSubnet"), "10.244.0.0/16");
+	assert_string_equal(ystr(&y.d[1], "networking.podSubnet"),
+	    "10.244.0.0/16");
 	assert_string_equal(ystr(&y.d[1], "networking.serviceSubnet"),
 	    "10.96.0.0/12");
 	assert_string_equal(ystr(&y.d[1], "kubernetesVersion"), "v1.31.0");
@@ -271,13 +280,17 @@ test_kubeadm_join_pins_the_ca(void **state)
 	assert_string_equal(ystr(&y.d[0], "kind"), "JoinConfiguration");
 	assert_string_equal(ystr(&y.d[0], "discovery.bootstrapToken.token"),
 	    pki->token);
-	assert_string_equal(ystr(&y.d[0], "discovery.bootstrapToken.apiServerEndpoint"),
+	assert_string_equal(ystr(&y.d[0],
+	                        "discovery.bootstrapToken.apiServerEndpoint"),
 	    "192.168.122.10:6443");
-	assert_string_equal(ystr(&y.d[0], "discovery.bootstrapToken.caCertHashes.0"),
+	assert_string_equal(ystr(&y.d[0],
+	                        "discovery.bootstrapToken.caCertHashes.0"),
 	    pki->pin);
-	assert_null(yget(&y.d[0], "discovery.bootstrapToken.unsafeSkipCAVerification"));
+	assert_null(
+	    yget(&y.d[0], "discovery.bootstrapToken.unsafeSkipCAVerification"));
 	assert_null(strstr(k, "unsafeSkipCAVerification"));
-	assert_string_equal(ystr(&y.d[0], "nodeRegistration.name"), "k8s-worker2");
+	assert_string_equal(ystr(&y.d[0], "nodeRegistration.name"),
+	    "k8s-worker2");
 	yfree(&y);
 	free(k);
 	prov_settings_free(s);
@@ -327,23 +340,25 @@ test_control_plane_user_data(void **state)
 	n = write_file(&y.d[0], "/etc/kubeadm/kubeadm.yaml", &i);
 	assert_string_equal((char *)n->data.scalar.value, k);
 	n = write_file(&y.d[0], "/etc/modules-load.d/kubernetes.conf", &i);
-	assert_string_equal((char *)n->data.scalar.value, "overlay\nbr_netfilter\n");
+	assert_string_equal((char *)n->data.scalar.value,
+	    "overlay\nbr_netfilter\n");
 	n = write_file(&y.d[0], "/etc/sysctl.d/90-kubernetes.conf", &i);
 	assert_non_null(strstr((char *)n->data.scalar.value,
 	    "net.bridge.bridge-nf-call-iptables = 1"));
-	assert_non_null(strstr((char *)n->data.scalar.value,
-	    "net.ipv4.ip_forward = 1"));
+	assert_non_null(
+	    strstr((char *)n->data.scalar.value, "net.ipv4.ip_forward = 1"));
 	n = write_file(&y.d[0], "/etc/hearth/manifests/kube-flannel.yaml", &i);
 	assert_string_equal((char *)n->data.scalar.value, "kind: Flannel\n");
 	n = write_file(&y.d[0], "/usr/local/sbin/hearth-bootstrap", &i);
 	assert_non_null(n);
-	for (const char *want = "SystemdCgroup = true\0"
-	    "https://pkgs.k8s.io/core:/stable:/v1.31/deb/\0"
-	    "apt-get install -y kubelet kubeadm kubectl\0"
-	    "kubeadm init --config /etc/kubeadm/kubeadm.yaml\0"
-	    "kubectl apply -f /etc/hearth/manifests/kube-flannel.yaml\0"
-	    "kubectl apply -f /etc/hearth/manifests/hearth.yaml\0"; *want;
-	    want += strlen(want) + 1)
+	for (const char *want =
+	         "SystemdCgroup = true\0"
+	         "https://pkgs.k8s.io/core:/stable:/v1.31/deb/\0"
+	         "apt-get install -y kubelet kubeadm kubectl\0"
+	         "kubeadm init --config /etc/kubeadm/kubeadm.yaml\0"
+	         "kubectl apply -f /etc/hearth/manifests/kube-flannel.yaml\0"
+	         "kubectl apply -f /etc/hearth/manifests/hearth.yaml\0";
+	     *want; want += strlen(want) + 1)
 		if (strstr((char *)n->data.scalar.value, want) == NULL)
 			fail_msg("bootstrap lacks \"%s\"", want);
 	assert_string_equal(ystr(&y.d[0], "runcmd.0.1"),
@@ -387,7 +402,8 @@ test_meta_data_and_network_config(void **state)
 	struct ydocs y;
 
 	yload(md, &y);
-	assert_string_equal(ystr(&y.d[0], "instance-id"), "k8s-myhome-k8s-worker1");
+	assert_string_equal(ystr(&y.d[0], "instance-id"),
+	    "k8s-myhome-k8s-worker1");
 	assert_string_equal(ystr(&y.d[0], "local-hostname"), "k8s-worker1");
 	yfree(&y);
 	yload(nc, &y);
@@ -398,7 +414,8 @@ test_meta_data_and_network_config(void **state)
 	    "192.168.122.11/24");
 	assert_string_equal(ystr(&y.d[0], "ethernets.primary.routes.0.via"),
 	    "192.168.122.1");
-	assert_string_equal(ystr(&y.d[0], "ethernets.primary.nameservers.addresses.0"),
+	assert_string_equal(ystr(&y.d[0],
+	                        "ethernets.primary.nameservers.addresses.0"),
 	    "192.168.122.1");
 	yfree(&y);
 	free(md);
@@ -430,7 +447,8 @@ test_kubeconfig_embeds_ca_and_admin_cert(void **state)
 	yload(kc, &y);
 	assert_string_equal(ystr(&y.d[0], "clusters.0.cluster.server"),
 	    "https://192.168.122.10:6443");
-	ca = unb64(ystr(&y.d[0], "clusters.0.cluster.certificate-authority-data"));
+	ca = unb64(
+	    ystr(&y.d[0], "clusters.0.cluster.certificate-authority-data"));
 	crt = unb64(ystr(&y.d[0], "users.0.user.client-certificate-data"));
 	key = unb64(ystr(&y.d[0], "users.0.user.client-key-data"));
 	assert_string_equal(ca, pki->ca_crt);
@@ -452,14 +470,21 @@ test_nodes_ready_counts_only_ready_nodes_of_ours(void **state)
 	struct prov_settings *s = prov_settings_default();
 	size_t n;
 
-	assert_int_equal(prov_nodes_ready(s, "{\"kind\":\"NodeList\",\"items\":["
-	    "{\"metadata\":{\"name\":\"k8s-control-plane\"},\"status\":{\"conditions\":"
-	    "[{\"type\":\"MemoryPressure\",\"status\":\"False\"},"
-	    "{\"type\":\"Ready\",\"status\":\"True\"}]}},"
-	    "{\"metadata\":{\"name\":\"k8s-worker1\"},\"status\":{\"conditions\":"
-	    "[{\"type\":\"Ready\",\"status\":\"False\"}]}},"
-	    "{\"metadata\":{\"name\":\"elsewhere\"},\"status\":{\"conditions\":"
-	    "[{\"type\":\"Ready\",\"status\":\"True\"}]}}]}", &n), 0);
+	assert_int_equal(prov_nodes_ready(s,
+	                     "{\"kind\":\"NodeList\",\"items\":["
+	                     "{\"metadata\":{\"name\":\"k8s-control-plane\"},"
+	                     "\"status\":{\"conditions\":"
+	                     "[{\"type\":\"MemoryPressure\",\"status\":"
+	                     "\"False\"},"
+	                     "{\"type\":\"Ready\",\"status\":\"True\"}]}},"
+	                     "{\"metadata\":{\"name\":\"k8s-worker1\"},"
+	                     "\"status\":{\"conditions\":"
+	                     "[{\"type\":\"Ready\",\"status\":\"False\"}]}},"
+	                     "{\"metadata\":{\"name\":\"elsewhere\"},"
+	                     "\"status\":{\"conditions\":"
+	                     "[{\"type\":\"Ready\",\"status\":\"True\"}]}}]}",
+	                     &n),
+	    0);
 	assert_int_equal(n, 1);
 	assert_int_not_equal(prov_nodes_ready(s, "{\"items\": 3}", &n), 0);
 	assert_int_not_equal(prov_nodes_ready(s, "<html>", &n), 0);
@@ -470,18 +495,18 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_admin_cert_verifies_against_the_ca),
-		cmocka_unit_test(test_a_foreign_ca_does_not_verify_the_admin_cert),
-		cmocka_unit_test(test_pin_is_what_openssl_computes),
-		cmocka_unit_test(test_token_has_kubeadms_form),
-		cmocka_unit_test(test_pki_read_back_keeps_the_pin),
-		cmocka_unit_test(test_kubeadm_init_documents),
-		cmocka_unit_test(test_kubeadm_join_pins_the_ca),
-		cmocka_unit_test(test_control_plane_user_data),
-		cmocka_unit_test(test_worker_user_data_joins_and_holds_no_ca),
-		cmocka_unit_test(test_meta_data_and_network_config),
-		cmocka_unit_test(test_kubeconfig_embeds_ca_and_admin_cert),
-		cmocka_unit_test(test_nodes_ready_counts_only_ready_nodes_of_ours),
+	    cmocka_unit_test(test_admin_cert_verifies_against_the_ca),
+	    cmocka_unit_test(test_a_foreign_ca_does_not_verify_the_admin_cert),
+	    cmocka_unit_test(test_pin_is_what_openssl_computes),
+	    cmocka_unit_test(test_token_has_kubeadms_form),
+	    cmocka_unit_test(test_pki_read_back_keeps_the_pin),
+	    cmocka_unit_test(test_kubeadm_init_documents),
+	    cmocka_unit_test(test_kubeadm_join_pins_the_ca),
+	    cmocka_unit_test(test_control_plane_user_data),
+	    cmocka_unit_test(test_worker_user_data_joins_and_holds_no_ca),
+	    cmocka_unit_test(test_meta_data_and_network_config),
+	    cmocka_unit_test(test_kubeconfig_embeds_ca_and_admin_cert),
+	    cmocka_unit_test(test_nodes_ready_counts_only_ready_nodes_of_ours),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

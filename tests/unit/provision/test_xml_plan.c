@@ -58,7 +58,8 @@ test_network_xml_forward_open_with_a_host_per_node(void **state)
 	    "52:54:00:0a:0b:0c");
 
 	assert_xp(x, "string(/network/name)", "default");
-	assert_xp(x, "string(/network/uuid)", "dd8fe884-6c02-601e-7551-cca97df1c5df");
+	assert_xp(x, "string(/network/uuid)",
+	    "dd8fe884-6c02-601e-7551-cca97df1c5df");
 	assert_xp(x, "string(/network/forward/@mode)", "open");
 	assert_xp(x, "string(/network/bridge/@name)", "virbr0");
 	assert_xp(x, "string(/network/mac/@address)", "52:54:00:0a:0b:0c");
@@ -67,11 +68,14 @@ test_network_xml_forward_open_with_a_host_per_node(void **state)
 	assert_xp(x, "string(/network/ip/dhcp/range/@start)", "192.168.122.2");
 	assert_xp(x, "string(/network/ip/dhcp/range/@end)", "192.168.122.254");
 	assert_xp(x, "count(/network/ip/dhcp/host)", "3");
-	assert_xp(x, "string(/network/ip/dhcp/host[@mac='52:54:00:a8:7a:0a']/@ip)",
+	assert_xp(x,
+	    "string(/network/ip/dhcp/host[@mac='52:54:00:a8:7a:0a']/@ip)",
 	    "192.168.122.10");
-	assert_xp(x, "string(/network/ip/dhcp/host[@mac='52:54:00:a8:7a:0b']/@name)",
+	assert_xp(x,
+	    "string(/network/ip/dhcp/host[@mac='52:54:00:a8:7a:0b']/@name)",
 	    "k8s-worker1");
-	assert_xp(x, "string(/network/ip/dhcp/host[@mac='52:54:00:a8:7a:0c']/@ip)",
+	assert_xp(x,
+	    "string(/network/ip/dhcp/host[@mac='52:54:00:a8:7a:0c']/@ip)",
 	    "192.168.122.12");
 	assert_xp(x, "count(/network/nat)", "0");
 	free(x);
@@ -108,17 +112,24 @@ test_domain_xml_has_disk_seed_and_mac(void **state)
 	assert_xp(x, "string(/domain/memory)", "8192");
 	assert_xp(x, "string(/domain/memory/@unit)", "MiB");
 	assert_xp(x, "string(/domain/vcpu)", "4");
-	assert_xp(x, "string(/domain/devices/disk[@device='disk']/@type)", "file");
-	assert_xp(x, "string(/domain/devices/disk[@device='disk']/driver/@type)",
+	assert_xp(x, "string(/domain/devices/disk[@device='disk']/@type)",
+	    "file");
+	assert_xp(x,
+	    "string(/domain/devices/disk[@device='disk']/driver/@type)",
 	    "qcow2");
-	assert_xp(x, "string(/domain/devices/disk[@device='disk']/source/@file)",
+	assert_xp(x,
+	    "string(/domain/devices/disk[@device='disk']/source/@file)",
 	    "/var/lib/libvirt/images/k8s-control-plane.qcow2");
-	assert_xp(x, "string(/domain/devices/disk[@device='cdrom']/@type)", "file");
-	assert_xp(x, "string(/domain/devices/disk[@device='cdrom']/source/@file)",
+	assert_xp(x, "string(/domain/devices/disk[@device='cdrom']/@type)",
+	    "file");
+	assert_xp(x,
+	    "string(/domain/devices/disk[@device='cdrom']/source/@file)",
 	    "/var/lib/hearth-provision/k8s-control-plane/seed.iso");
-	assert_xp(x, "count(/domain/devices/disk[@device='cdrom']/readonly)", "1");
+	assert_xp(x, "count(/domain/devices/disk[@device='cdrom']/readonly)",
+	    "1");
 	assert_xp(x, "string(/domain/devices/interface/@type)", "network");
-	assert_xp(x, "string(/domain/devices/interface/source/@network)", "default");
+	assert_xp(x, "string(/domain/devices/interface/source/@network)",
+	    "default");
 	assert_xp(x, "string(/domain/devices/interface/mac/@address)",
 	    "52:54:00:a8:7a:0a");
 	free(x);
@@ -142,7 +153,8 @@ test_pool_xml(void **state)
 static const char stock_net[] =
     "<network connections='1'>\n  <name>default</name>\n"
     "  <uuid>dd8fe884-6c02-601e-7551-cca97df1c5df</uuid>\n"
-    "  <forward mode='nat'>\n    <nat>\n      <port start='1024' end='65535'/>\n"
+    "  <forward mode='nat'>\n    <nat>\n      <port start='1024' "
+    "end='65535'/>\n"
     "    </nat>\n  </forward>\n"
     "  <bridge name='virbr0' stp='on' delay='0'/>\n"
     "  <mac address='52:54:00:12:34:56'/>\n"
@@ -166,17 +178,26 @@ test_facts_from_libvirts_xml(void **state)
 	assert_string_equal(prov_ip(n.addr, a), "192.168.122.1");
 	assert_int_equal(n.prefix, 24);
 	assert_int_equal(n.n_hosts, 0);
-	assert_int_equal(prov_dom_facts_parse(
-	    "<domain type='kvm'><name>x</name><memory unit='KiB'>4194304</memory>"
-	    "<vcpu placement='static'>2</vcpu><devices><interface type='network'>"
-	    "<mac address='52:54:00:A8:7A:0B'/><source network='default'/>"
-	    "</interface></devices></domain>", &d), 0);
+	assert_int_equal(
+	    prov_dom_facts_parse(
+	        "<domain type='kvm'><name>x</name><memory "
+	        "unit='KiB'>4194304</memory>"
+	        "<vcpu placement='static'>2</vcpu><devices><interface "
+	        "type='network'>"
+	        "<mac address='52:54:00:A8:7A:0B'/><source network='default'/>"
+	        "</interface></devices></domain>",
+	        &d),
+	    0);
 	assert_int_equal(d.memory_kib, 4194304);
 	assert_int_equal(d.vcpus, 2);
 	assert_string_equal(d.mac, "52:54:00:a8:7a:0b");
 	assert_int_equal(prov_vol_facts_parse("<volume><name>v</name>"
-	    "<capacity unit='bytes'>32212254720</capacity><target><path>/p/v"
-	    "</path></target></volume>", &v), 0);
+	                                      "<capacity "
+	                                      "unit='bytes'>32212254720</"
+	                                      "capacity><target><path>/p/v"
+	                                      "</path></target></volume>",
+	                     &v),
+	    0);
 	assert_int_equal(v.capacity, 30ull << 30);
 	assert_string_equal(v.path, "/p/v");
 	assert_int_not_equal(prov_net_facts_parse("<network", &n), 0);
@@ -201,13 +222,16 @@ observe_matching(const struct prov_settings *s, struct prov_observed *o)
 		char disk[256], seed[256];
 
 		on->vol_exists = on->seed_current = true;
-		on->vol.capacity = (unsigned long long)s->nodes[i].disk_gib << 30;
+		on->vol.capacity = (unsigned long long)s->nodes[i].disk_gib
+		    << 30;
 		snprintf(on->vol.path, sizeof(on->vol.path), "/pool/%s.qcow2",
 		    s->nodes[i].name);
 		snprintf(on->vol.backing, sizeof(on->vol.backing), "%s",
 		    s->image_base);
-		snprintf(disk, sizeof(disk), "/pool/%s.qcow2", s->nodes[i].name);
-		snprintf(seed, sizeof(seed), "/state/%s/seed.iso", s->nodes[i].name);
+		snprintf(disk, sizeof(disk), "/pool/%s.qcow2",
+		    s->nodes[i].name);
+		snprintf(seed, sizeof(seed), "/state/%s/seed.iso",
+		    s->nodes[i].name);
 		x = prov_domain_xml(s, &s->nodes[i], "kvm", NULL, disk, seed);
 		assert_int_equal(prov_dom_facts_parse(x, &on->dom_facts), 0);
 		free(x);
@@ -232,7 +256,8 @@ test_plan_from_nothing_makes_everything(void **state)
 	assert_int_equal(p.v[3].kind, PROV_STEP_VOL_CREATE);
 	assert_int_equal(p.v[9].kind, PROV_STEP_DOM_DEFINE);
 	assert_int_equal(p.v[9].node, 0);
-	assert_non_null(strstr(p.v[9].text, "52:54:00:a8:7a:0a -> 192.168.122.10"));
+	assert_non_null(
+	    strstr(p.v[9].text, "52:54:00:a8:7a:0a -> 192.168.122.10"));
 	assert_int_equal(p.v[12].kind, PROV_STEP_KUBECONFIG);
 	prov_plan_clear(&p);
 	free(o.nodes);
@@ -299,7 +324,7 @@ test_plan_updates_only_dhcp_hosts(void **state)
 	struct prov_plan p;
 
 	observe_matching(s, &o);
-	o.net.hosts[1].addr.s_addr = htonl(0xc0a87a63);	/* .99 */
+	o.net.hosts[1].addr.s_addr = htonl(0xc0a87a63); /* .99 */
 	assert_int_equal(prov_plan_compute(s, &o, &p), 0);
 	assert_int_equal(p.n, 1);
 	assert_int_equal(p.v[0].kind, PROV_STEP_NET_HOSTS);
@@ -316,8 +341,8 @@ test_plan_reconciles_drift_and_warns_on_shrink(void **state)
 	struct prov_plan p;
 
 	observe_matching(s, &o);
-	o.nodes[0].vol.capacity = 20ull << 30;		/* smaller: grow */
-	o.nodes[1].vol.capacity = 40ull << 30;		/* larger: never shrink */
+	o.nodes[0].vol.capacity = 20ull << 30; /* smaller: grow */
+	o.nodes[1].vol.capacity = 40ull << 30; /* larger: never shrink */
 	o.nodes[1].dom_facts.memory_kib = 2048 * 1024;
 	o.nodes[2].dom = PROV_DOM_SHUTOFF;
 	o.pool_active = false;
@@ -341,17 +366,18 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_network_xml_forward_open_with_a_host_per_node),
-		cmocka_unit_test(test_volume_xml_is_sized_and_backed_by_the_base),
-		cmocka_unit_test(test_domain_xml_has_disk_seed_and_mac),
-		cmocka_unit_test(test_pool_xml),
-		cmocka_unit_test(test_facts_from_libvirts_xml),
-		cmocka_unit_test(test_plan_from_nothing_makes_everything),
-		cmocka_unit_test(test_plan_with_everything_matching_is_empty),
-		cmocka_unit_test(test_plan_remakes_exactly_a_missing_domain),
-		cmocka_unit_test(test_plan_adopts_a_nat_network),
-		cmocka_unit_test(test_plan_updates_only_dhcp_hosts),
-		cmocka_unit_test(test_plan_reconciles_drift_and_warns_on_shrink),
+	    cmocka_unit_test(
+	        test_network_xml_forward_open_with_a_host_per_node),
+	    cmocka_unit_test(test_volume_xml_is_sized_and_backed_by_the_base),
+	    cmocka_unit_test(test_domain_xml_has_disk_seed_and_mac),
+	    cmocka_unit_test(test_pool_xml),
+	    cmocka_unit_test(test_facts_from_libvirts_xml),
+	    cmocka_unit_test(test_plan_from_nothing_makes_everything),
+	    cmocka_unit_test(test_plan_with_everything_matching_is_empty),
+	    cmocka_unit_test(test_plan_remakes_exactly_a_missing_domain),
+	    cmocka_unit_test(test_plan_adopts_a_nat_network),
+	    cmocka_unit_test(test_plan_updates_only_dhcp_hosts),
+	    cmocka_unit_test(test_plan_reconciles_drift_and_warns_on_shrink),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
