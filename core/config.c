@@ -1,12 +1,23 @@
 /*
  * The configuration loader: hearth.yaml -> struct hearth_model. libyaml
  * builds the document (after a first pass over its events that bounds the
- * input: size, depth, node count, no aliases); then one walk over the
- * schema of SPEC section 2 fills the model and collects every error as
- * FILE:LINE:COL: message at the offending key or value. Cross-section
- * checks (a VIP in a pool, duplicate address:port:protocol, names used
- * twice) run after the walk. The loader reads only the file and the files
- * it names (keys, certificates); it touches nothing else.
+ * input: 1 MiB, 32 levels of nesting, 200000 values, no aliases, one
+ * document); then one walk over the schema of SPEC section 2 fills the
+ * model and collects every error (up to 200) as FILE:LINE:COL: message at
+ * the offending key or value, sorted by position. Cross-item checks (a
+ * VIP in a pool, overlapping pools, duplicate address:port/protocol, names
+ * given twice, CNAME conflicts) run as each list is finished. The loader
+ * reads only the file and the regular files it names (peer key,
+ * certificates), resolving relative paths against the file's directory;
+ * it touches nothing else.
+ *
+ * Choices where SPEC is silent: integers and booleans must be plain YAML
+ * scalars (a quoted "80" is a type error); a null value (`dns:`) is an
+ * empty section or list; a bare address where a CIDR is expected is its
+ * host prefix; a backend without a port takes the service (or forward)
+ * port; every view with records gets, unless given, an apex SOA
+ * "ns.ORIGIN. hostmaster.ORIGIN. 1 3600 600 86400 300" and NS
+ * "ns.ORIGIN." with TTL 300.
  */
 #include <ctype.h>
 #include <errno.h>
