@@ -1,0 +1,1149 @@
+/*
+ * One client connection inside a worker, and the upstream connection it
+ * borrows for each request: the HTTP/1.1 forwarding state machine (head,
+ * connect, forward bodies both ways, tunnel after an Upgrade), TLS
+ * passthrough by SNI, timeouts, errors, keep-alive on both sides with a
+ * pool of idle upstream connections per backend, and the access log.
+ * Bodies move between evbuffers in bounded steps (watermarks give the
+ * backpressure); nothing is ever buffered whole.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/bufferevent_ssl.h>
+
+#include "log.h"
+#include "proxy_int.h"
+#include "sni.h"
+
+#define RESP_HEAD_MAX 131072
+#define POOL_MAX_IDLE 256
+
+enum conn_state {
+	C_PEEK,		/* TLS port: waiting for the ClientHello */
+	C_HEAD,		/* reading a request head */
+	C_CONNECT,	/* connecting to a backend */
+	C_FORWARD,	/* request and response bodies */
+	C_TUNNEL,	/* after 101 or for passthrough: bytes both ways */
+	C_CLOSING,	/* flushing a last response, then closing */
+};
+
+struct proxy_upstream {
+	struct bufferevent *bev;
+	struct proxy_pool *pool;
+	struct proxy_health *health;
+	struct proxy_conn *owner;	/* NULL while idle in the pool */
+	bool reused;
+	TAILQ_ENTRY(proxy_upstream) link;
+};
+
+struct proxy_conn {
+	struct proxy_worker *w;
+	TAILQ_ENTRY(proxy_conn) link;
+	enum conn_state state;
+	int fd;
+	struct event *peek_ev;
+	struct event *timer;
+	struct bufferevent *bev;
+	struct proxy_conf *conf;	/* reference; renewed per request */
+	bool tls, passthrough, draining, in_head, client_eof;
+	char peer[INET6_ADDRSTRLEN];
+	int64_t last_io, deadline;
+	/* the request in flight */
+	struct proxy_upstream *up;
+	struct proxy_pick *pick;
+	int backend;
+	bool retried;
+	struct evbuffer *head;		/* request head for the upstream */
+	enum proxy_body req_body;
+	uint64_t req_left, req_bytes;
+	struct proxy_chunk req_chunk;
+	bool req_done, client_ka, is_head, upgrade, http10;
+	enum proxy_body resp_body;
+	uint64_t resp_left, resp_bytes;
+	struct proxy_chunk resp_chunk;
+	bool resp_head_done, up_reusable, keep_after, dechunk;
+	unsigned status;
+	int64_t t_start, t_sent;
+	const char *route;
+	char method[16], host[128], path[256];
+};
+
+static void client_read_cb(struct bufferevent *bev, void *arg);
+static void client_write_cb(struct bufferevent *bev, void *arg);
+static void client_event_cb(struct bufferevent *bev, short what, void *arg);
+static void up_read_cb(struct bufferevent *bev, void *arg);
+static void up_write_cb(struct bufferevent *bev, void *arg);
+static void up_event_cb(struct bufferevent *bev, short what, void *arg);
+static void try_head(struct proxy_conn *c);
+static void connect_backend(struct proxy_conn *c, bool fresh);
+static void tunnel_start(struct proxy_conn *c);
+
+static const struct hearth_proxy_limits *
+limits(const struct proxy_conn *c)
+{
+	return &c->conf->p->limits;
+}
+
+static void
+arm(struct proxy_conn *c, int64_t ms)
+{
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+	evtimer_add(c->timer, &tv);
+}
+
+static void
+touch(struct proxy_conn *c)
+{
+	c->last_io = proxy_now_ms();
+}
+
+/* Upstreams and pools. */
+
+static void
+up_free(struct proxy_upstream *u)
+{
+	if (u == NULL)
+		return;
+	if (u->owner == NULL && u->pool != NULL) {
+		TAILQ_REMOVE(&u->pool->idle, u, link);
+		u->pool->n_idle--;
+	}
+	if (u->bev != NULL)
+		bufferevent_free(u->bev);
+	free(u);
+}
+
+static void
+idle_read_cb(struct bufferevent *bev, void *arg)
+{
+	up_free(arg);		/* a backend speaking unasked: drop it */
+}
+
+static void
+idle_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	up_free(arg);
+}
+
+void
+proxy_pool_free(struct proxy_pool *p)
+{
+	struct proxy_upstream *u;
+	while ((u = TAILQ_FIRST(&p->idle)) != NULL)
+		up_free(u);
+	free(p);
+}
+
+static struct proxy_pool *
+pool_get(struct proxy_worker *w, const struct hearth_endpoint *ep)
+{
+	struct proxy_pool *p;
+	LIST_FOREACH(p, &w->pools, link)
+		if (p->ep.port == ep->port && hearth_addr_eq(&p->ep.addr,
+		    &ep->addr))
+			return p;
+	p = calloc(1, sizeof(*p));
+	if (p == NULL)
+		return NULL;
+	p->ep = *ep;
+	TAILQ_INIT(&p->idle);
+	LIST_INSERT_HEAD(&w->pools, p, link);
+	return p;
+}
+
+/* Parks u in its pool for the next request to that backend. */
+static void
+pool_put(struct proxy_conn *c, struct proxy_upstream *u)
+{
+	struct proxy_pool *p = u->pool;
+	if (p == NULL || p->n_idle >= POOL_MAX_IDLE || c->w->draining ||
+	    evbuffer_get_length(bufferevent_get_input(u->bev)) > 0) {
+		u->owner = NULL;
+		u->pool = NULL;
+		up_free(u);
+		return;
+	}
+	u->owner = NULL;
+	TAILQ_INSERT_HEAD(&p->idle, u, link);
+	p->n_idle++;
+	struct timeval tv = {limits(c)->idle_timeout_seconds, 0};
+	bufferevent_setcb(u->bev, idle_read_cb, NULL, idle_event_cb, u);
+	bufferevent_set_timeouts(u->bev, &tv, NULL);
+	bufferevent_enable(u->bev, EV_READ);
+}
+
+static struct proxy_upstream *
+pool_take(struct proxy_pool *p, struct proxy_conn *c)
+{
+	struct proxy_upstream *u = TAILQ_FIRST(&p->idle);
+	if (u == NULL)
+		return NULL;
+	TAILQ_REMOVE(&p->idle, u, link);
+	p->n_idle--;
+	u->owner = c;
+	u->reused = true;
+	bufferevent_set_timeouts(u->bev, NULL, NULL);
+	bufferevent_setcb(u->bev, up_read_cb, up_write_cb, up_event_cb, c);
+	return u;
+}
+
+static void
+drop_upstream(struct proxy_conn *c)
+{
+	if (c->up == NULL)
+		return;
+	c->up->owner = NULL;
+	c->up->pool = NULL;
+	up_free(c->up);
+	c->up = NULL;
+}
+
+/* The connection's life. */
+
+void
+proxy_conn_free(struct proxy_conn *c)
+{
+	struct proxy_worker *w = c->w;
+	drop_upstream(c);
+	TAILQ_REMOVE(&w->conns, c, link);
+	if (c->peek_ev != NULL)
+		event_free(c->peek_ev);
+	if (c->timer != NULL)
+		event_free(c->timer);
+	if (c->bev != NULL)
+		bufferevent_free(c->bev);
+	else if (c->fd >= 0)
+		close(c->fd);
+	if (c->head != NULL)
+		evbuffer_free(c->head);
+	proxy_conf_unref(c->conf);
+	free(c);
+	proxy_worker_conn_gone(w);
+}
+
+static void
+record(struct proxy_conn *c, unsigned status)
+{
+	struct proxy_stats *s = &c->w->stats;
+	const char *route = c->route ? c->route : "";
+	pthread_mutex_lock(&s->mu);
+	size_t i;
+	for (i = 0; i < s->n_routes; i++)
+		if (s->routes[i].status == status &&
+		    strcmp(s->routes[i].route, route) == 0)
+			break;
+	if (i == s->n_routes && i < PROXY_MAX_ROUTE_STATS) {
+		snprintf(s->routes[i].route, sizeof(s->routes[i].route), "%s",
+		    route);
+		s->routes[i].status = status;
+		s->n_routes++;
+	}
+	if (i < s->n_routes)
+		s->routes[i].count++;
+	pthread_mutex_unlock(&s->mu);
+	if (log_enabled(HEARTH_LOG_DEBUG)) {
+		char be[HEARTH_ENDPOINT_STRLEN] = "-";
+		if (c->pick != NULL && c->backend >= 0)
+			hearth_endpoint_str(&c->pick->backends[c->backend].address,
+			    be, sizeof(be));
+		log_debug("proxy: access %s \"%s %s\" host=%s route=%s "
+		    "status=%u backend=%s bytes=%llu ms=%lld", c->peer,
+		    c->method, c->path, c->host, route[0] ? route : "-", status,
+		    be, (unsigned long long)c->resp_bytes,
+		    (long long)(proxy_now_ms() - c->t_start));
+	}
+}
+
+static const char *
+reason(unsigned status)
+{
+	switch (status) {
+	case 308: return "Permanent Redirect";
+	case 400: return "Bad Request";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 413: return "Content Too Large";
+	case 431: return "Request Header Fields Too Large";
+	case 501: return "Not Implemented";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
+	case 505: return "HTTP Version Not Supported";
+	}
+	return "Error";
+}
+
+/* Starts closing: the output is flushed, then the connection freed. */
+static void
+close_after_flush(struct proxy_conn *c)
+{
+	c->state = C_CLOSING;
+	drop_upstream(c);
+	if (c->bev == NULL ||
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+		proxy_conn_free(c);
+		return;
+	}
+	bufferevent_disable(c->bev, EV_READ);
+	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+	arm(c, 5000);
+}
+
+/* Answers the request in flight with status and closes. */
+static void
+respond_error(struct proxy_conn *c, unsigned status, const char *extra)
+{
+	if (c->resp_head_done || c->bev == NULL) {
+		proxy_conn_free(c);
+		return;
+	}
+	char body[96];
+	int n = snprintf(body, sizeof(body), "%u %s\n", status, reason(status));
+	evbuffer_add_printf(bufferevent_get_output(c->bev),
+	    "HTTP/1.1 %u %s\r\nContent-Type: text/plain\r\n"
+	    "Content-Length: %d\r\n%sConnection: close\r\n\r\n%s", status,
+	    reason(status), n, extra ? extra : "", body);
+	c->resp_head_done = true;
+	c->resp_bytes = (uint64_t)n;
+	record(c, status);
+	close_after_flush(c);
+}
+
+static void
+client_bev_setup(struct proxy_conn *c)
+{
+	size_t rh = limits(c)->max_header_bytes + 1;
+	if (rh < PROXY_HIGH_WATER)
+		rh = PROXY_HIGH_WATER;
+	bufferevent_setcb(c->bev, client_read_cb, client_write_cb,
+	    client_event_cb, c);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, rh);
+	bufferevent_setwatermark(c->bev, EV_WRITE, PROXY_HIGH_WATER / 2, 0);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+}
+
+/* Waits for the next request: idle timeout until its first byte. */
+static void
+wait_request(struct proxy_conn *c, bool first)
+{
+	c->state = C_HEAD;
+	c->in_head = false;
+	c->up = NULL;
+	c->pick = NULL;
+	c->backend = -1;
+	c->route = NULL;
+	c->resp_head_done = false;
+	c->status = 0;
+	c->resp_bytes = 0;
+	if (first)
+		arm(c, limits(c)->header_timeout_ms);
+	else
+		arm(c, (int64_t)limits(c)->idle_timeout_seconds * 1000);
+	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+		try_head(c);
+}
+
+/* Copies at most cap-1 bytes of s into d. */
+static void
+copy_str(char *d, size_t cap, struct proxy_str s)
+{
+	size_t n = s.len < cap - 1 ? s.len : cap - 1;
+	memcpy(d, s.p, n);
+	d[n] = '\0';
+}
+
+/* The target in origin form (absolute-form requests lose the authority). */
+static struct proxy_str
+origin_target(struct proxy_str t)
+{
+	if (t.len == 0 || t.p[0] == '/' || t.p[0] == '*')
+		return t;
+	const char *s = memchr(t.p, ':', t.len);
+	size_t i = s ? (size_t)(s - t.p) + 3 : 0;
+	while (i < t.len && t.p[i] != '/' && t.p[i] != '?')
+		i++;
+	if (i >= t.len)
+		return (struct proxy_str){"/", 1};
+	return (struct proxy_str){t.p + i, t.len - i};
+}
+
+static void
+build_head(struct proxy_conn *c, const struct proxy_http_msg *m)
+{
+	struct evbuffer *b = c->head;
+	struct proxy_str t = origin_target(m->target);
+	bool absolute = t.p != m->target.p;
+	const char *proto = c->tls ? "https" : "http";
+	evbuffer_drain(b, evbuffer_get_length(b));
+	if (t.p[0] == '?')
+		evbuffer_add_printf(b, "%.*s /%.*s HTTP/1.1\r\n",
+		    (int)m->method.len, m->method.p, (int)t.len, t.p);
+	else
+		evbuffer_add_printf(b, "%.*s %.*s HTTP/1.1\r\n",
+		    (int)m->method.len, m->method.p, (int)t.len, t.p);
+	if (absolute || proxy_http_find(m, "host") == NULL)
+		evbuffer_add_printf(b, "Host: %.*s\r\n", (int)m->host.len,
+		    m->host.p);
+	evbuffer_add_printf(b, "X-Forwarded-For: ");
+	for (size_t i = 0; i < m->n_headers; i++) {
+		const struct proxy_http_header *h = &m->headers[i];
+		if (proxy_str_ieq(h->name, "x-forwarded-for"))
+			evbuffer_add_printf(b, "%.*s, ", (int)h->value.len,
+			    h->value.p);
+	}
+	evbuffer_add_printf(b, "%s\r\nX-Forwarded-Proto: %s\r\n"
+	    "X-Forwarded-Host: %.*s\r\n", c->peer, proto, (int)m->host.len,
+	    m->host.p);
+	for (size_t i = 0; i < m->n_headers; i++) {
+		const struct proxy_http_header *h = &m->headers[i];
+		if (proxy_http_is_hop(m, h->name) ||
+		    proxy_str_ieq(h->name, "x-forwarded-for") ||
+		    proxy_str_ieq(h->name, "x-forwarded-proto") ||
+		    proxy_str_ieq(h->name, "x-forwarded-host") ||
+		    (absolute && proxy_str_ieq(h->name, "host")))
+			continue;
+		evbuffer_add(b, h->name.p, h->name.len);
+		evbuffer_add(b, ": ", 2);
+		evbuffer_add(b, h->value.p, h->value.len);
+		evbuffer_add(b, "\r\n", 2);
+	}
+	bool v6 = strchr(c->peer, ':') != NULL;
+	evbuffer_add_printf(b, "Forwarded: for=%s%s%s;host=\"%.*s\";proto=%s"
+	    "\r\n", v6 ? "\"[" : "", c->peer, v6 ? "]\"" : "",
+	    (int)m->host.len, m->host.p, proto);
+	if (m->body == PROXY_BODY_CHUNKED)
+		evbuffer_add_printf(b, "Transfer-Encoding: chunked\r\n");
+	if (m->upgrade) {
+		const struct proxy_http_header *u = proxy_http_find(m,
+		    "upgrade");
+		evbuffer_add_printf(b, "Connection: upgrade\r\nUpgrade: %.*s\r\n",
+		    (int)u->value.len, u->value.p);
+	}
+	evbuffer_add(b, "\r\n", 2);
+}
+
+static void
+redirect(struct proxy_conn *c, const struct proxy_http_msg *m)
+{
+	char loc[2048];
+	struct proxy_str h = m->host;
+	const char *colon = h.len > 0 && h.p[0] != '[' ?
+	    memchr(h.p, ':', h.len) : NULL;
+	if (colon != NULL)
+		h.len = (size_t)(colon - h.p);
+	struct proxy_str t = origin_target(m->target);
+	uint16_t port = c->conf->p->https_port;
+	char ps[8] = "";
+	if (port != 443)
+		snprintf(ps, sizeof(ps), ":%u", port);
+	snprintf(loc, sizeof(loc), "Location: https://%.*s%s%.*s\r\n",
+	    (int)h.len, h.p, ps, (int)t.len, t.p);
+	respond_error(c, 308, loc);
+}
+
+/* A parsed request head of head_len bytes: route it and connect. */
+static void
+start_request(struct proxy_conn *c, const struct proxy_http_msg *m,
+    size_t head_len)
+{
+	const struct hearth_proxy_limits *lim = limits(c);
+	copy_str(c->method, sizeof(c->method), m->method);
+	copy_str(c->host, sizeof(c->host), m->host);
+	copy_str(c->path, sizeof(c->path), m->target);
+	c->is_head = m->is_head;
+	c->http10 = m->minor == 0;
+	c->client_ka = m->keep_alive && !c->draining;
+	c->upgrade = m->upgrade;
+	c->req_body = m->body;
+	c->req_left = m->content_length;
+	c->req_bytes = 0;
+	c->req_done = m->body == PROXY_BODY_NONE;
+	proxy_chunk_init(&c->req_chunk, lim->max_header_bytes);
+	c->t_start = proxy_now_ms();
+	c->retried = false;
+	if (lim->max_body_bytes > 0 && m->body == PROXY_BODY_LENGTH &&
+	    m->content_length > lim->max_body_bytes)
+		return respond_error(c, 413, NULL);
+	if (c->conf->p->redirect_http_to_https && !c->tls)
+		return redirect(c, m);
+	const struct hearth_proxy_route *route = proxy_router_host(
+	    c->conf->router, m->host.p, m->host.len, PROXY_ROUTES_HTTP);
+	size_t id = 0;
+	const struct hearth_proxy_rule *rule = route == NULL ? NULL :
+	    proxy_router_rule(c->conf->router, route, m->path, m, &id);
+	if (rule == NULL)
+		return respond_error(c, 404, NULL);
+	c->route = route->hostnames[0];
+	c->pick = &c->conf->rule_picks[id];
+	c->backend = proxy_pick_backend(c->pick, -1);
+	if (c->backend < 0)
+		return respond_error(c, 503, NULL);
+	if (c->head == NULL && (c->head = evbuffer_new()) == NULL)
+		return respond_error(c, 503, NULL);
+	build_head(c, m);
+	evbuffer_drain(bufferevent_get_input(c->bev), head_len);
+	connect_backend(c, false);
+}
+
+static void
+try_head(struct proxy_conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	size_t len = evbuffer_get_length(in);
+	const struct hearth_proxy_limits *lim = limits(c);
+	if (len == 0)
+		return;
+	if (!c->in_head) {
+		c->in_head = true;
+		/* A new request uses the newest configuration. */
+		if (c->conf != c->w->conf) {
+			proxy_conf_unref(c->conf);
+			c->conf = proxy_conf_ref(c->w->conf);
+		}
+		arm(c, lim->header_timeout_ms);
+	}
+	size_t n = len < lim->max_header_bytes ? len : lim->max_header_bytes;
+	const char *buf = (const char *)evbuffer_pullup(in, (ssize_t)n);
+	struct proxy_http_msg m = {.headers = c->w->hdrs,
+	    .cap_headers = c->w->cap_hdrs};
+	struct proxy_http_limits pl = {lim->max_header_bytes, lim->max_headers};
+	ssize_t r = proxy_http_parse_request(buf, n, &pl, &m);
+	if (r == 0)
+		return;
+	if (r < 0) {
+		c->t_start = proxy_now_ms();
+		snprintf(c->path, sizeof(c->path), "-");
+		return respond_error(c, (unsigned)-r, NULL);
+	}
+	start_request(c, &m, (size_t)r);
+}
+
+/* Moves body bytes from in to out as framing allows. Returns -1 on bad
+ * chunked framing, else 0; *done is set at the body's end. */
+static int
+move_body(struct evbuffer *in, struct evbuffer *out, enum proxy_body kind,
+    uint64_t *left, struct proxy_chunk *ch, bool dechunk, bool *done,
+    uint64_t *moved)
+{
+	while (!*done && evbuffer_get_length(in) > 0 &&
+	    evbuffer_get_length(out) < PROXY_HIGH_WATER) {
+		size_t len = evbuffer_get_length(in);
+		if (kind == PROXY_BODY_LENGTH || kind == PROXY_BODY_CLOSE) {
+			size_t n = len;
+			if (kind == PROXY_BODY_LENGTH && (uint64_t)n > *left)
+				n = (size_t)*left;
+			evbuffer_remove_buffer(in, out, n);
+			*moved += n;
+			if (kind == PROXY_BODY_LENGTH && (*left -= n) == 0)
+				*done = true;
+			continue;
+		}
+		struct evbuffer_iovec v[8];
+		int nv = evbuffer_peek(in, -1, NULL, v, 8);
+		size_t total = 0;
+		for (int i = 0; i < nv && !proxy_chunk_done(ch); i++) {
+			const char *p = v[i].iov_base;
+			size_t l = v[i].iov_len;
+			while (l > 0 && !proxy_chunk_done(ch)) {
+				const char *d;
+				size_t dl;
+				ssize_t r = proxy_chunk_feed(ch, p, l, &d, &dl);
+				if (r < 0)
+					return -1;
+				if (dechunk && dl > 0)
+					evbuffer_add(out, d, dl);
+				*moved += dl;
+				p += r;
+				l -= (size_t)r;
+				total += (size_t)r;
+			}
+		}
+		if (dechunk)
+			evbuffer_drain(in, total);
+		else
+			evbuffer_remove_buffer(in, out, total);
+		*done = proxy_chunk_done(ch);
+	}
+	return 0;
+}
+
+static void
+schedule(struct proxy_conn *c)
+{
+	int64_t now = proxy_now_ms();
+	int64_t idle = (int64_t)limits(c)->idle_timeout_seconds * 1000;
+	int64_t next = c->last_io + idle;
+	if (c->deadline > 0 && c->deadline < next)
+		next = c->deadline;
+	arm(c, next > now ? next - now : 0);
+}
+
+static void
+pump_request(struct proxy_conn *c)
+{
+	if (c->state != C_FORWARD || c->req_done || c->up == NULL)
+		return;
+	bool was_done = c->req_done;
+	if (move_body(bufferevent_get_input(c->bev),
+	    bufferevent_get_output(c->up->bev), c->req_body, &c->req_left,
+	    &c->req_chunk, false, &c->req_done, &c->req_bytes) != 0)
+		return respond_error(c, 400, NULL);
+	uint64_t max = limits(c)->max_body_bytes;
+	if (max > 0 && c->req_bytes > max)
+		return respond_error(c, 413, NULL);
+	if (c->req_done && !was_done && !c->resp_head_done) {
+		c->t_sent = proxy_now_ms();
+		c->deadline = c->t_sent +
+		    (int64_t)limits(c)->backend_timeout_seconds * 1000;
+		schedule(c);
+	}
+}
+
+static void
+finish_response(struct proxy_conn *c)
+{
+	record(c, c->status);
+	if (c->up != NULL) {
+		if (c->up_reusable && c->req_done) {
+			struct proxy_upstream *u = c->up;
+			c->up = NULL;
+			pool_put(c, u);
+		} else {
+			drop_upstream(c);
+		}
+	}
+	if (!c->keep_after || !c->req_done || c->draining)
+		return close_after_flush(c);
+	wait_request(c, false);
+}
+
+static void
+pump_response(struct proxy_conn *c)
+{
+	bool done = false;
+	if (c->resp_body == PROXY_BODY_NONE) {
+		done = true;
+	} else if (move_body(bufferevent_get_input(c->up->bev),
+	    bufferevent_get_output(c->bev), c->resp_body, &c->resp_left,
+	    &c->resp_chunk, c->dechunk, &done, &c->resp_bytes) != 0) {
+		proxy_health_fail(c->up->health);
+		proxy_conn_free(c);
+		return;
+	}
+	if (done)
+		finish_response(c);
+}
+
+/* Copies the end-to-end fields of a response head to the client. */
+static void
+send_response_head(struct proxy_conn *c, const struct proxy_http_msg *m,
+    bool final)
+{
+	struct evbuffer *o = bufferevent_get_output(c->bev);
+	evbuffer_add_printf(o, "HTTP/1.1 %u %.*s\r\n", m->status,
+	    (int)m->reason.len, m->reason.p);
+	for (size_t i = 0; i < m->n_headers; i++) {
+		const struct proxy_http_header *h = &m->headers[i];
+		if (proxy_http_is_hop(m, h->name))
+			continue;
+		if (c->dechunk && proxy_str_ieq(h->name, "content-length"))
+			continue;
+		evbuffer_add(o, h->name.p, h->name.len);
+		evbuffer_add(o, ": ", 2);
+		evbuffer_add(o, h->value.p, h->value.len);
+		evbuffer_add(o, "\r\n", 2);
+	}
+	if (m->status == 101) {
+		const struct proxy_http_header *u = proxy_http_find(m, "upgrade");
+		evbuffer_add_printf(o, "Connection: upgrade\r\n");
+		if (u != NULL)
+			evbuffer_add_printf(o, "Upgrade: %.*s\r\n",
+			    (int)u->value.len, u->value.p);
+	} else if (final) {
+		if (c->resp_body == PROXY_BODY_CHUNKED && !c->dechunk)
+			evbuffer_add_printf(o, "Transfer-Encoding: chunked\r\n");
+		if (!c->keep_after)
+			evbuffer_add_printf(o, "Connection: close\r\n");
+		else if (c->http10)
+			evbuffer_add_printf(o, "Connection: keep-alive\r\n");
+	}
+	evbuffer_add(o, "\r\n", 2);
+}
+
+static void
+upstream_failed(struct proxy_conn *c, unsigned status)
+{
+	if (c->up != NULL)
+		proxy_health_fail(c->up->health);
+	respond_error(c, status, NULL);
+}
+
+/* Reads the response head (and interim 1xx heads) from the upstream. */
+static void
+handle_response(struct proxy_conn *c)
+{
+	while (c->state == C_FORWARD && !c->resp_head_done) {
+		struct evbuffer *in = bufferevent_get_input(c->up->bev);
+		size_t len = evbuffer_get_length(in);
+		if (len == 0)
+			return;
+		size_t n = len < RESP_HEAD_MAX ? len : RESP_HEAD_MAX;
+		const char *buf = (const char *)evbuffer_pullup(in, (ssize_t)n);
+		struct proxy_http_msg m = {.headers = c->w->hdrs,
+		    .cap_headers = c->w->cap_hdrs};
+		struct proxy_http_limits pl = {RESP_HEAD_MAX, c->w->cap_hdrs};
+		ssize_t r = proxy_http_parse_response(buf, n, &pl, c->is_head,
+		    &m);
+		if (r == 0)
+			return;
+		if (r < 0)
+			return upstream_failed(c, 502);
+		proxy_health_ok(c->up->health);
+		if (m.status < 200 && m.status != 101) {
+			if (!c->http10)
+				send_response_head(c, &m, false);
+			evbuffer_drain(in, (size_t)r);
+			continue;
+		}
+		if (m.status == 101 && !c->upgrade)
+			return upstream_failed(c, 502);
+		c->status = m.status;
+		c->resp_body = m.body;
+		c->resp_left = m.content_length;
+		proxy_chunk_init(&c->resp_chunk, RESP_HEAD_MAX);
+		c->dechunk = c->http10 && m.body == PROXY_BODY_CHUNKED;
+		c->up_reusable = m.keep_alive && m.body != PROXY_BODY_CLOSE;
+		c->keep_after = c->client_ka && !c->client_eof && !c->draining &&
+		    m.body != PROXY_BODY_CLOSE && !c->dechunk;
+		c->deadline = 0;
+		struct proxy_stats *s = &c->w->stats;
+		pthread_mutex_lock(&s->mu);
+		metrics_histogram_observe(&s->latency,
+		    (double)(proxy_now_ms() - c->t_sent) / 1000.0);
+		pthread_mutex_unlock(&s->mu);
+		send_response_head(c, &m, true);
+		evbuffer_drain(in, (size_t)r);
+		c->resp_head_done = true;
+		if (m.status == 101) {
+			record(c, 101);
+			return tunnel_start(c);
+		}
+	}
+	if (c->state == C_FORWARD)
+		pump_response(c);
+}
+
+static void
+up_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct proxy_conn *c = arg;
+	touch(c);
+	if (c->state == C_FORWARD)
+		handle_response(c);
+	else if (c->state == C_TUNNEL) {
+		struct evbuffer *out = bufferevent_get_output(c->bev);
+		if (evbuffer_get_length(out) < PROXY_HIGH_WATER)
+			evbuffer_add_buffer(out, bufferevent_get_input(bev));
+	}
+}
+
+static void
+up_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct proxy_conn *c = arg;
+	touch(c);
+	if (c->state == C_FORWARD)
+		pump_request(c);
+	else if (c->state == C_TUNNEL)
+		client_read_cb(c->bev, c);
+}
+
+static void
+sent_head(struct proxy_conn *c)
+{
+	struct evbuffer *out = bufferevent_get_output(c->up->bev);
+	size_t n = evbuffer_get_length(c->head);
+	evbuffer_add(out, evbuffer_pullup(c->head, -1), n);
+	c->state = C_FORWARD;
+	c->t_sent = proxy_now_ms();
+	touch(c);
+	if (c->req_done)
+		c->deadline = c->t_sent +
+		    (int64_t)limits(c)->backend_timeout_seconds * 1000;
+	else
+		c->deadline = 0;
+	schedule(c);
+	bufferevent_enable(c->up->bev, EV_READ | EV_WRITE);
+	pump_request(c);
+}
+
+static void
+connect_failed(struct proxy_conn *c)
+{
+	if (c->up != NULL)
+		proxy_health_fail(c->up->health);
+	drop_upstream(c);
+	if (!c->retried) {
+		c->retried = true;
+		int nb = proxy_pick_backend(c->pick, c->backend);
+		if (nb >= 0 && nb != c->backend) {
+			c->backend = nb;
+			return connect_backend(c, true);
+		}
+	}
+	if (c->passthrough)
+		return proxy_conn_free(c);
+	respond_error(c, 502, NULL);
+}
+
+static void
+up_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct proxy_conn *c = arg;
+	if (what & BEV_EVENT_CONNECTED) {
+		int one = 1;
+		setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY,
+		    &one, sizeof(one));
+		if (c->passthrough)
+			return tunnel_start(c);
+		return sent_head(c);
+	}
+	if (c->state == C_CONNECT)
+		return connect_failed(c);
+	if (c->state == C_TUNNEL) {
+		evbuffer_add_buffer(bufferevent_get_output(c->bev),
+		    bufferevent_get_input(bev));
+		return close_after_flush(c);
+	}
+	if (c->state != C_FORWARD)
+		return;
+	if (!c->resp_head_done) {
+		/* A pooled connection the backend had closed: once more. */
+		if (c->up->reused && c->req_bytes == 0 && !c->retried &&
+		    evbuffer_get_length(bufferevent_get_input(bev)) == 0) {
+			drop_upstream(c);
+			c->retried = true;
+			return connect_backend(c, true);
+		}
+		return upstream_failed(c, 502);
+	}
+	if (c->resp_body == PROXY_BODY_CLOSE && (what & BEV_EVENT_EOF)) {
+		/* Close-delimited: everything left is body. */
+		struct evbuffer *in = bufferevent_get_input(bev);
+		c->resp_bytes += evbuffer_get_length(in);
+		evbuffer_add_buffer(bufferevent_get_output(c->bev), in);
+		c->up_reusable = false;
+		return finish_response(c);
+	}
+	proxy_conn_free(c);	/* truncated response */
+}
+
+static void
+connect_backend(struct proxy_conn *c, bool fresh)
+{
+	struct proxy_worker *w = c->w;
+	const struct hearth_endpoint *ep = &c->pick->backends[c->backend].address;
+	struct proxy_pool *pool = pool_get(w, ep);
+	if (pool == NULL)
+		return respond_error(c, 502, NULL);
+	if (!fresh && !c->passthrough && (c->up = pool_take(pool, c)) != NULL) {
+		c->up->health = c->pick->health[c->backend];
+		return sent_head(c);
+	}
+	struct proxy_upstream *u = calloc(1, sizeof(*u));
+	if (u == NULL)
+		return respond_error(c, 502, NULL);
+	u->pool = c->passthrough ? NULL : pool;
+	u->owner = c;
+	u->health = c->pick->health[c->backend];
+	u->bev = bufferevent_socket_new(w->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	c->up = u;
+	if (u->bev == NULL)
+		return connect_failed(c);
+	bufferevent_setcb(u->bev, up_read_cb, up_write_cb, up_event_cb, c);
+	bufferevent_setwatermark(u->bev, EV_READ, 0, PROXY_HIGH_WATER);
+	bufferevent_setwatermark(u->bev, EV_WRITE, PROXY_HIGH_WATER / 2, 0);
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	memset(&ss, 0, sizeof(ss));
+	if (ep->addr.family == AF_INET6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+		s6->sin6_family = AF_INET6;
+		s6->sin6_addr = ep->addr.v6;
+		s6->sin6_port = htons(ep->port);
+		sl = sizeof(*s6);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+		s4->sin_family = AF_INET;
+		s4->sin_addr = ep->addr.v4;
+		s4->sin_port = htons(ep->port);
+		sl = sizeof(*s4);
+	}
+	c->state = C_CONNECT;
+	c->deadline = 0;
+	arm(c, limits(c)->connect_timeout_ms);
+	if (bufferevent_socket_connect(u->bev, (struct sockaddr *)&ss,
+	    (int)sl) != 0)
+		return connect_failed(c);
+}
+
+static void
+tunnel_start(struct proxy_conn *c)
+{
+	c->state = C_TUNNEL;
+	c->deadline = 0;
+	touch(c);
+	schedule(c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	bufferevent_enable(c->up->bev, EV_READ | EV_WRITE);
+	evbuffer_add_buffer(bufferevent_get_output(c->up->bev),
+	    bufferevent_get_input(c->bev));
+	evbuffer_add_buffer(bufferevent_get_output(c->bev),
+	    bufferevent_get_input(c->up->bev));
+}
+
+static void
+client_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct proxy_conn *c = arg;
+	touch(c);
+	switch (c->state) {
+	case C_HEAD:
+		try_head(c);
+		break;
+	case C_FORWARD:
+		pump_request(c);
+		break;
+	case C_TUNNEL: {
+		struct evbuffer *out = bufferevent_get_output(c->up->bev);
+		if (evbuffer_get_length(out) < PROXY_HIGH_WATER)
+			evbuffer_add_buffer(out, bufferevent_get_input(bev));
+		break;
+	}
+	case C_CLOSING:
+		evbuffer_drain(bufferevent_get_input(bev),
+		    evbuffer_get_length(bufferevent_get_input(bev)));
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+client_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct proxy_conn *c = arg;
+	touch(c);
+	if (c->state == C_CLOSING) {
+		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+			proxy_conn_free(c);
+	} else if (c->state == C_FORWARD && c->resp_head_done) {
+		pump_response(c);
+	} else if (c->state == C_TUNNEL) {
+		struct evbuffer *in = bufferevent_get_input(c->up->bev);
+		evbuffer_add_buffer(bufferevent_get_output(bev), in);
+	}
+}
+
+static void
+client_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct proxy_conn *c = arg;
+	if (what & BEV_EVENT_CONNECTED) {
+		__atomic_add_fetch(&c->w->stats.tls_handshakes, 1,
+		    __ATOMIC_RELAXED);
+		return;
+	}
+	if (c->state == C_FORWARD && c->req_done && (what & BEV_EVENT_EOF)) {
+		/* Half-closed after a whole request: answer, then close. */
+		c->client_eof = true;
+		c->client_ka = false;
+		c->keep_after = false;
+		bufferevent_disable(bev, EV_READ);
+		return;
+	}
+	if (c->state == C_TUNNEL && c->up != NULL) {
+		evbuffer_add_buffer(bufferevent_get_output(c->up->bev),
+		    bufferevent_get_input(bev));
+	}
+	proxy_conn_free(c);
+}
+
+static void
+timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct proxy_conn *c = arg;
+	int64_t now = proxy_now_ms();
+	int64_t idle = (int64_t)limits(c)->idle_timeout_seconds * 1000;
+	switch (c->state) {
+	case C_HEAD:
+		if (c->in_head) {
+			c->t_start = now;
+			snprintf(c->path, sizeof(c->path), "-");
+			return respond_error(c, 408, NULL);
+		}
+		return proxy_conn_free(c);
+	case C_CONNECT:
+		return connect_failed(c);
+	case C_FORWARD:
+		if (!c->resp_head_done && c->deadline > 0 && now >= c->deadline)
+			return upstream_failed(c, 504);
+		/* fall through */
+	case C_TUNNEL:
+		if (now - c->last_io >= idle)
+			return proxy_conn_free(c);
+		return schedule(c);
+	default:
+		return proxy_conn_free(c);
+	}
+}
+
+/* Passthrough: splice the TLS stream to the route's backend. */
+static void
+start_passthrough(struct proxy_conn *c, const struct hearth_proxy_route *r)
+{
+	c->passthrough = true;
+	c->route = r->hostnames[0];
+	c->pick = &c->conf->route_picks[r - c->conf->p->routes];
+	c->backend = proxy_pick_backend(c->pick, -1);
+	c->t_start = proxy_now_ms();
+	snprintf(c->method, sizeof(c->method), "TLS");
+	snprintf(c->host, sizeof(c->host), "%s", r->hostnames[0]);
+	c->bev = bufferevent_socket_new(c->w->base, c->fd, BEV_OPT_CLOSE_ON_FREE);
+	if (c->backend < 0 || c->bev == NULL)
+		return proxy_conn_free(c);
+	bufferevent_setcb(c->bev, client_read_cb, client_write_cb,
+	    client_event_cb, c);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, PROXY_HIGH_WATER);
+	record(c, 0);
+	connect_backend(c, true);
+}
+
+static void
+tls_alert_close(struct proxy_conn *c, uint8_t alert)
+{
+	uint8_t rec[7] = {21, 3, 3, 0, 2, 2, alert};
+	ssize_t r = send(c->fd, rec, sizeof(rec), MSG_NOSIGNAL);
+	(void)r;
+	proxy_conn_free(c);
+}
+
+static void
+peek_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct proxy_conn *c = arg;
+	static __thread uint8_t buf[PROXY_SNI_MAX_HELLO + 1024];
+	char name[256];
+	ssize_t n = recv(fd, buf, sizeof(buf), MSG_PEEK);
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+		return proxy_conn_free(c);
+	if (n < 0)
+		return;
+	int r = proxy_sni_parse(buf, (size_t)n, name, sizeof(name));
+	if (r == PROXY_SNI_MORE && (size_t)n < sizeof(buf))
+		return;
+	if (r == -EBADMSG)
+		return tls_alert_close(c, 50);		/* decode_error */
+	event_free(c->peek_ev);
+	c->peek_ev = NULL;
+	if (r == PROXY_SNI_FOUND) {
+		const struct hearth_proxy_route *rt = proxy_router_host(
+		    c->conf->router, name, strlen(name), PROXY_ROUTES_ANY);
+		if (rt != NULL && rt->passthrough)
+			return start_passthrough(c, rt);
+	}
+	if (c->conf->tls == NULL)
+		return tls_alert_close(c, 112);		/* unrecognized_name */
+	SSL *ssl = SSL_new(proxy_tls_default(c->conf->tls));
+	if (ssl == NULL)
+		return proxy_conn_free(c);
+	c->bev = bufferevent_openssl_socket_new(c->w->base, c->fd, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL) {
+		SSL_free(ssl);
+		return proxy_conn_free(c);
+	}
+	bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
+	client_bev_setup(c);
+	wait_request(c, true);
+}
+
+/* Formats the peer address, IPv4-mapped addresses as IPv4. */
+static void
+peer_str(const struct sockaddr *sa, char *out, size_t len)
+{
+	snprintf(out, len, "-");
+	if (sa->sa_family == AF_INET) {
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
+		    out, (socklen_t)len);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct in6_addr *a =
+		    &((const struct sockaddr_in6 *)sa)->sin6_addr;
+		if (IN6_IS_ADDR_V4MAPPED(a))
+			inet_ntop(AF_INET, &a->s6_addr[12], out, (socklen_t)len);
+		else
+			inet_ntop(AF_INET6, a, out, (socklen_t)len);
+	}
+}
+
+void
+proxy_conn_accept(struct proxy_worker *w, int fd, const struct sockaddr *sa,
+    bool tls)
+{
+	struct proxy_conn *c = calloc(1, sizeof(*c));
+	int one = 1;
+	if (c == NULL) {
+		close(fd);
+		__atomic_sub_fetch(&w->mod->active, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	c->w = w;
+	c->fd = fd;
+	c->backend = -1;
+	c->tls = tls;
+	c->conf = proxy_conf_ref(w->conf);
+	TAILQ_INSERT_TAIL(&w->conns, c, link);
+	w->n_conns++;
+	peer_str(sa, c->peer, sizeof(c->peer));
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	evutil_make_socket_nonblocking(fd);
+	c->timer = evtimer_new(w->base, timer_cb, c);
+	if (c->timer == NULL)
+		return proxy_conn_free(c);
+	if (tls) {
+		c->state = C_PEEK;
+		c->peek_ev = event_new(w->base, fd, EV_READ | EV_PERSIST | EV_ET,
+		    peek_cb, c);
+		if (c->peek_ev == NULL)
+			return proxy_conn_free(c);
+		event_add(c->peek_ev, NULL);
+		arm(c, limits(c)->header_timeout_ms);
+		return;
+	}
+	c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL)
+		return proxy_conn_free(c);
+	client_bev_setup(c);
+	wait_request(c, true);
+}
+
+void
+proxy_conn_drain_all(struct proxy_worker *w)
+{
+	struct proxy_conn *c, *next;
+	for (c = TAILQ_FIRST(&w->conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, link);
+		c->draining = true;
+		if ((c->state == C_HEAD && !c->in_head) || c->state == C_PEEK)
+			proxy_conn_free(c);
+	}
+}
