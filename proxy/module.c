@@ -355,9 +355,13 @@ proxy_create(struct hearth_env *env, const struct hearth_model *model,
 			return -ENOMEM;
 		}
 	}
-	log_info("proxy: listening on port %u%s%u with %u workers, %zu routes",
-	    m->http_port, m->https ? " and " : "", m->https ? m->https_port : 0,
-	    m->n_workers, model->proxy.n_routes);
+	if (m->https)
+		log_info("proxy: listening on ports %u and %u with %u workers, "
+		    "%zu routes", m->http_port, m->https_port, m->n_workers,
+		    model->proxy.n_routes);
+	else
+		log_info("proxy: listening on port %u with %u workers, %zu "
+		    "routes", m->http_port, m->n_workers, model->proxy.n_routes);
 	*state = m;
 	return 0;
 }
