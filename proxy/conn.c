@@ -1031,9 +1031,13 @@ start_passthrough(struct proxy_conn *c, const struct hearth_proxy_route *r)
 static void
 tls_alert_close(struct proxy_conn *c, uint8_t alert)
 {
-	uint8_t rec[7] = {21, 3, 3, 0, 2, 2, alert};
+	uint8_t rec[7] = {21, 3, 3, 0, 2, 2, alert}, junk[4096];
+	/* Consume what was peeked, or closing would reset the alert away. */
+	while (recv(c->fd, junk, sizeof(junk), MSG_DONTWAIT) > 0)
+		;
 	ssize_t r = send(c->fd, rec, sizeof(rec), MSG_NOSIGNAL);
 	(void)r;
+	shutdown(c->fd, SHUT_WR);
 	proxy_conn_free(c);
 }
 
