@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Bodies and tunnels through the proxy: a 20 MB chunked upload arrives
+# with the same sha256, Content-Length uploads with Expect: 100-continue,
+# chunked responses streamed (and de-chunked for HTTP/1.0 clients),
+# pipelined requests answered in order, HEAD, WebSocket echo.
+. "$(dirname "$0")/common.sh"
+px_setup 1
+px_backend 1 8080
+cat >"$LAB_DIR/conf.yaml" <<EOC
+node: {name: node1}
+proxy:
+  routes:
+    - hostnames: [a.test]
+      rules:
+        - backends: [{address: 10.244.1.1:8080}]
+EOC
+px_start "$LAB_DIR/conf.yaml"
+
+head -c $((20 * 1024 * 1024)) /dev/urandom >"$LAB_DIR/up20"
+want=$(sha256sum <"$LAB_DIR/up20" | cut -d' ' -f1)
+got=$(px_curl -H 'Transfer-Encoding: chunked' --data-binary @"$LAB_DIR/up20" \
+    http://a.test/sha)
+px_expect "20 MB chunked upload sha256" "$want $((20 * 1024 * 1024))" "$got"
+got=$(px_curl -H 'Expect: 100-continue' -T "$LAB_DIR/up20" http://a.test/sha)
+px_expect "Content-Length upload with 100-continue" "$want $((20 * 1024 * 1024))" "$got"
+v=$(px_curl -v -H 'Expect: 100-continue' -T "$LAB_DIR/up20" http://a.test/sha 2>&1 |
+    grep -c '< HTTP/1.1 100 Continue')
+px_expect "100 Continue relayed" 1 "$v"
+
+got=$(px_curl 'http://a.test/chunked?n=500' | sha256sum | cut -d' ' -f1)
+want=$(for i in $(seq 0 499); do echo "chunk-$i"; done | sha256sum | cut -d' ' -f1)
+px_expect "chunked response" "$want" "$got"
+got=$(px_curl --http1.0 'http://a.test/chunked?n=50' | sha256sum | cut -d' ' -f1)
+want=$(for i in $(seq 0 49); do echo "chunk-$i"; done | sha256sum | cut -d' ' -f1)
+px_expect "chunked response de-chunked for HTTP/1.0" "$want" "$got"
+px_expect "HEAD has no body" "" "$(px_curl -I -s http://a.test/x | tr -d '\r' | sed -n '/^$/,$p' | tr -d '\n')"
+
+# Three pipelined requests in one write, answered in order.
+out=$(printf 'GET /p1 HTTP/1.1\r\nHost: a.test\r\n\r\nGET /p2 HTTP/1.1\r\nHost: a.test\r\n\r\nGET /p3 HTTP/1.1\r\nHost: a.test\r\nConnection: close\r\n\r\n' |
+    lab_exec client python3 "$PX_DIR/raw.py" $NODE 80 | grep -a '^be1' | tr '\n' ' ')
+px_expect "pipelined requests" "be1 /p1 be1 /p2 be1 /p3 " "$out"
+
+px_expect "WebSocket echo" "ok 5" \
+    "$(lab_exec client python3 "$PX_DIR/ws_client.py" $NODE 80 a.test 5)"
+px_done
