@@ -53,7 +53,7 @@ struct proxy_conn {
 	struct event *timer;
 	struct bufferevent *bev;
 	struct proxy_conf *conf;	/* reference; renewed per request */
-	bool tls, passthrough, draining, in_head, client_eof;
+	bool tls, passthrough, draining, in_head, client_eof, lingering;
 	char peer[INET6_ADDRSTRLEN];
 	int64_t last_io, deadline;
 	/* the request in flight */
@@ -282,20 +282,38 @@ reason(unsigned status)
 	return "Error";
 }
 
+/*
+ * Once the last response is out: half-close and keep discarding input a
+ * moment, so a client still sending (a refused body, a huge header) reads
+ * the answer instead of a reset.
+ */
+static void
+linger(struct proxy_conn *c)
+{
+	if (c->tls || c->lingering) {
+		if (!c->lingering)
+			proxy_conn_free(c);
+		return;
+	}
+	c->lingering = true;
+	shutdown(bufferevent_getfd(c->bev), SHUT_WR);
+	arm(c, 2000);
+}
+
 /* Starts closing: the output is flushed, then the connection freed. */
 static void
 close_after_flush(struct proxy_conn *c)
 {
 	c->state = C_CLOSING;
 	drop_upstream(c);
-	if (c->bev == NULL ||
-	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
-		proxy_conn_free(c);
-		return;
-	}
-	bufferevent_disable(c->bev, EV_READ);
+	if (c->bev == NULL)
+		return proxy_conn_free(c);
 	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, 0);
+	bufferevent_enable(c->bev, EV_READ);
 	arm(c, 5000);
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		linger(c);
 }
 
 /* Answers the request in flight with status and closes. */
@@ -945,7 +963,7 @@ client_write_cb(struct bufferevent *bev, void *arg)
 	touch(c);
 	if (c->state == C_CLOSING) {
 		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-			proxy_conn_free(c);
+			linger(c);
 	} else if (c->state == C_FORWARD && c->resp_head_done) {
 		pump_response(c);
 	} else if (c->state == C_TUNNEL) {
