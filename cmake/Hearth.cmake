@@ -7,6 +7,11 @@ target_compile_options(hearth_build INTERFACE
   -Wmissing-prototypes -Wno-unused-parameter -fno-strict-aliasing)
 target_compile_definitions(hearth_build INTERFACE _GNU_SOURCE
   HEARTH_VERSION="${PROJECT_VERSION}")
+if(HEARTH_FUZZ)
+  # Coverage for libFuzzer in every library a fuzz target links, not just
+  # in the target's own file (the runtime comes with -fsanitize=fuzzer).
+  target_compile_options(hearth_build INTERFACE -fsanitize=fuzzer-no-link)
+endif()
 if(HEARTH_SANITIZE)
   target_compile_options(hearth_build INTERFACE
     -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
