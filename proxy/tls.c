@@ -4,11 +4,19 @@
  * http/1.1, session tickets), and the SNI callback that switches a
  * handshake to the certificate whose SANs name the requested server
  * (exact names before wildcards; the first certificate by default).
+ * Session-ticket keys are process-wide, so tickets stay valid across
+ * reloads; a new key takes over every hour and the one before it is
+ * still accepted (its tickets are renewed), then wiped.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include <openssl/core_names.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
 #include "log.h"
@@ -19,6 +27,80 @@ struct tls_cert {
 	char **names;			/* lower-case SAN DNS names */
 	size_t n_names;
 };
+
+#define TICKET_ROTATE_SECONDS 3600
+
+struct ticket_key {
+	unsigned char name[16];
+	unsigned char aes[32];
+	unsigned char hmac[32];
+	time_t born;
+	bool set;
+};
+
+static struct {
+	pthread_mutex_t mu;
+	struct ticket_key cur, prev;
+} tickets = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+/* Makes a fresh current key when there is none or it is too old. */
+static int
+ticket_rotate(time_t now)
+{
+	if (tickets.cur.set && now - tickets.cur.born < TICKET_ROTATE_SECONDS)
+		return 0;
+	struct ticket_key k = {.born = now, .set = true};
+	if (RAND_bytes(k.name, sizeof(k.name)) != 1 ||
+	    RAND_bytes(k.aes, sizeof(k.aes)) != 1 ||
+	    RAND_bytes(k.hmac, sizeof(k.hmac)) != 1)
+		return -1;
+	OPENSSL_cleanse(&tickets.prev, sizeof(tickets.prev));
+	tickets.prev = tickets.cur;
+	tickets.cur = k;
+	OPENSSL_cleanse(&k, sizeof(k));
+	return 0;
+}
+
+static int
+ticket_cb(SSL *ssl, unsigned char name[16], unsigned char *iv,
+    EVP_CIPHER_CTX *cctx, EVP_MAC_CTX *hctx, int enc)
+{
+	struct ticket_key k;
+	int rc = 1;
+	pthread_mutex_lock(&tickets.mu);
+	if (ticket_rotate(time(NULL)) != 0) {
+		pthread_mutex_unlock(&tickets.mu);
+		return -1;
+	}
+	if (enc) {
+		k = tickets.cur;
+		memcpy(name, k.name, sizeof(k.name));
+	} else if (CRYPTO_memcmp(name, tickets.cur.name, 16) == 0) {
+		k = tickets.cur;
+	} else if (tickets.prev.set &&
+	    CRYPTO_memcmp(name, tickets.prev.name, 16) == 0) {
+		k = tickets.prev;
+		rc = 2;				/* accept, and issue a new one */
+	} else {
+		pthread_mutex_unlock(&tickets.mu);
+		return 0;			/* unknown: full handshake */
+	}
+	pthread_mutex_unlock(&tickets.mu);
+	OSSL_PARAM params[] = {
+		OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY, k.hmac,
+		    sizeof(k.hmac)),
+		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+		    (char *)"SHA256", 0),
+		OSSL_PARAM_construct_end(),
+	};
+	if (enc && RAND_bytes(iv, EVP_MAX_IV_LENGTH) != 1)
+		rc = -1;
+	else if (EVP_CipherInit_ex(cctx, EVP_aes_256_cbc(), NULL, k.aes, iv,
+	    enc) != 1 || EVP_MAC_CTX_set_params(hctx, params) != 1)
+		rc = -1;
+	OPENSSL_cleanse(&k, sizeof(k));
+	return rc;
+}
 
 struct proxy_tls {
 	struct tls_cert *certs;
@@ -160,6 +242,7 @@ ctx_new(const struct hearth_proxy_cert *pc, struct proxy_tls *t)
 	    6);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
 	SSL_CTX_set_num_tickets(ctx, 1);
+	SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, ticket_cb);
 	SSL_CTX_set_tlsext_servername_callback(ctx, servername_cb);
 	SSL_CTX_set_tlsext_servername_arg(ctx, t);
 	SSL_CTX_set_alpn_select_cb(ctx, alpn_cb, NULL);
