@@ -517,7 +517,6 @@ try_head(struct proxy_conn *c)
 {
 	struct evbuffer *in = bufferevent_get_input(c->bev);
 	size_t len = evbuffer_get_length(in);
-	const struct hearth_proxy_limits *lim = limits(c);
 	if (len == 0)
 		return;
 	if (!c->in_head) {
@@ -527,8 +526,9 @@ try_head(struct proxy_conn *c)
 			proxy_conf_unref(c->conf);
 			c->conf = proxy_conf_ref(c->w->conf);
 		}
-		arm(c, lim->header_timeout_ms);
+		arm(c, limits(c)->header_timeout_ms);
 	}
+	const struct hearth_proxy_limits *lim = limits(c);
 	size_t n = len < lim->max_header_bytes ? len : lim->max_header_bytes;
 	const char *buf = (const char *)evbuffer_pullup(in, (ssize_t)n);
 	struct proxy_http_msg m = {.headers = c->w->hdrs,

@@ -65,6 +65,17 @@ px_expect() {
 	PX_PASSED=$((${PX_PASSED:-0} + 1))
 }
 
+# px_done: stops hearthd (SIGTERM), checks it exited cleanly with no
+# sanitizer report, and prints the tally.
 px_done() {
+	local pid=${LAB_PID[node1]:-}
+	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+		kill -TERM "$pid"
+		lab_wait 15 bash -c "! kill -0 $pid 2>/dev/null" ||
+			lab_fail "hearthd did not stop on SIGTERM"
+	fi
+	if grep -qE "Sanitizer|runtime error" "$LAB_DIR/node1.log"; then
+		lab_fail "sanitizer report in hearthd's log"
+	fi
 	echo "${PX_PASSED:-0} passed, 0 failed"
 }

@@ -252,7 +252,8 @@ dechunk(const char *s, size_t len, size_t step, char *out, size_t *out_len)
 			ssize_t r = proxy_chunk_feed(&c, s + pos, n, &d, &dl);
 			if (r < 0)
 				return -1;
-			memcpy(out + *out_len, d, dl);
+			if (dl > 0)
+				memcpy(out + *out_len, d, dl);
 			*out_len += dl;
 			pos += (size_t)r;
 			n -= (size_t)r;
