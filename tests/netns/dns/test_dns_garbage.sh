@@ -3,7 +3,7 @@
 # mutated queries, pointer loops) and malformed TCP frames (zero length,
 # short, cut-off, garbage, a slow half-frame) never crash or wedge the
 # server: correct answers follow over UDP and TCP, and well-formed but
-# unanswerable queries get FORMERR.
+# unanswerable queries get FORMERR. Idle TCP connections are closed.
 . "$(dirname "$0")/../lab.sh"
 . "$(dirname "$0")/dnslab.sh"
 lab_init
@@ -86,6 +86,12 @@ while buf.count(b"\xc0\xa8\x7a\x64") < 3 and time.time() < deadline:
 if buf.count(b"\xc0\xa8\x7a\x64") != 3:
     raise SystemExit("pipelined queries not all answered")
 c.close()
+# An idle connection is closed by the server (idle timeout, 10 s).
+c = conn()
+c.settimeout(15)
+t0 = time.time()
+if c.recv(10) != b"" or not 8 <= time.time() - t0 <= 13:
+    raise SystemExit("idle connection not closed after about 10 s")
 PY
 
 got=$(dns_answer client harbor.qroksera.com A +tcp)
