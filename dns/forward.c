@@ -3,9 +3,12 @@
  * ares_send (c-ares 1.18 picks the id, retries, fails over between the
  * forwarders and retries truncated answers over TCP); c-ares's sockets
  * are watched by libevent events through its socket-state callback and a
- * timer. Answers are cached, then rendered for the client; when every
- * forwarder fails a stale cached answer is served (RFC 8767), else
- * SERVFAIL, which is cached briefly.
+ * timer. c-ares 1.18 keeps one UDP socket (one source port) per server
+ * for a channel's life, so new queries move to a fresh channel every
+ * FWD_CHAN_QUERIES queries or FWD_CHAN_SECONDS: the source port changes
+ * and a spoofer must guess it as well as the id. Answers are cached, then
+ * rendered for the client; when every forwarder fails a stale cached
+ * answer is served (RFC 8767), else SERVFAIL, which is cached briefly.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,53 +20,68 @@
 #include "log.h"
 #include "server.h"
 
-#define FWD_TIMEOUT_MS 1000
-#define FWD_TRIES      2
+#define FWD_TIMEOUT_MS   1000
+#define FWD_TRIES        2
+#define FWD_CHAN_QUERIES 200
+#define FWD_CHAN_SECONDS 10
 
-static void arm_timer(struct dns_server *srv);
+/* One c-ares channel, its sockets' events and its timer. */
+struct dns_chan {
+	TAILQ_ENTRY(dns_chan) link;
+	struct dns_server *srv;
+	ares_channel ch;
+	bool ready;
+	unsigned pending;
+	unsigned sent;
+	uint64_t born_ns;
+	TAILQ_HEAD(, dns_ares_sock) socks;
+	struct event *timer;
+};
+
+static void arm_timer(struct dns_chan *c);
 
 static void
 ares_io_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct dns_server *srv = arg;
-	ares_process_fd(srv->channel, (what & EV_READ) ? fd : ARES_SOCKET_BAD,
+	struct dns_chan *c = arg;
+	ares_process_fd(c->ch, (what & EV_READ) ? fd : ARES_SOCKET_BAD,
 	    (what & EV_WRITE) ? fd : ARES_SOCKET_BAD);
-	arm_timer(srv);
+	arm_timer(c);
 }
 
 static void
 ares_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct dns_server *srv = arg;
-	ares_process_fd(srv->channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
-	arm_timer(srv);
+	struct dns_chan *c = arg;
+	ares_process_fd(c->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+	arm_timer(c);
 }
 
 static void
-arm_timer(struct dns_server *srv)
+arm_timer(struct dns_chan *c)
 {
 	struct timeval tv, *t;
-	if (!srv->have_channel)
+	if (!c->ready)
 		return;
-	t = ares_timeout(srv->channel, NULL, &tv);
+	t = ares_timeout(c->ch, NULL, &tv);
 	if (t != NULL)
-		evtimer_add(srv->ares_timer, t);
+		evtimer_add(c->timer, t);
 	else
-		evtimer_del(srv->ares_timer);
+		evtimer_del(c->timer);
 }
 
 /* c-ares tells which of its sockets to watch for what. */
 static void
 sock_state_cb(void *data, ares_socket_t fd, int readable, int writable)
 {
-	struct dns_server *srv = data;
+	struct dns_chan *c = data;
 	struct dns_ares_sock *s;
-	TAILQ_FOREACH(s, &srv->asocks, link)
+	TAILQ_FOREACH(s, &c->socks, link)
 	if (s->fd == fd)
 		break;
 	if (!readable && !writable) {
 		if (s != NULL) {
-			TAILQ_REMOVE(&srv->asocks, s, link);
+			TAILQ_REMOVE(&c->socks, s, link);
 			event_free(s->ev);
 			free(s);
 		}
@@ -74,16 +92,106 @@ sock_state_cb(void *data, ares_socket_t fd, int readable, int writable)
 		if (s == NULL)
 			return;
 		s->fd = fd;
-		TAILQ_INSERT_TAIL(&srv->asocks, s, link);
+		TAILQ_INSERT_TAIL(&c->socks, s, link);
 	} else {
 		event_free(s->ev);
 	}
-	s->ev = event_new(srv->base, fd,
+	s->ev = event_new(c->srv->base, fd,
 	    (short)((readable ? EV_READ : 0) | (writable ? EV_WRITE : 0) |
 	        EV_PERSIST),
-	    ares_io_cb, srv);
+	    ares_io_cb, c);
 	if (s->ev != NULL)
 		event_add(s->ev, NULL);
+}
+
+/* Destroys a channel; its pending queries are called back first. */
+static void
+chan_free(struct dns_chan *c)
+{
+	if (c == NULL)
+		return;
+	if (c->ready) {
+		c->ready = false;
+		ares_destroy(c->ch); /* ARES_EDESTRUCTION callbacks */
+	}
+	struct dns_ares_sock *s;
+	while ((s = TAILQ_FIRST(&c->socks)) != NULL) {
+		TAILQ_REMOVE(&c->socks, s, link);
+		event_free(s->ev);
+		free(s);
+	}
+	if (c->timer != NULL)
+		event_free(c->timer);
+	free(c);
+}
+
+/* A channel to the configured forwarders, or NULL. */
+static struct dns_chan *
+chan_new(struct dns_server *srv)
+{
+	struct dns_chan *c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return NULL;
+	c->srv = srv;
+	c->born_ns = dns_now_ns();
+	TAILQ_INIT(&c->socks);
+	c->timer = evtimer_new(srv->base, ares_timer_cb, c);
+	struct ares_options o;
+	memset(&o, 0, sizeof(o));
+	o.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES;
+	o.timeout = FWD_TIMEOUT_MS;
+	o.tries = FWD_TRIES;
+	o.sock_state_cb = sock_state_cb;
+	o.sock_state_cb_data = c;
+	o.lookups = (char *)"b";
+	int mask = ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES |
+	    ARES_OPT_SOCK_STATE_CB | ARES_OPT_LOOKUPS | ARES_OPT_NOROTATE;
+	if (c->timer == NULL ||
+	    ares_init_options(&c->ch, &o, mask) != ARES_SUCCESS) {
+		chan_free(c);
+		return NULL;
+	}
+	c->ready = true;
+	if (ares_set_servers_ports(c->ch, srv->fwd_nodes) != ARES_SUCCESS) {
+		chan_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* Destroys retired channels that have nothing pending. */
+static void
+reap_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct dns_server *srv = arg;
+	struct dns_chan *c = TAILQ_FIRST(&srv->retired), *next;
+	for (; c != NULL; c = next) {
+		next = TAILQ_NEXT(c, link);
+		if (c->pending > 0)
+			continue;
+		TAILQ_REMOVE(&srv->retired, c, link);
+		chan_free(c);
+	}
+}
+
+/* The channel for a new query: a fresh one when the current is used up. */
+static struct dns_chan *
+chan_current(struct dns_server *srv)
+{
+	struct dns_chan *c = srv->chan;
+	if (c != NULL && c->sent < FWD_CHAN_QUERIES &&
+	    dns_now_ns() - c->born_ns < FWD_CHAN_SECONDS * 1000000000ull)
+		return c;
+	struct dns_chan *n = chan_new(srv);
+	if (n == NULL)
+		return c; /* keep using the old one */
+	if (c != NULL) {
+		TAILQ_INSERT_TAIL(&srv->retired, c, link);
+		if (c->pending == 0)
+			event_active(srv->reap_ev, EV_TIMEOUT, 0);
+	}
+	srv->chan = n;
+	return n;
 }
 
 int
@@ -95,49 +203,33 @@ dns_forward_init(struct dns_server *srv, const struct hearth_dns *cfg)
 			return -ENOMEM;
 		lib_ready = true;
 	}
-	if (srv->ares_timer == NULL) {
-		srv->ares_timer = evtimer_new(srv->base, ares_timer_cb, srv);
-		if (srv->ares_timer == NULL)
+	if (srv->reap_ev == NULL) {
+		TAILQ_INIT(&srv->retired);
+		srv->reap_ev = evtimer_new(srv->base, reap_cb, srv);
+		if (srv->reap_ev == NULL)
 			return -ENOMEM;
 	}
 	if (cfg->n_forwarders == 0)
 		return 0;
-	struct ares_options o;
-	memset(&o, 0, sizeof(o));
-	o.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES;
-	o.timeout = FWD_TIMEOUT_MS;
-	o.tries = FWD_TRIES;
-	o.sock_state_cb = sock_state_cb;
-	o.sock_state_cb_data = srv;
-	o.lookups = (char *)"b";
-	int mask = ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES |
-	    ARES_OPT_SOCK_STATE_CB | ARES_OPT_LOOKUPS | ARES_OPT_NOROTATE;
-	if (ares_init_options(&srv->channel, &o, mask) != ARES_SUCCESS)
+	srv->fwd_nodes = calloc(cfg->n_forwarders, sizeof(*srv->fwd_nodes));
+	if (srv->fwd_nodes == NULL)
 		return -ENOMEM;
-	srv->have_channel = true;
-	struct ares_addr_port_node *nodes =
-	    calloc(cfg->n_forwarders, sizeof(*nodes));
-	if (nodes == NULL) {
-		dns_forward_fini(srv);
-		return -ENOMEM;
-	}
 	for (size_t i = 0; i < cfg->n_forwarders; i++) {
 		const struct hearth_endpoint *e = &cfg->forwarders[i];
-		nodes[i].next =
-		    i + 1 < cfg->n_forwarders ? &nodes[i + 1] : NULL;
-		nodes[i].family = e->addr.family;
+		struct ares_addr_port_node *n = &srv->fwd_nodes[i];
+		n->next = i + 1 < cfg->n_forwarders ? n + 1 : NULL;
+		n->family = e->addr.family;
 		if (e->addr.family == AF_INET)
-			nodes[i].addr.addr4 = e->addr.v4;
+			n->addr.addr4 = e->addr.v4;
 		else
-			memcpy(&nodes[i].addr.addr6, &e->addr.v6, 16);
-		nodes[i].udp_port = e->port ? e->port : 53;
-		nodes[i].tcp_port = nodes[i].udp_port;
+			memcpy(&n->addr.addr6, &e->addr.v6, 16);
+		n->udp_port = e->port ? e->port : 53;
+		n->tcp_port = n->udp_port;
 	}
-	int r = ares_set_servers_ports(srv->channel, nodes);
-	free(nodes);
-	if (r != ARES_SUCCESS) {
+	srv->chan = chan_new(srv);
+	if (srv->chan == NULL) {
 		dns_forward_fini(srv);
-		return -EINVAL;
+		return -ENOMEM;
 	}
 	return 0;
 }
@@ -145,19 +237,17 @@ dns_forward_init(struct dns_server *srv, const struct hearth_dns *cfg)
 void
 dns_forward_fini(struct dns_server *srv)
 {
-	if (srv->have_channel) {
-		/* Pending queries are called back with ARES_EDESTRUCTION. */
-		srv->have_channel = false;
-		ares_destroy(srv->channel);
+	struct dns_chan *c;
+	chan_free(srv->chan);
+	srv->chan = NULL;
+	if (srv->reap_ev != NULL) {
+		while ((c = TAILQ_FIRST(&srv->retired)) != NULL) {
+			TAILQ_REMOVE(&srv->retired, c, link);
+			chan_free(c);
+		}
 	}
-	struct dns_ares_sock *s;
-	while ((s = TAILQ_FIRST(&srv->asocks)) != NULL) {
-		TAILQ_REMOVE(&srv->asocks, s, link);
-		event_free(s->ev);
-		free(s);
-	}
-	if (srv->ares_timer != NULL)
-		evtimer_del(srv->ares_timer);
+	free(srv->fwd_nodes);
+	srv->fwd_nodes = NULL;
 }
 
 void
@@ -169,6 +259,9 @@ dns_pending_free(struct dns_pending *p)
 		TAILQ_REMOVE(&p->tcp->pending, p, tlink);
 		p->tcp->n_pending--;
 	}
+	if (p->chan != NULL && --p->chan->pending == 0 &&
+	    p->chan != p->srv->chan && p->srv->reap_ev != NULL)
+		event_active(p->srv->reap_ev, EV_TIMEOUT, 0);
 	dns_listener_unref(p->listener);
 	dns_snapshot_unref(p->snap);
 	free(p);
@@ -262,13 +355,17 @@ dns_forward_start(struct dns_server *srv, struct dns_pending *p)
 	int n = -1;
 	if (dns_query_parse(p->pkt, p->len, &q) == DNS_PARSE_OK)
 		n = dns_upstream_query(&q, qb, sizeof(qb));
-	if (n < 0 || !srv->have_channel || srv->stopping) {
+	struct dns_chan *c = srv->stopping ? NULL : chan_current(srv);
+	if (n < 0 || c == NULL) {
 		forward_done(p, ARES_ECONNREFUSED, 0, NULL, 0);
 		return;
 	}
 	srv->stats.forwarded++;
-	ares_send(srv->channel, qb, n, forward_done, p);
-	arm_timer(srv);
+	p->chan = c;
+	c->pending++;
+	c->sent++;
+	ares_send(c->ch, qb, n, forward_done, p);
+	arm_timer(c);
 }
 
 static void

@@ -44,8 +44,8 @@ server_free(struct dns_server *srv)
 		dns_listener_close(l);
 	}
 	dns_forward_fini(srv);
-	if (srv->ares_timer != NULL)
-		event_free(srv->ares_timer);
+	if (srv->reap_ev != NULL)
+		event_free(srv->reap_ev);
 	dns_cache_free(srv->cache);
 	dns_rl_free(srv->rl);
 	dns_qlog_close(srv->qlog);
@@ -178,7 +178,6 @@ dns_create(struct hearth_env *env, const struct hearth_model *m, void **state)
 	srv->base = env->base;
 	TAILQ_INIT(&srv->listeners);
 	TAILQ_INIT(&srv->conns);
-	TAILQ_INIT(&srv->asocks);
 	srv->stats.n_views = 1;
 	srv->stats.fwd_latency.bounds = latency_bounds;
 	srv->stats.fwd_latency.n_bounds =

@@ -108,6 +108,7 @@ struct dns_pending {
 	struct in_pktinfo pi4;
 	bool has_pi;
 	struct dns_listener *listener; /* UDP: answers go out through it */
+	struct dns_chan *chan;         /* the c-ares channel asked */
 	struct hearth_addr src;
 	uint64_t start_ns;
 	char view[64];
@@ -122,6 +123,7 @@ struct dns_ares_sock {
 };
 
 struct dns_qlog;
+struct dns_chan;
 
 struct dns_server {
 	struct hearth_env *env;
@@ -133,10 +135,10 @@ struct dns_server {
 	struct dns_cache *cache;
 	struct dns_rl *rl;
 	struct dns_qlog *qlog;
-	ares_channel channel;
-	bool have_channel;
-	TAILQ_HEAD(, dns_ares_sock) asocks;
-	struct event *ares_timer;
+	struct dns_chan *chan;          /* new forwarded queries go here */
+	TAILQ_HEAD(, dns_chan) retired; /* draining, then destroyed */
+	struct ares_addr_port_node *fwd_nodes; /* the forwarders */
+	struct event *reap_ev;
 	bool stopping;
 	struct dns_stats stats; /* the main loop's */
 	struct dns_udp_ctx main_ctx;
