@@ -17,10 +17,6 @@ if(HEARTH_SANITIZE)
     -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
   target_link_options(hearth_build INTERFACE -fsanitize=address,undefined)
 endif()
-if(HEARTH_FUZZ)
-  # Coverage feedback from the libraries too, not only from the targets.
-  target_compile_options(hearth_build INTERFACE -fsanitize=fuzzer-no-link)
-endif()
 
 # hearth_library(NAME SOURCES... LIBS ...): a static library linked with
 # hearth_build; include directory is the library's own source directory.
