@@ -55,3 +55,17 @@ start_hearth() {
 	lab_wait 10 dnsq client qroksera.com SOA +short ||
 		lab_fail "hearthd does not answer"
 }
+
+# dns_done: stops hearthd (SIGTERM), checks that it exited with 0 and left
+# no sanitizer report (leaks show at exit in the ASan build).
+dns_done() {
+	local pid=${LAB_PID[node1]:-} rc
+	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+		kill -TERM "$pid"
+		wait "$pid"
+		rc=$?
+		[ "$rc" -eq 0 ] || lab_fail "hearthd exited with $rc on SIGTERM"
+	fi
+	! grep -qE "Sanitizer|runtime error" "$LAB_DIR/node1.log" ||
+		lab_fail "sanitizer report in hearthd's log"
+}

@@ -5,6 +5,7 @@
 # rcode, flags, answer and authority sections. ANY is left out on purpose
 # (hearth answers it minimally, RFC 8482; Unbound lists every RRset).
 . "$(dirname "$0")/../lab.sh"
+. "$(dirname "$0")/dnslab.sh"
 lab_init
 lab_require unbound dig python3
 lab_switch
@@ -199,4 +200,5 @@ print("%d queries compared: %d identical, %d below bare ENTs (Unbound "
       % (len(h), len(h) - ent - chain - bad, ent, chain, bad))
 sys.exit(1 if bad else 0)
 PY
+dns_done
 echo "differential: all passed"

@@ -115,4 +115,5 @@ lab_wait 3 grep -q '"qname":"cached.example.net","qtype":1,"rcode":0' "$LAB_DIR/
 	lab_fail "query log lacks the cached query"
 python3 -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1])]' "$LAB_DIR/queries.jsonl" ||
 	lab_fail "query log is not JSON lines"
+dns_done
 echo "forwarding and cache: all passed"

@@ -106,4 +106,5 @@ r = s.recv(512)
 assert r[:2] == b"\x12\x34" and r[3] & 0xf == 1, r
 PY
 kill -0 "${LAB_PID[node1]}" || lab_fail "hearthd died"
+dns_done
 echo "garbage: all passed"

@@ -90,4 +90,5 @@ for i in $(seq 1 12); do
 	[ "$(dns_answer client harbor.qroksera.com A)" = 192.168.122.111 ] && n=$((n + 1))
 done
 [ "$n" -eq 12 ] || lab_fail "recursion client limited: $n of 12 answered"
+dns_done
 echo "reload, rate limit, IPv6: all passed"

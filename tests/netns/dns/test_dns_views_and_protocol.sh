@@ -88,4 +88,5 @@ n=$(dns_answer client big.qroksera.com TXT +bufsize=4096 +ignore | wc -l)
 # NOTIMP for other opcodes.
 out=$(dnsq client qroksera.com SOA +opcode=status)
 grep -q "status: NOTIMP" <<<"$out" || lab_fail "opcode STATUS: $out"
+dns_done
 echo "views and protocol: all passed"
