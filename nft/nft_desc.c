@@ -119,10 +119,28 @@ proxy_port_for(const struct hearth_model *m, uint16_t port)
 	return m->proxy.http_port;
 }
 
-static int
-backend_cmp(const void *a, const void *b)
+static bool
+backend_gt(const struct nft_backend *a, const struct nft_backend *b)
 {
-	return memcmp(a, b, sizeof(struct nft_backend));
+	for (size_t i = 0; i < sizeof(a->addr); i++)
+		if (a->addr[i] != b->addr[i])
+			return a->addr[i] > b->addr[i];
+	return a->port > b->port;
+}
+
+/* Sorts a service's few backends in place (insertion sort: n is small). */
+static void
+backends_sort(struct nft_backend *be, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		struct nft_backend x = be[i];
+		size_t j = i;
+		while (j > 0 && backend_gt(&be[j - 1], &x)) {
+			be[j] = be[j - 1];
+			j--;
+		}
+		be[j] = x;
+	}
 }
 
 /* Fills s from p; copies p's usable backends to d->backends. */
@@ -154,8 +172,7 @@ svc_fill(struct nft_desc *d, const struct hearth_model *m,
 		be[n].port = p->backends[i].port;
 		n++;
 	}
-	if (n > 1)
-		qsort(be, n, sizeof(*be), backend_cmp);
+	backends_sort(be, n);
 	size_t u = 0;
 	for (size_t i = 0; i < n; i++)
 		if (u == 0 || memcmp(&be[u - 1], &be[i], sizeof(*be)) != 0)
@@ -178,27 +195,46 @@ count_elems(struct nft_desc *d, const struct nft_svc *s, int sign)
 		d->n_elems[v4 ? NFT_SET_MASQ4 : NFT_SET_MASQ6] += (size_t)sign;
 }
 
+/* Makes room for n services and nb backends (one walk of the model). */
+static int
+grow(struct nft_desc *d, size_t n, size_t nb)
+{
+	if (n > d->cap_svcs) {
+		size_t cap = d->cap_svcs ? d->cap_svcs * 2 : 64;
+		struct nft_svc *v = realloc(d->svcs, cap * sizeof(*v));
+		if (v == NULL)
+			return -ENOMEM;
+		d->svcs = v;
+		d->cap_svcs = cap;
+	}
+	if (nb > d->cap_backends) {
+		size_t cap = d->cap_backends ? d->cap_backends * 2 : 128;
+		while (cap < nb)
+			cap *= 2;
+		struct nft_backend *v = realloc(d->backends, cap * sizeof(*v));
+		if (v == NULL)
+			return -ENOMEM;
+		d->backends = v;
+		d->cap_backends = cap;
+	}
+	return 0;
+}
+
 static int
 build_svcs(struct nft_desc *d, const struct hearth_model *m)
 {
-	size_t n = 0, nb = 0;
-	for (size_t i = 0; i < m->n_services; i++) {
-		n += m->services[i].n_ports;
-		for (size_t j = 0; j < m->services[i].n_ports; j++)
-			nb += m->services[i].ports[j].n_backends;
-	}
-	d->svcs = calloc(n ? n : 1, sizeof(*d->svcs));
-	d->backends = calloc(nb ? nb : 1, sizeof(*d->backends));
-	if (d->svcs == NULL || d->backends == NULL)
-		return -ENOMEM;
 	for (size_t i = 0; i < m->n_services; i++) {
 		const struct hearth_service *svc = &m->services[i];
 		if (svc->address.family != AF_INET &&
 		    svc->address.family != AF_INET6)
 			continue;
 		for (size_t j = 0; j < svc->n_ports; j++) {
+			const struct hearth_service_port *p = &svc->ports[j];
+			if (grow(d, d->n_svcs + 1, d->n_backends +
+			    p->n_backends) < 0)
+				return -ENOMEM;
 			struct nft_svc *s = &d->svcs[d->n_svcs++];
-			svc_fill(d, m, svc, &svc->ports[j], s);
+			svc_fill(d, m, svc, p, s);
 			count_elems(d, s, 1);
 		}
 	}
@@ -219,11 +255,11 @@ build_svc_chains(struct chains *c, const struct nft_desc *d)
 		if (d->svcs[i].n_backends > maxk)
 			maxk = d->svcs[i].n_backends;
 	uint8_t *seen = calloc(maxk + 1, 1);
-	uint16_t *ports = calloc(d->n_svcs + 1, sizeof(*ports));
+	uint16_t ports[64];	/* distinct proxy ports: http and https */
 	size_t n_ports = 0;
-	if (seen == NULL || ports == NULL) {
+	if (seen == NULL) {
 		c->err = -ENOMEM;
-		goto out;
+		return;
 	}
 	for (size_t i = 0; i < d->n_svcs; i++) {
 		const struct nft_svc *s = &d->svcs[i];
@@ -234,7 +270,7 @@ build_svc_chains(struct chains *c, const struct nft_desc *d)
 		size_t k;
 		for (k = 0; k < n_ports && ports[k] != s->proxy_port; k++)
 			;
-		if (k == n_ports)
+		if (k == n_ports && n_ports < sizeof(ports) / sizeof(ports[0]))
 			ports[n_ports++] = s->proxy_port;
 	}
 	for (size_t k = 1; k <= maxk; k++) {
@@ -266,9 +302,7 @@ build_svc_chains(struct chains *c, const struct nft_desc *d)
 			r->port = ports[k];
 		}
 	}
-out:
 	free(seen);
-	free(ports);
 }
 
 static void
@@ -429,11 +463,37 @@ build_allow(struct nft_desc *d, const struct hearth_model *m)
 	return 0;
 }
 
+/* Empties d but keeps its service and backend arrays for reuse. */
+static void
+desc_reset(struct nft_desc *d)
+{
+	for (size_t i = 0; i < d->n_chains; i++)
+		free(d->chains[i].rules);
+	free(d->chains);
+	free(d->allow);
+	free(d->index);
+	struct nft_svc *svcs = d->svcs;
+	struct nft_backend *backends = d->backends;
+	size_t cap_svcs = d->cap_svcs, cap_backends = d->cap_backends;
+	memset(d, 0, sizeof(*d));
+	d->svcs = svcs;
+	d->backends = backends;
+	d->cap_svcs = cap_svcs;
+	d->cap_backends = cap_backends;
+}
+
 struct nft_desc *
 nft_desc_build(const struct hearth_model *m)
 {
-	struct nft_desc *d = calloc(1, sizeof(*d));
-	if (d == NULL)
+	return nft_desc_rebuild(NULL, m);
+}
+
+struct nft_desc *
+nft_desc_rebuild(struct nft_desc *d, const struct hearth_model *m)
+{
+	if (d != NULL)
+		desc_reset(d);
+	else if ((d = calloc(1, sizeof(*d))) == NULL)
 		return NULL;
 	if (build_svcs(d, m) < 0 || build_allow(d, m) < 0)
 		goto fail;

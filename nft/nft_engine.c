@@ -41,6 +41,7 @@ struct nft_engine {
 	uint32_t seq;
 	struct mnl_socket *watch;
 	struct nft_desc *installed;
+	struct nft_desc *spare;		/* memory for the next description */
 	bool in_sync;
 	bool poison;
 	uint64_t table_handle;
@@ -109,6 +110,7 @@ nft_engine_free(struct nft_engine *e)
 	if (e->watch)
 		mnl_socket_close(e->watch);
 	nft_desc_free(e->installed);
+	nft_desc_free(e->spare);
 	nft_batch_free(&e->batch);
 	nft_changes_free(&e->changes);
 	free(e->rbuf);
@@ -312,6 +314,24 @@ desc_rules(const struct nft_desc *d)
 
 static int table_handle(struct nft_engine *e, uint64_t *handle);
 
+/* Keeps d's memory for the next description. */
+static void
+keep_spare(struct nft_engine *e, struct nft_desc *d)
+{
+	if (d == NULL)
+		return;
+	nft_desc_free(e->spare);
+	e->spare = d;
+}
+
+static struct nft_desc *
+next_desc(struct nft_engine *e, const struct hearth_model *m)
+{
+	struct nft_desc *d = nft_desc_rebuild(e->spare, m);
+	e->spare = NULL;
+	return d;
+}
+
 /* Builds e->changes into a batch, sends it, installs next on success. */
 static int
 commit(struct nft_engine *e, struct nft_desc *next)
@@ -326,10 +346,10 @@ commit(struct nft_engine *e, struct nft_desc *next)
 		snprintf(e->error, sizeof(e->error), "building the batch: %s",
 		    strerror(-err));
 	if (err < 0) {
-		nft_desc_free(next);
+		keep_spare(e, next);
 		return err;
 	}
-	nft_desc_free(e->installed);
+	keep_spare(e, e->installed);
 	e->installed = next;
 	memcpy(e->stats.elems, next->n_elems, sizeof(e->stats.elems));
 	e->rules_expected = desc_rules(next);
@@ -343,12 +363,12 @@ commit(struct nft_engine *e, struct nft_desc *next)
 int
 nft_engine_rebuild(struct nft_engine *e, const struct hearth_model *m)
 {
-	struct nft_desc *next = nft_desc_build(m);
+	struct nft_desc *next = next_desc(e, m);
 	if (next == NULL)
 		return -ENOMEM;
 	int err = nft_diff(NULL, next, &e->changes);
 	if (err < 0) {
-		nft_desc_free(next);
+		keep_spare(e, next);
 		return err;
 	}
 	err = commit(e, next);
@@ -362,16 +382,16 @@ nft_engine_apply(struct nft_engine *e, const struct hearth_model *m)
 {
 	if (!e->in_sync || e->installed == NULL)
 		return nft_engine_rebuild(e, m);
-	struct nft_desc *next = nft_desc_build(m);
+	struct nft_desc *next = next_desc(e, m);
 	if (next == NULL)
 		return -ENOMEM;
 	int err = nft_diff(e->installed, next, &e->changes);
 	if (err < 0) {
-		nft_desc_free(next);
+		keep_spare(e, next);
 		return err;
 	}
 	if (e->changes.n_chains == 0 && e->changes.n_elems == 0) {
-		nft_desc_free(e->installed);
+		keep_spare(e, e->installed);
 		e->installed = next;
 		return 0;
 	}
@@ -390,7 +410,7 @@ nft_engine_remove(struct nft_engine *e)
 	if (err == -ENOENT)
 		err = 0;
 	if (err == 0) {
-		nft_desc_free(e->installed);
+		keep_spare(e, e->installed);
 		e->installed = NULL;
 		e->in_sync = false;
 	}

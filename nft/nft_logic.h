@@ -148,9 +148,9 @@ struct nft_desc {
 	struct nft_allow *allow;
 	size_t n_allow;
 	struct nft_svc *svcs;
-	size_t n_svcs;
+	size_t n_svcs, cap_svcs;
 	struct nft_backend *backends;
-	size_t n_backends;
+	size_t n_backends, cap_backends;
 	size_t n_elems[NFT_SET_COUNT];
 	size_t n_dups;		/* service ports ignored as duplicates */
 	size_t n_skipped;	/* backends of the wrong family, ignored */
@@ -161,6 +161,9 @@ struct nft_desc {
 
 /* Builds the description of model m; NULL on allocation failure. */
 struct nft_desc *nft_desc_build(const struct hearth_model *m);
+/* The same, reusing d's memory (d may be NULL); NULL on failure (d freed). */
+struct nft_desc *nft_desc_rebuild(struct nft_desc *d,
+    const struct hearth_model *m);
 void nft_desc_free(struct nft_desc *d);
 /* Marks duplicate keys (first wins) and builds the index; 0 or -ENOMEM. */
 int nft_desc_index(struct nft_desc *d);
