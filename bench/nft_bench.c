@@ -32,7 +32,8 @@ struct nft_opts {
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: hearth-bench nft --services N [--endpoints M] "
+	fprintf(f,
+	    "usage: hearth-bench nft --services N [--endpoints M] "
 	    "[--changes C] [--json]\n"
 	    "  --services N   services to program (1 port each, tcp)\n"
 	    "  --endpoints M  endpoints per service (default 2)\n"
@@ -57,12 +58,12 @@ static int
 parse_opts(int argc, char **argv, struct nft_opts *o)
 {
 	static const struct option longs[] = {
-		{"services", required_argument, NULL, 's'},
-		{"endpoints", required_argument, NULL, 'e'},
-		{"changes", required_argument, NULL, 'c'},
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"services", required_argument, NULL, 's'},
+	    {"endpoints", required_argument, NULL, 'e'},
+	    {"changes", required_argument, NULL, 'c'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	*o = (struct nft_opts){.endpoints = 2, .changes = 1000};
 	int c;
@@ -70,16 +71,32 @@ parse_opts(int argc, char **argv, struct nft_opts *o)
 	while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
 		int err = 0;
 		switch (c) {
-		case 's': err = parse_size(optarg, 1000000, &o->services); break;
-		case 'e': err = parse_size(optarg, 1000, &o->endpoints); break;
-		case 'c': err = parse_size(optarg, 1000000, &o->changes); break;
-		case 'j': o->json = true; break;
-		case 'h': usage(stdout); exit(0);
-		default: return -EINVAL;
+		case 's':
+			err = parse_size(optarg, 1000000, &o->services);
+			break;
+		case 'e':
+			err = parse_size(optarg, 1000, &o->endpoints);
+			break;
+		case 'c':
+			err = parse_size(optarg, 1000000, &o->changes);
+			break;
+		case 'j':
+			o->json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			return -EINVAL;
 		}
 		if (err) {
-			fprintf(stderr, "hearth-bench nft: bad value for --%s: "
-			    "'%s'\n", longs[c == 's' ? 0 : c == 'e' ? 1 : 2].name,
+			fprintf(stderr,
+			    "hearth-bench nft: bad value for --%s: "
+			    "'%s'\n",
+			    longs[c == 's'   ? 0 :
+			            c == 'e' ? 1 :
+			                       2]
+			        .name,
 			    optarg);
 			return err;
 		}
@@ -128,8 +145,8 @@ make_model(const struct nft_opts *o)
 			goto fail;
 		p->n_backends = o->endpoints;
 		for (size_t j = 0; j < o->endpoints; j++) {
-			v4(&p->backends[j].addr, 0x0a800000u +
-			    (uint32_t)(i * o->endpoints + j));
+			v4(&p->backends[j].addr,
+			    0x0a800000u + (uint32_t)(i * o->endpoints + j));
 			p->backends[j].port = 8080;
 		}
 	}
@@ -171,13 +188,13 @@ struct nft_result {
 	size_t elements;
 	double kernel_sum_ms;
 	double load_cpu_ms;
-	double change_cpu_ms;	/* mean */
+	double change_cpu_ms; /* mean */
 };
 
 /* Times the full load and the changes; 0 or the engine's -errno. */
 static int
-measure(struct nft_engine *e, struct hearth_model *m,
-    const struct nft_opts *o, struct nft_result *r)
+measure(struct nft_engine *e, struct hearth_model *m, const struct nft_opts *o,
+    struct nft_result *r)
 {
 	double c = cpu_ms();
 	uint64_t t0 = bench_now_ns();
@@ -197,12 +214,14 @@ measure(struct nft_engine *e, struct hearth_model *m,
 	for (size_t i = 0; i < o->changes; i++) {
 		/* Spread the changes; each replaces one endpoint. */
 		size_t k = (i * 7919) % o->services;
-		struct hearth_endpoint *be = &m->services[k].ports[0].backends[0];
+		struct hearth_endpoint *be =
+		    &m->services[k].ports[0].backends[0];
 		be->addr.v4.s_addr = htonl(0x0b000000u + (uint32_t)i);
 		uint64_t c0 = bench_now_ns();
 		err = nft_engine_apply(e, m);
 		t[i] = bench_now_ns() - c0;
-		r->kernel_sum_ms += nft_engine_stats(e)->last_batch_seconds * 1e3;
+		r->kernel_sum_ms +=
+		    nft_engine_stats(e)->last_batch_seconds * 1e3;
 		if (err < 0) {
 			free(t);
 			return err;
@@ -225,28 +244,27 @@ report(const struct nft_opts *o, const struct nft_result *r)
 		printf("services %zu x %zu endpoints, %zu elements\n",
 		    o->services, o->endpoints, r->elements);
 		printf("full load        %.2f ms (kernel batch %.2f ms, CPU "
-		    "%.2f ms)\n", r->load_ms, r->load_kernel_ms, r->load_cpu_ms);
+		       "%.2f ms)\n",
+		    r->load_ms, r->load_kernel_ms, r->load_cpu_ms);
 		printf("one change       p50 %.3f ms  p99 %.3f ms  max %.3f ms "
-		    "(%zu changes)\n", r->p50_ms, r->p99_ms, r->max_ms,
-		    o->changes);
+		       "(%zu changes)\n",
+		    r->p50_ms, r->p99_ms, r->max_ms, o->changes);
 		printf("anonymous sets   %d\n", r->anonymous_sets);
 		printf("per change       kernel batch %.3f ms, CPU %.3f ms "
-		    "(means)\n", r->kernel_sum_ms / (double)o->changes,
-		    r->change_cpu_ms);
+		       "(means)\n",
+		    r->kernel_sum_ms / (double)o->changes, r->change_cpu_ms);
 		return 0;
 	}
 	json_t *j = json_pack("{s:I, s:I, s:I, s:f, s:f, s:f, "
-	    "s:{s:f, s:f, s:f, s:f, s:f}, s:I, s:i}",
-	    "services", (json_int_t)o->services,
-	    "endpoints", (json_int_t)o->endpoints,
-	    "elements", (json_int_t)r->elements,
+	                      "s:{s:f, s:f, s:f, s:f, s:f}, s:I, s:i}",
+	    "services", (json_int_t)o->services, "endpoints",
+	    (json_int_t)o->endpoints, "elements", (json_int_t)r->elements,
 	    "load_ms", r->load_ms, "load_kernel_ms", r->load_kernel_ms,
-	    "load_cpu_ms", r->load_cpu_ms,
-	    "change_ms", "p50", r->p50_ms, "p99", r->p99_ms, "max", r->max_ms,
-	    "kernel_mean", r->kernel_sum_ms / (double)o->changes,
-	    "cpu_mean", r->change_cpu_ms,
-	    "changes", (json_int_t)o->changes,
-	    "anonymous_sets", r->anonymous_sets);
+	    "load_cpu_ms", r->load_cpu_ms, "change_ms", "p50", r->p50_ms, "p99",
+	    r->p99_ms, "max", r->max_ms, "kernel_mean",
+	    r->kernel_sum_ms / (double)o->changes, "cpu_mean", r->change_cpu_ms,
+	    "changes", (json_int_t)o->changes, "anonymous_sets",
+	    r->anonymous_sets);
 	return j ? bench_json_emit(j) : -ENOMEM;
 }
 
@@ -257,15 +275,18 @@ bench_nft_main(int argc, char **argv)
 	if (parse_opts(argc, argv, &o) < 0)
 		return 2;
 	if (unshare(CLONE_NEWNET) < 0) {
-		fprintf(stderr, "hearth-bench nft: cannot create a network "
-		    "namespace: %s (needs root)\n", strerror(errno));
+		fprintf(stderr,
+		    "hearth-bench nft: cannot create a network "
+		    "namespace: %s (needs root)\n",
+		    strerror(errno));
 		return 1;
 	}
 	struct hearth_model *m = make_model(&o);
 	struct nft_engine *e = nft_engine_new();
 	if (m == NULL || e == NULL) {
-		fprintf(stderr, "hearth-bench nft: %s\n", m == NULL ?
-		    "out of memory" : "cannot open a netfilter netlink socket");
+		fprintf(stderr, "hearth-bench nft: %s\n",
+		    m == NULL ? "out of memory" :
+		                "cannot open a netfilter netlink socket");
 		hearth_model_unref(m);
 		nft_engine_free(e);
 		return 1;
@@ -274,7 +295,8 @@ bench_nft_main(int argc, char **argv)
 	int err = measure(e, m, &o, &r);
 	if (err < 0)
 		fprintf(stderr, "hearth-bench nft: %s\n",
-		    nft_engine_error(e)[0] ? nft_engine_error(e) : strerror(-err));
+		    nft_engine_error(e)[0] ? nft_engine_error(e) :
+		                             strerror(-err));
 	else
 		err = report(&o, &r);
 	nft_engine_free(e);

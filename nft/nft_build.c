@@ -28,11 +28,11 @@
 
 #include "nft_logic.h"
 
-#define R0 NFT_REG32_00
-#define MSG_ROOM (128 * 1024)	/* the largest message we build, and more */
-#define ELEMS_PER_MSG 256	/* keeps a message under the 64 KiB nest */
-#define CT_EST_REL 0x06		/* NF_CT_STATE_BIT(ESTABLISHED | RELATED) */
-#define CT_INVALID 0x01
+#define R0            NFT_REG32_00
+#define MSG_ROOM      (128 * 1024) /* the largest message we build, and more */
+#define ELEMS_PER_MSG 256          /* keeps a message under the 64 KiB nest */
+#define CT_EST_REL    0x06         /* NF_CT_STATE_BIT(ESTABLISHED | RELATED) */
+#define CT_INVALID    0x01
 
 int
 nft_batch_init(struct nft_batch *b, uint32_t seq)
@@ -108,8 +108,7 @@ batch_end(struct nft_batch *b)
 {
 	if (reserve(b) < 0)
 		return -ENOMEM;
-	struct nlmsghdr *nlh = nftnl_batch_end(b->buf + b->len,
-	    b->seq_next++);
+	struct nlmsghdr *nlh = nftnl_batch_end(b->buf + b->len, b->seq_next++);
 	b->len += NLMSG_ALIGN(nlh->nlmsg_len);
 	return 0;
 }
@@ -121,8 +120,8 @@ table_msg(struct nft_batch *b, uint16_t type)
 	if (t == NULL)
 		return -ENOMEM;
 	nftnl_table_set_str(t, NFTNL_TABLE_NAME, NFT_TABLE_NAME);
-	struct nlmsghdr *nlh = msg_begin(b, type,
-	    type == NFT_MSG_NEWTABLE ? NLM_F_CREATE : 0);
+	struct nlmsghdr *nlh =
+	    msg_begin(b, type, type == NFT_MSG_NEWTABLE ? NLM_F_CREATE : 0);
 	if (nlh == NULL) {
 		nftnl_table_free(t);
 		return -ENOMEM;
@@ -172,11 +171,11 @@ set_add_msg(struct nft_batch *b, enum nft_set_id id)
 }
 
 static const uint32_t hooknum[] = {
-	[NFT_HOOK_PREROUTING] = NF_INET_PRE_ROUTING,
-	[NFT_HOOK_INPUT] = NF_INET_LOCAL_IN,
-	[NFT_HOOK_FORWARD] = NF_INET_FORWARD,
-	[NFT_HOOK_OUTPUT] = NF_INET_LOCAL_OUT,
-	[NFT_HOOK_POSTROUTING] = NF_INET_POST_ROUTING,
+    [NFT_HOOK_PREROUTING] = NF_INET_PRE_ROUTING,
+    [NFT_HOOK_INPUT] = NF_INET_LOCAL_IN,
+    [NFT_HOOK_FORWARD] = NF_INET_FORWARD,
+    [NFT_HOOK_OUTPUT] = NF_INET_LOCAL_OUT,
+    [NFT_HOOK_POSTROUTING] = NF_INET_POST_ROUTING,
 };
 
 static int
@@ -195,8 +194,8 @@ chain_msg(struct nft_batch *b, const struct nft_chain_def *d, uint16_t type)
 		nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY,
 		    d->policy_drop ? NF_DROP : NF_ACCEPT);
 	}
-	struct nlmsghdr *nlh = msg_begin(b, type,
-	    type == NFT_MSG_NEWCHAIN ? NLM_F_CREATE : 0);
+	struct nlmsghdr *nlh =
+	    msg_begin(b, type, type == NFT_MSG_NEWCHAIN ? NLM_F_CREATE : 0);
 	if (nlh == NULL) {
 		nftnl_chain_free(c);
 		return -ENOMEM;
@@ -284,7 +283,7 @@ e_payload(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len,
 static int
 e_bitwise(struct nftnl_rule *r, uint32_t reg, const void *mask, uint32_t len)
 {
-	uint8_t xor[16] = {0};
+	uint8_t xor [16] = {0};
 	struct nftnl_expr *e = ex(r, "bitwise");
 	if (e == NULL)
 		return -ENOMEM;
@@ -321,8 +320,7 @@ e_verdict(struct nftnl_rule *r, int verdict, const char *chain)
 }
 
 static int
-e_lookup(struct nftnl_rule *r, enum nft_set_id set, uint32_t sreg,
-    int dreg)
+e_lookup(struct nftnl_rule *r, enum nft_set_id set, uint32_t sreg, int dreg)
 {
 	struct nftnl_expr *e = ex(r, "lookup");
 	if (e == NULL)
@@ -463,9 +461,10 @@ rule_masq_svc(struct nftnl_rule *r, const struct nft_rule_spec *s)
 	bool v4 = s->family == AF_INET;
 	uint32_t w = v4 ? 1 : 4;
 	if (e_ct_bits(r, NFT_CT_STATUS, IPS_DST_NAT) < 0 ||
-	    e_meta(r, NFT_META_L4PROTO, R0) < 0 || e_cmp8(r, R0, s->proto) < 0 ||
+	    e_meta(r, NFT_META_L4PROTO, R0) < 0 ||
+	    e_cmp8(r, R0, s->proto) < 0 ||
 	    e_ct(r, v4 ? NFT_CT_DST_IP : NFT_CT_DST_IP6, IP_CT_DIR_ORIGINAL,
-	    R0) < 0 ||
+	        R0) < 0 ||
 	    e_meta(r, NFT_META_L4PROTO, R0 + w) < 0 ||
 	    e_ct(r, NFT_CT_PROTO_DST, IP_CT_DIR_ORIGINAL, R0 + w + 1) < 0 ||
 	    e_lookup(r, v4 ? NFT_SET_MASQ4 : NFT_SET_MASQ6, R0, -1) < 0)
@@ -477,8 +476,8 @@ static int
 rule_redirect(struct nftnl_rule *r, const struct nft_rule_spec *s)
 {
 	uint16_t port = htons(s->port);
-	if (e_meta(r, NFT_META_L4PROTO, R0) < 0 || e_cmp8(r, R0, s->proto) < 0 ||
-	    e_imm(r, R0, &port, 2) < 0)
+	if (e_meta(r, NFT_META_L4PROTO, R0) < 0 ||
+	    e_cmp8(r, R0, s->proto) < 0 || e_imm(r, R0, &port, 2) < 0)
 		return -ENOMEM;
 	struct nftnl_expr *e = ex(r, "redir");
 	if (e == NULL)
@@ -492,7 +491,8 @@ rule_redirect(struct nftnl_rule *r, const struct nft_rule_spec *s)
 static int
 rule_host_masq(struct nftnl_rule *r, const struct nft_rule_spec *s)
 {
-	if (e_nfproto(r, s->family) < 0 || e_cidr(r, s, false, NFT_CMP_EQ) < 0 ||
+	if (e_nfproto(r, s->family) < 0 ||
+	    e_cidr(r, s, false, NFT_CMP_EQ) < 0 ||
 	    e_cidr(r, s, true, NFT_CMP_NEQ) < 0)
 		return -ENOMEM;
 	if (s->ifname[0] && e_ifname(r, NFT_META_OIFNAME, s->ifname) < 0)
@@ -517,7 +517,8 @@ rule_port_fwd(struct nftnl_rule *r, const struct nft_rule_spec *s)
 	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_RESULT, NFT_FIB_RESULT_ADDRTYPE);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_DREG, R0);
 	if (e_cmp(r, R0, NFT_CMP_EQ, &local, 4) < 0 ||
-	    e_meta(r, NFT_META_L4PROTO, R0) < 0 || e_cmp8(r, R0, s->proto) < 0 ||
+	    e_meta(r, NFT_META_L4PROTO, R0) < 0 ||
+	    e_cmp8(r, R0, s->proto) < 0 ||
 	    e_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, R0) < 0 ||
 	    e_cmp(r, R0, NFT_CMP_EQ, &port, 2) < 0 ||
 	    e_imm(r, R0, s->addr, v4 ? 4 : 16) < 0 ||
@@ -534,8 +535,9 @@ rule_exprs(struct nftnl_rule *r, const struct nft_rule_spec *s)
 	case NFT_R_DISPATCH:
 		if (e_nfproto(r, s->family) < 0 || e_svc_key(r, s->family) < 0)
 			return -ENOMEM;
-		return e_lookup(r, s->family == AF_INET ? NFT_SET_SVC4 :
-		    NFT_SET_SVC6, R0, NFT_REG_VERDICT);
+		return e_lookup(r,
+		    s->family == AF_INET ? NFT_SET_SVC4 : NFT_SET_SVC6, R0,
+		    NFT_REG_VERDICT);
 	case NFT_R_JUMP:
 		return e_verdict(r, NFT_JUMP, s->target);
 	case NFT_R_MASQ_SVC:
@@ -584,7 +586,8 @@ rule_exprs(struct nftnl_rule *r, const struct nft_rule_spec *s)
 		return e_verdict(r, NF_ACCEPT, NULL);
 	case NFT_R_ALLOW_SET:
 		if (e_meta(r, NFT_META_L4PROTO, R0) < 0 ||
-		    e_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, R0 + 1) < 0 ||
+		    e_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, R0 + 1) <
+		        0 ||
 		    e_lookup(r, NFT_SET_ALLOW, R0, -1) < 0)
 			return -ENOMEM;
 		return e_verdict(r, NF_ACCEPT, NULL);
@@ -602,8 +605,9 @@ rule_msg(struct nft_batch *b, const char *chain, const struct nft_rule_spec *s)
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
 	int err = s ? rule_exprs(r, s) : e_verdict(r, NF_ACCEPT, NULL);
 	struct nlmsghdr *nlh = NULL;
-	if (err == 0 && (nlh = msg_begin(b, NFT_MSG_NEWRULE,
-	    NLM_F_CREATE | NLM_F_APPEND)) == NULL)
+	if (err == 0 &&
+	    (nlh = msg_begin(b, NFT_MSG_NEWRULE,
+	         NLM_F_CREATE | NLM_F_APPEND)) == NULL)
 		err = -ENOMEM;
 	if (err == 0) {
 		nftnl_rule_nlmsg_build_payload(nlh, r);
@@ -638,9 +642,9 @@ elems_flush(struct nft_batch *b, struct nftnl_set **set, bool del)
 {
 	if (*set == NULL)
 		return 0;
-	struct nlmsghdr *nlh = msg_begin(b,
-	    del ? NFT_MSG_DELSETELEM : NFT_MSG_NEWSETELEM,
-	    del ? 0 : NLM_F_CREATE);
+	struct nlmsghdr *nlh =
+	    msg_begin(b, del ? NFT_MSG_DELSETELEM : NFT_MSG_NEWSETELEM,
+	        del ? 0 : NLM_F_CREATE);
 	if (nlh == NULL)
 		return -ENOMEM;
 	nftnl_set_elems_nlmsg_build_payload(nlh, *set);
@@ -665,7 +669,8 @@ elems_msgs(struct nft_batch *b, const struct nft_changes *ch,
 			if ((set = nftnl_set_alloc()) == NULL)
 				return -ENOMEM;
 			nftnl_set_set_str(set, NFTNL_SET_TABLE, NFT_TABLE_NAME);
-			nftnl_set_set_str(set, NFTNL_SET_NAME, nft_sets[id].name);
+			nftnl_set_set_str(set, NFTNL_SET_NAME,
+			    nft_sets[id].name);
 			nftnl_set_set_u32(set, NFTNL_SET_ID, (uint32_t)id + 1);
 			in_msg = 0;
 		}

@@ -23,29 +23,29 @@ enum {
 	DT_INET_SERVICE = 13,
 	DT_MARK = 19,
 };
-#define DT2(a, b) (((a) << 6) | (b))
-#define DT3(a, b, c) (((a) << 12) | ((b) << 6) | (c))
+#define DT2(a, b)       (((a) << 6) | (b))
+#define DT3(a, b, c)    (((a) << 12) | ((b) << 6) | (c))
 #define DT4(a, b, c, d) (((a) << 18) | ((b) << 12) | ((c) << 6) | (d))
 
 const struct nft_set_def nft_sets[NFT_SET_COUNT] = {
-	[NFT_SET_SVC4] = {"svc4", NFT_SET_MAP,
-	    DT3(DT_IPADDR, DT_INET_PROTO, DT_INET_SERVICE), 12,
-	    NFT_DATA_VERDICT, 0, {0}},
-	[NFT_SET_SVC6] = {"svc6", NFT_SET_MAP,
-	    DT3(DT_IP6ADDR, DT_INET_PROTO, DT_INET_SERVICE), 24,
-	    NFT_DATA_VERDICT, 0, {0}},
-	[NFT_SET_EP4] = {"ep4", NFT_SET_MAP,
-	    DT4(DT_IPADDR, DT_INET_PROTO, DT_INET_SERVICE, DT_MARK), 16,
-	    DT2(DT_IPADDR, DT_INET_SERVICE), 8, {0}},
-	[NFT_SET_EP6] = {"ep6", NFT_SET_MAP,
-	    DT4(DT_IP6ADDR, DT_INET_PROTO, DT_INET_SERVICE, DT_MARK), 28,
-	    DT2(DT_IP6ADDR, DT_INET_SERVICE), 20, {0}},
-	[NFT_SET_MASQ4] = {"masq4", 0,
-	    DT3(DT_IPADDR, DT_INET_PROTO, DT_INET_SERVICE), 12, 0, 0, {0}},
-	[NFT_SET_MASQ6] = {"masq6", 0,
-	    DT3(DT_IP6ADDR, DT_INET_PROTO, DT_INET_SERVICE), 24, 0, 0, {0}},
-	[NFT_SET_ALLOW] = {"allow_in", NFT_SET_INTERVAL | NFT_SET_CONCAT,
-	    DT2(DT_INET_PROTO, DT_INET_SERVICE), 8, 0, 0, {1, 2}},
+    [NFT_SET_SVC4] = {"svc4", NFT_SET_MAP,
+        DT3(DT_IPADDR, DT_INET_PROTO, DT_INET_SERVICE), 12, NFT_DATA_VERDICT, 0,
+        {0}},
+    [NFT_SET_SVC6] = {"svc6", NFT_SET_MAP,
+        DT3(DT_IP6ADDR, DT_INET_PROTO, DT_INET_SERVICE), 24, NFT_DATA_VERDICT,
+        0, {0}},
+    [NFT_SET_EP4] = {"ep4", NFT_SET_MAP,
+        DT4(DT_IPADDR, DT_INET_PROTO, DT_INET_SERVICE, DT_MARK), 16,
+        DT2(DT_IPADDR, DT_INET_SERVICE), 8, {0}},
+    [NFT_SET_EP6] = {"ep6", NFT_SET_MAP,
+        DT4(DT_IP6ADDR, DT_INET_PROTO, DT_INET_SERVICE, DT_MARK), 28,
+        DT2(DT_IP6ADDR, DT_INET_SERVICE), 20, {0}},
+    [NFT_SET_MASQ4] = {"masq4", 0,
+        DT3(DT_IPADDR, DT_INET_PROTO, DT_INET_SERVICE), 12, 0, 0, {0}},
+    [NFT_SET_MASQ6] = {"masq6", 0,
+        DT3(DT_IP6ADDR, DT_INET_PROTO, DT_INET_SERVICE), 24, 0, 0, {0}},
+    [NFT_SET_ALLOW] = {"allow_in", NFT_SET_INTERVAL | NFT_SET_CONCAT,
+        DT2(DT_INET_PROTO, DT_INET_SERVICE), 8, 0, 0, {1, 2}},
 };
 
 /* A growable array of chains being built. */
@@ -87,8 +87,8 @@ rule_add(struct chains *c, struct nft_chain_def *d, uint8_t kind)
 {
 	if (d == NULL || c->err)
 		return NULL;
-	struct nft_rule_spec *v = realloc(d->rules,
-	    (d->n_rules + 1) * sizeof(*v));
+	struct nft_rule_spec *v =
+	    realloc(d->rules, (d->n_rules + 1) * sizeof(*v));
 	if (v == NULL) {
 		c->err = -ENOMEM;
 		return NULL;
@@ -230,8 +230,8 @@ build_svcs(struct nft_desc *d, const struct hearth_model *m)
 			continue;
 		for (size_t j = 0; j < svc->n_ports; j++) {
 			const struct hearth_service_port *p = &svc->ports[j];
-			if (grow(d, d->n_svcs + 1, d->n_backends +
-			    p->n_backends) < 0)
+			if (grow(d, d->n_svcs + 1,
+			        d->n_backends + p->n_backends) < 0)
 				return -ENOMEM;
 			struct nft_svc *s = &d->svcs[d->n_svcs++];
 			svc_fill(d, m, svc, p, s);
@@ -245,8 +245,8 @@ build_svcs(struct nft_desc *d, const struct hearth_model *m)
 static void
 build_svc_chains(struct chains *c, const struct nft_desc *d)
 {
-	struct nft_chain_def *ch = chain_add(c, "refuse", NFT_HOOK_NONE,
-	    false, 0, false);
+	struct nft_chain_def *ch =
+	    chain_add(c, "refuse", NFT_HOOK_NONE, false, 0, false);
 	rule_add(c, ch, NFT_R_REFUSE_TCP);
 	rule_add(c, ch, NFT_R_REFUSE_ANY);
 
@@ -255,7 +255,7 @@ build_svc_chains(struct chains *c, const struct nft_desc *d)
 		if (d->svcs[i].n_backends > maxk)
 			maxk = d->svcs[i].n_backends;
 	uint8_t *seen = calloc(maxk + 1, 1);
-	uint16_t ports[64];	/* distinct proxy ports: http and https */
+	uint16_t ports[64]; /* distinct proxy ports: http and https */
 	size_t n_ports = 0;
 	if (seen == NULL) {
 		c->err = -ENOMEM;
@@ -278,7 +278,8 @@ build_svc_chains(struct chains *c, const struct nft_desc *d)
 			if (!(seen[k] & (1 << f)))
 				continue;
 			char name[NFT_CHAIN_NAMELEN];
-			snprintf(name, sizeof(name), "pick%d_%zu", f ? 6 : 4, k);
+			snprintf(name, sizeof(name), "pick%d_%zu", f ? 6 : 4,
+			    k);
 			ch = chain_add(c, name, NFT_HOOK_NONE, false, 0, false);
 			struct nft_rule_spec *r = rule_add(c, ch, NFT_R_PICK);
 			if (r) {
@@ -329,8 +330,8 @@ build_base_chains(struct chains *c, const struct hearth_model *m)
 	for (int f = 0; f < 2; f++)
 		if ((r = rule_add(c, ch, NFT_R_DISPATCH)))
 			r->family = f ? AF_INET6 : AF_INET;
-	ch = chain_add(c, "postrouting", NFT_HOOK_POSTROUTING, true, 100,
-	    false);
+	ch =
+	    chain_add(c, "postrouting", NFT_HOOK_POSTROUTING, true, 100, false);
 	for (int f = 0; f < 2; f++) {
 		for (int p = 0; p < 2; p++) {
 			if ((r = rule_add(c, ch, NFT_R_MASQ_SVC))) {
@@ -373,7 +374,8 @@ build_base_chains(struct chains *c, const struct hearth_model *m)
 		rule_add(c, ch, NFT_R_CT_ACCEPT);
 		rule_add(c, ch, NFT_R_DNAT_ACCEPT);
 		for (size_t i = 0; i < nat->n_masquerade; i++) {
-			const struct hearth_masquerade *mq = &nat->masquerade[i];
+			const struct hearth_masquerade *mq =
+			    &nat->masquerade[i];
 			if (!(r = rule_add(c, ch, NFT_R_SADDR_ACCEPT)))
 				break;
 			r->family = (uint8_t)mq->source.addr.family;
@@ -409,8 +411,8 @@ static void
 allow_push(struct nft_allow *v, size_t *n, uint8_t proto, uint16_t first,
     uint16_t last)
 {
-	v[*n] = (struct nft_allow){.proto = proto, .first = first,
-	    .last = last};
+	v[*n] =
+	    (struct nft_allow){.proto = proto, .first = first, .last = last};
 	(*n)++;
 }
 
@@ -560,8 +562,8 @@ nft_desc_index(struct nft_desc *d)
 				d->index[h] = (int32_t)i;
 				break;
 			}
-			if (memcmp(&d->svcs[j].key, &s->key,
-			    sizeof(s->key)) == 0) {
+			if (memcmp(&d->svcs[j].key, &s->key, sizeof(s->key)) ==
+			    0) {
 				if (!s->dup) {
 					s->dup = true;
 					count_elems(d, s, -1);

@@ -100,7 +100,7 @@ op_slot(struct nft_elem_op *op, const struct nft_svc *s,
 	op->set = v4 ? NFT_SET_EP4 : NFT_SET_EP6;
 	op->del = del;
 	size_t k = nft_key_bytes(&s->key, op->key);
-	memcpy(op->key + k, &slot, 4);	/* numgen: host byte order */
+	memcpy(op->key + k, &slot, 4); /* numgen: host byte order */
 	op->klen = (uint8_t)(k + 4);
 	memcpy(op->data, be->addr, alen);
 	memset(op->data + alen, 0, 4);
@@ -117,7 +117,7 @@ nft_svc_elems(const struct nft_desc *d, const struct nft_svc *s, bool del,
 	memset(&ops[n], 0, sizeof(ops[n]));
 	op_dispatch(&ops[n++], s, del);
 	for (uint32_t i = 0; s->kind == NFT_SVC_DNAT && i < s->n_backends;
-	    i++) {
+	     i++) {
 		memset(&ops[n], 0, sizeof(ops[n]));
 		op_slot(&ops[n++], s, &d->backends[s->first_backend + i], i,
 		    del);
@@ -139,7 +139,7 @@ svc_all(struct nft_changes *ch, const struct nft_desc *d,
 		return -ENOMEM;
 	op_dispatch(op, s, del);
 	for (uint32_t i = 0; s->kind == NFT_SVC_DNAT && i < s->n_backends;
-	    i++) {
+	     i++) {
 		if ((op = op_push(ch)) == NULL)
 			return -ENOMEM;
 		op_slot(op, s, &d->backends[s->first_backend + i], i, del);
@@ -205,8 +205,8 @@ svc_same(const struct nft_desc *old, const struct nft_svc *a,
 	    a->proxy_port != b->proxy_port || a->n_backends != b->n_backends)
 		return false;
 	return memcmp(&old->backends[a->first_backend],
-	    &new->backends[b->first_backend],
-	    a->n_backends * sizeof(struct nft_backend)) == 0;
+	           &new->backends[b->first_backend],
+	           a->n_backends * sizeof(struct nft_backend)) == 0;
 }
 
 static int
@@ -262,7 +262,7 @@ keys_aligned(const struct nft_desc *old, const struct nft_desc *new)
 		return false;
 	for (size_t i = 0; i < new->n_svcs; i++)
 		if (memcmp(&old->svcs[i].key, &new->svcs[i].key,
-		    sizeof(struct nft_key)) != 0)
+		        sizeof(struct nft_key)) != 0)
 			return false;
 	return true;
 }
@@ -292,7 +292,7 @@ diff_allow(struct nft_changes *ch, const struct nft_desc *old,
 			bool found = false;
 			for (size_t j = 0; y && j < y->n_allow && !found; j++)
 				found = memcmp(&x->allow[i], &y->allow[j],
-				    sizeof(struct nft_allow)) == 0;
+				            sizeof(struct nft_allow)) == 0;
 			if (found)
 				continue;
 			struct nft_elem_op *op = op_push(ch);
@@ -314,8 +314,10 @@ chain_def_same(const struct nft_chain_def *a, const struct nft_chain_def *b)
 static bool
 chain_rules_same(const struct nft_chain_def *a, const struct nft_chain_def *b)
 {
-	return a->n_rules == b->n_rules && (a->n_rules == 0 ||
-	    memcmp(a->rules, b->rules, a->n_rules * sizeof(*a->rules)) == 0);
+	return a->n_rules == b->n_rules &&
+	    (a->n_rules == 0 ||
+	        memcmp(a->rules, b->rules, a->n_rules * sizeof(*a->rules)) ==
+	            0);
 }
 
 static int
@@ -324,8 +326,8 @@ diff_chains(struct nft_changes *ch, const struct nft_desc *old,
 {
 	for (size_t i = 0; i < new->n_chains; i++) {
 		const struct nft_chain_def *b = &new->chains[i];
-		const struct nft_chain_def *a = old ? nft_desc_chain(old,
-		    b->name) : NULL;
+		const struct nft_chain_def *a =
+		    old ? nft_desc_chain(old, b->name) : NULL;
 		int err = 0;
 		if (a == NULL)
 			err = chain_push(ch, NFT_CHAIN_ADD, b);

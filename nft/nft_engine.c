@@ -27,12 +27,22 @@
 
 #include "nft_engine.h"
 
-#define RECV_BUF (MNL_SOCKET_BUFFER_SIZE * 16)
+#define RECV_BUF     (MNL_SOCKET_BUFFER_SIZE * 16)
 #define WATCH_RCVBUF (16 * 1024 * 1024)
 
 static const double latency_bounds[] = {
-	0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-	0.1, 0.25, 1.0,
+    0.0001,
+    0.00025,
+    0.0005,
+    0.001,
+    0.0025,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    1.0,
 };
 
 struct nft_engine {
@@ -41,7 +51,7 @@ struct nft_engine {
 	uint32_t seq;
 	struct mnl_socket *watch;
 	struct nft_desc *installed;
-	struct nft_desc *spare;		/* memory for the next description */
+	struct nft_desc *spare; /* memory for the next description */
 	bool in_sync;
 	bool poison;
 	uint64_t table_handle;
@@ -69,8 +79,8 @@ nft_engine_new(void)
 	if (e == NULL)
 		return NULL;
 	e->stats.latency.bounds = latency_bounds;
-	e->stats.latency.n_bounds = sizeof(latency_bounds) /
-	    sizeof(latency_bounds[0]);
+	e->stats.latency.n_bounds =
+	    sizeof(latency_bounds) / sizeof(latency_bounds[0]);
 	e->rbuf = malloc(RECV_BUF);
 	e->nl = mnl_socket_open(NETLINK_NETFILTER);
 	if (e->rbuf == NULL || e->nl == NULL ||
@@ -81,13 +91,13 @@ nft_engine_new(void)
 		return NULL;
 	}
 	int one = 1;
-	setsockopt(mnl_socket_get_fd(e->nl), SOL_NETLINK, NETLINK_CAP_ACK,
-	    &one, sizeof(one));
-	setsockopt(mnl_socket_get_fd(e->nl), SOL_NETLINK, NETLINK_EXT_ACK,
-	    &one, sizeof(one));
+	setsockopt(mnl_socket_get_fd(e->nl), SOL_NETLINK, NETLINK_CAP_ACK, &one,
+	    sizeof(one));
+	setsockopt(mnl_socket_get_fd(e->nl), SOL_NETLINK, NETLINK_EXT_ACK, &one,
+	    sizeof(one));
 	int rcv = 4 * 1024 * 1024;
 	if (setsockopt(mnl_socket_get_fd(e->nl), SOL_SOCKET, SO_RCVBUFFORCE,
-	    &rcv, sizeof(rcv)) < 0)
+	        &rcv, sizeof(rcv)) < 0)
 		setsockopt(mnl_socket_get_fd(e->nl), SOL_SOCKET, SO_RCVBUF,
 		    &rcv, sizeof(rcv));
 	e->portid = mnl_socket_get_portid(e->nl);
@@ -151,16 +161,26 @@ static const char *
 msg_name(uint16_t type)
 {
 	switch (NFNL_MSG_TYPE(type)) {
-	case NFT_MSG_NEWTABLE: return "add table";
-	case NFT_MSG_DELTABLE: return "delete table";
-	case NFT_MSG_NEWCHAIN: return "add chain";
-	case NFT_MSG_DELCHAIN: return "delete chain";
-	case NFT_MSG_NEWRULE: return "add rule";
-	case NFT_MSG_DELRULE: return "flush chain";
-	case NFT_MSG_NEWSET: return "add set";
-	case NFT_MSG_NEWSETELEM: return "add elements";
-	case NFT_MSG_DELSETELEM: return "delete elements";
-	default: return "message";
+	case NFT_MSG_NEWTABLE:
+		return "add table";
+	case NFT_MSG_DELTABLE:
+		return "delete table";
+	case NFT_MSG_NEWCHAIN:
+		return "add chain";
+	case NFT_MSG_DELCHAIN:
+		return "delete chain";
+	case NFT_MSG_NEWRULE:
+		return "add rule";
+	case NFT_MSG_DELRULE:
+		return "flush chain";
+	case NFT_MSG_NEWSET:
+		return "add set";
+	case NFT_MSG_NEWSETELEM:
+		return "add elements";
+	case NFT_MSG_DELSETELEM:
+		return "delete elements";
+	default:
+		return "message";
 	}
 }
 
@@ -202,10 +222,9 @@ ack_one(struct ack_state *st, const struct nlmsghdr *nlh)
 		if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
 			hlen += mnl_nlmsg_get_payload_len(&ne->msg);
 		const struct nlattr *a;
-		mnl_attr_for_each(a, nlh, hlen)
-			if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG)
-				snprintf(st->extack, sizeof(st->extack), "%s",
-				    mnl_attr_get_str(a));
+		mnl_attr_for_each(a, nlh, hlen) if (mnl_attr_get_type(a) ==
+		    NLMSGERR_ATTR_MSG) snprintf(st->extack, sizeof(st->extack),
+		    "%s", mnl_attr_get_str(a));
 	}
 	if (seq >= b->seq_first && seq < b->seq_first + b->n_msgs &&
 	    !st->acked[seq - b->seq_first]) {
@@ -252,8 +271,8 @@ collect_acks(struct nft_engine *e, struct ack_state *st)
 static void
 drain(struct nft_engine *e)
 {
-	while (recv(mnl_socket_get_fd(e->nl), e->rbuf, RECV_BUF,
-	    MSG_DONTWAIT) > 0)
+	while (
+	    recv(mnl_socket_get_fd(e->nl), e->rbuf, RECV_BUF, MSG_DONTWAIT) > 0)
 		;
 }
 
@@ -267,7 +286,7 @@ send_batch(struct nft_engine *e)
 	if ((int)b->len + 65536 > e->sndbuf) {
 		int want = (int)b->len + 65536;
 		if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &want,
-		    sizeof(want)) < 0)
+		        sizeof(want)) < 0)
 			setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &want,
 			    sizeof(want));
 		e->sndbuf = want;
@@ -296,7 +315,8 @@ send_batch(struct nft_engine *e)
 		    "kernel refused the batch: %s (%s, message %u of %zu)%s%s",
 		    strerror(-err), type ? msg_name(type) : "batch",
 		    st.err_seq >= b->seq_first ? st.err_seq - b->seq_first + 1 :
-		    0, b->n_msgs, st.extack[0] ? ": " : "", st.extack);
+		                                 0,
+		    b->n_msgs, st.extack[0] ? ": " : "", st.extack);
 	}
 	e->stats.last_error = err;
 	free(st.acked);
@@ -429,8 +449,8 @@ query(struct nft_engine *e, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 		ssize_t n = mnl_socket_recvfrom(e->nl, e->rbuf, RECV_BUF);
 		if (n < 0)
 			return errno == EINTR ? 0 : -errno;
-		int ret = mnl_cb_run(e->rbuf, (size_t)n, seq, e->portid, cb,
-		    data);
+		int ret =
+		    mnl_cb_run(e->rbuf, (size_t)n, seq, e->portid, cb, data);
 		if (ret < 0)
 			return -errno;
 		if (ret == MNL_CB_STOP)
@@ -512,7 +532,7 @@ nft_engine_watch(struct nft_engine *e)
 	if (e->watch == NULL)
 		return -errno;
 	if (mnl_socket_bind(e->watch, 1U << (NFNLGRP_NFTABLES - 1),
-	    MNL_SOCKET_AUTOPID) < 0) {
+	        MNL_SOCKET_AUTOPID) < 0) {
 		int err = -errno;
 		mnl_socket_close(e->watch);
 		e->watch = NULL;
@@ -536,10 +556,11 @@ foreign_change(const struct nft_engine *e, const struct nlmsghdr *nlh)
 	const struct nfgenmsg *g = mnl_nlmsg_get_payload(nlh);
 	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*g)) ||
 	    (g->nfgen_family != NFPROTO_INET &&
-	    g->nfgen_family != NFPROTO_UNSPEC))
+	        g->nfgen_family != NFPROTO_UNSPEC))
 		return false;
 	const struct nlattr *a;
-	mnl_attr_for_each(a, nlh, sizeof(*g)) {
+	mnl_attr_for_each(a, nlh, sizeof(*g))
+	{
 		/* NFTA_TABLE_NAME and every NFTA_*_TABLE are attribute 1 */
 		if (mnl_attr_get_type(a) != 1)
 			continue;

@@ -26,7 +26,7 @@ struct nft_engine_stats {
 	double last_batch_seconds;
 	struct metrics_histogram latency;
 	size_t elems[NFT_SET_COUNT];
-	int last_error;		/* 0 or the kernel's -errno of the last batch */
+	int last_error; /* 0 or the kernel's -errno of the last batch */
 };
 
 /* Opens the netlink socket; NULL with errno set on failure. */

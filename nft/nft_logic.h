@@ -24,7 +24,7 @@
 
 #include "model.h"
 
-#define NFT_TABLE_NAME "hearth"
+#define NFT_TABLE_NAME    "hearth"
 #define NFT_CHAIN_NAMELEN 24
 
 enum nft_set_id {
@@ -41,45 +41,47 @@ enum nft_set_id {
 /* A named set or map of the table (static definitions). */
 struct nft_set_def {
 	const char *name;
-	uint32_t flags;		/* NFT_SET_MAP, NFT_SET_INTERVAL, ... */
-	uint32_t key_type;	/* nft's concatenated datatype id */
+	uint32_t flags;    /* NFT_SET_MAP, NFT_SET_INTERVAL, ... */
+	uint32_t key_type; /* nft's concatenated datatype id */
 	uint32_t key_len;
-	uint32_t data_type;	/* 0: plain set */
+	uint32_t data_type; /* 0: plain set */
 	uint32_t data_len;
-	uint8_t concat[4];	/* field lengths of interval concatenations */
+	uint8_t concat[4]; /* field lengths of interval concatenations */
 };
 
 extern const struct nft_set_def nft_sets[NFT_SET_COUNT];
 
 /* What a rule does; every rule of the table is one of these. */
 enum nft_rule_kind {
-	NFT_R_DISPATCH,		/* daddr . l4proto . dport vmap @svcF */
-	NFT_R_JUMP,		/* jump target */
-	NFT_R_MASQ_SVC,		/* ct dnat, ct original dst in @masqF: masquerade */
-	NFT_R_PICK,		/* dnat to daddr . l4proto . dport . numgen mod n map @epF */
-	NFT_R_REFUSE_TCP,	/* tcp: reject with tcp reset */
-	NFT_R_REFUSE_ANY,	/* reject with icmpx port-unreachable */
-	NFT_R_REDIRECT,		/* l4proto proto: redirect to :port */
-	NFT_R_HOST_MASQ,	/* saddr in cidr, daddr not, [oifname]: masquerade */
-	NFT_R_PORT_FWD,		/* [iifname] daddr local, proto dport: dnat to addr:port2 */
-	NFT_R_CT_ACCEPT,	/* ct state established,related accept */
-	NFT_R_CT_INVALID_DROP,	/* ct state invalid drop */
-	NFT_R_DNAT_ACCEPT,	/* ct status dnat accept */
-	NFT_R_SADDR_ACCEPT,	/* saddr in cidr accept */
-	NFT_R_LO_ACCEPT,	/* iifname "lo" accept */
-	NFT_R_PROTO_ACCEPT,	/* l4proto proto accept (ICMP, ICMPv6) */
-	NFT_R_ALLOW_SET,	/* l4proto . dport @allow_in accept */
+	NFT_R_DISPATCH, /* daddr . l4proto . dport vmap @svcF */
+	NFT_R_JUMP,     /* jump target */
+	NFT_R_MASQ_SVC, /* ct dnat, ct original dst in @masqF: masquerade */
+	NFT_R_PICK, /* dnat to daddr . l4proto . dport . numgen mod n map @epF
+	             */
+	NFT_R_REFUSE_TCP, /* tcp: reject with tcp reset */
+	NFT_R_REFUSE_ANY, /* reject with icmpx port-unreachable */
+	NFT_R_REDIRECT,   /* l4proto proto: redirect to :port */
+	NFT_R_HOST_MASQ,  /* saddr in cidr, daddr not, [oifname]: masquerade */
+	NFT_R_PORT_FWD,   /* [iifname] daddr local, proto dport: dnat to
+	                     addr:port2 */
+	NFT_R_CT_ACCEPT,  /* ct state established,related accept */
+	NFT_R_CT_INVALID_DROP, /* ct state invalid drop */
+	NFT_R_DNAT_ACCEPT,     /* ct status dnat accept */
+	NFT_R_SADDR_ACCEPT,    /* saddr in cidr accept */
+	NFT_R_LO_ACCEPT,       /* iifname "lo" accept */
+	NFT_R_PROTO_ACCEPT,    /* l4proto proto accept (ICMP, ICMPv6) */
+	NFT_R_ALLOW_SET,       /* l4proto . dport @allow_in accept */
 };
 
 /* One rule; zero-filled before use so that memcmp compares two. */
 struct nft_rule_spec {
 	uint8_t kind;
-	uint8_t family;		/* AF_INET, AF_INET6 */
-	uint8_t proto;		/* IPPROTO_TCP/UDP/ICMP/ICMPV6 */
+	uint8_t family; /* AF_INET, AF_INET6 */
+	uint8_t proto;  /* IPPROTO_TCP/UDP/ICMP/ICMPV6 */
 	uint8_t prefix;
 	uint16_t port;
 	uint16_t port2;
-	uint32_t n;		/* NFT_R_PICK: the modulus */
+	uint32_t n; /* NFT_R_PICK: the modulus */
 	uint8_t addr[16];
 	uint8_t addr2[16];
 	char ifname[16];
@@ -97,8 +99,8 @@ enum nft_hook {
 
 struct nft_chain_def {
 	char name[NFT_CHAIN_NAMELEN];
-	uint8_t hook;		/* enum nft_hook; NONE: a regular chain */
-	bool nat;		/* type nat, else filter */
+	uint8_t hook; /* enum nft_hook; NONE: a regular chain */
+	bool nat;     /* type nat, else filter */
 	bool policy_drop;
 	int32_t prio;
 	struct nft_rule_spec *rules;
@@ -113,8 +115,8 @@ enum nft_svc_kind {
 
 /* A service port's identity: VIP, protocol, port. Zero-filled. */
 struct nft_key {
-	uint8_t addr[16];	/* IPv4 in the first 4 bytes */
-	uint16_t port;		/* host order */
+	uint8_t addr[16]; /* IPv4 in the first 4 bytes */
+	uint16_t port;    /* host order */
 	uint8_t proto;
 	uint8_t family;
 };
@@ -127,11 +129,11 @@ struct nft_backend {
 struct nft_svc {
 	struct nft_key key;
 	uint8_t kind;
-	bool masq;		/* DNAT, not local traffic */
-	bool dup;		/* the same key earlier in the model: ignored */
+	bool masq; /* DNAT, not local traffic */
+	bool dup;  /* the same key earlier in the model: ignored */
 	uint16_t proxy_port;
 	uint32_t n_backends;
-	uint32_t first_backend;	/* index into nft_desc.backends */
+	uint32_t first_backend; /* index into nft_desc.backends */
 };
 
 /* An allow_in element: protocol and an inclusive port range. */
@@ -152,8 +154,8 @@ struct nft_desc {
 	struct nft_backend *backends;
 	size_t n_backends, cap_backends;
 	size_t n_elems[NFT_SET_COUNT];
-	size_t n_dups;		/* service ports ignored as duplicates */
-	size_t n_skipped;	/* backends of the wrong family, ignored */
+	size_t n_dups;    /* service ports ignored as duplicates */
+	size_t n_skipped; /* backends of the wrong family, ignored */
 	/* Hash index of svcs by key (built on demand; -1 = empty slot). */
 	int32_t *index;
 	size_t index_cap;
@@ -177,30 +179,30 @@ const struct nft_chain_def *nft_desc_chain(const struct nft_desc *d,
 
 /* One element to add or delete. Key and data as the kernel holds them. */
 struct nft_elem_op {
-	uint8_t set;		/* enum nft_set_id */
+	uint8_t set; /* enum nft_set_id */
 	bool del;
 	uint8_t klen;
 	uint8_t dlen;
 	uint8_t key[28];
-	uint8_t key_end[8];	/* NFT_SET_ALLOW only */
+	uint8_t key_end[8]; /* NFT_SET_ALLOW only */
 	uint8_t data[20];
-	char chain[NFT_CHAIN_NAMELEN];	/* verdict maps: goto chain */
+	char chain[NFT_CHAIN_NAMELEN]; /* verdict maps: goto chain */
 };
 
 enum nft_chain_op_kind {
-	NFT_CHAIN_ADD,		/* create, then add its rules */
-	NFT_CHAIN_FLUSH,	/* delete its rules, then add the new ones */
+	NFT_CHAIN_ADD,   /* create, then add its rules */
+	NFT_CHAIN_FLUSH, /* delete its rules, then add the new ones */
 	NFT_CHAIN_DEL,
 };
 
 struct nft_chain_op {
 	uint8_t op;
-	const struct nft_chain_def *def;	/* borrowed from a desc */
+	const struct nft_chain_def *def; /* borrowed from a desc */
 };
 
 /* The changes from one description to another, in batch order. */
 struct nft_changes {
-	bool recreate;		/* full build: add, delete, add the table */
+	bool recreate; /* full build: add, delete, add the table */
 	struct nft_chain_op *chains;
 	size_t n_chains, cap_chains;
 	struct nft_elem_op *elems;
@@ -225,10 +227,10 @@ struct nft_batch {
 	char *buf;
 	size_t len;
 	size_t cap;
-	uint32_t seq_begin;	/* the batch-begin message */
-	uint32_t seq_first;	/* first message that asks for an ACK */
+	uint32_t seq_begin; /* the batch-begin message */
+	uint32_t seq_first; /* first message that asks for an ACK */
 	uint32_t seq_next;
-	size_t n_msgs;		/* messages that ask for an ACK */
+	size_t n_msgs; /* messages that ask for an ACK */
 };
 
 int nft_batch_init(struct nft_batch *b, uint32_t seq);

@@ -18,19 +18,19 @@
 #include "nft.h"
 #include "nft_engine.h"
 
-#define REBUILD_DELAY_MS 50	/* coalesces a burst of foreign changes */
-#define RETRY_MAX_S 30
+#define REBUILD_DELAY_MS 50 /* coalesces a burst of foreign changes */
+#define RETRY_MAX_S      30
 
 struct nft_mod {
 	struct hearth_env *env;
 	struct nft_engine *eng;
-	struct hearth_model *model;	/* the model in force (a reference) */
+	struct hearth_model *model; /* the model in force (a reference) */
 	struct event *watch_ev;
 	struct event *rebuild_ev;
 	enum hearth_health health;
 	unsigned retry_s;
-	bool poison_apply;	/* test hook: reconciles are refused */
-	bool poison_all;	/* test hook: every batch is refused */
+	bool poison_apply; /* test hook: reconciles are refused */
+	bool poison_all;   /* test hook: every batch is refused */
 };
 
 static bool
@@ -94,7 +94,7 @@ on_watch(evutil_socket_t fd, short what, void *arg)
 		log_debug("nft: reading notifications: %s", strerror(-err));
 	if (drift) {
 		log_warnx("nft: table inet hearth was changed by someone "
-		    "else; rebuilding it");
+		          "else; rebuilding it");
 		schedule_rebuild(s, REBUILD_DELAY_MS);
 	}
 }
@@ -115,7 +115,7 @@ warn_forwarding(const struct hearth_model *m)
 	fclose(f);
 	if (c == '0')
 		log_warnx("nft: net.ipv4.ip_forward is 0: connections DNATed "
-		    "to backends on other hosts will not be forwarded");
+		          "to backends on other hosts will not be forwarded");
 }
 
 static void nft_destroy(void *state);
@@ -139,8 +139,7 @@ arm_fault(struct nft_mod *s)
 }
 
 static int
-nft_create(struct hearth_env *env, const struct hearth_model *m,
-    void **state)
+nft_create(struct hearth_env *env, const struct hearth_model *m, void **state)
 {
 	struct nft_mod *s = calloc(1, sizeof(*s));
 	if (s == NULL)
@@ -164,8 +163,8 @@ nft_create(struct hearth_env *env, const struct hearth_model *m,
 		nft_destroy(s);
 		return fd;
 	}
-	s->watch_ev = event_new(env->base, fd, EV_READ | EV_PERSIST,
-	    on_watch, s);
+	s->watch_ev =
+	    event_new(env->base, fd, EV_READ | EV_PERSIST, on_watch, s);
 	s->rebuild_ev = evtimer_new(env->base, on_rebuild, s);
 	if (s->watch_ev == NULL || s->rebuild_ev == NULL ||
 	    event_add(s->watch_ev, NULL) < 0) {
@@ -189,9 +188,9 @@ nft_create(struct hearth_env *env, const struct hearth_model *m,
 	} else {
 		const struct nft_engine_stats *st = nft_engine_stats(s->eng);
 		log_info("nft: table inet hearth built: %zu service ports, "
-		    "%zu endpoints", st->elems[NFT_SET_SVC4] +
-		    st->elems[NFT_SET_SVC6], st->elems[NFT_SET_EP4] +
-		    st->elems[NFT_SET_EP6]);
+		         "%zu endpoints",
+		    st->elems[NFT_SET_SVC4] + st->elems[NFT_SET_SVC6],
+		    st->elems[NFT_SET_EP4] + st->elems[NFT_SET_EP6]);
 		s->health = HEARTH_HEALTH_OK;
 	}
 	*state = s;
@@ -250,7 +249,8 @@ nft_metrics(void *state, struct evbuffer *out)
 	    "Elements per named set or map of table inet hearth");
 	for (int i = 0; i < NFT_SET_COUNT; i++) {
 		char labels[64];
-		snprintf(labels, sizeof(labels), "map=\"%s\"", nft_sets[i].name);
+		snprintf(labels, sizeof(labels), "map=\"%s\"",
+		    nft_sets[i].name);
 		metrics_sample(out, "hearth_nft_elements", labels,
 		    (double)st->elems[i]);
 	}
@@ -294,12 +294,12 @@ nft_destroy(void *state)
 }
 
 const struct hearth_module_ops nft_module = {
-	.name = "nft",
-	.wanted = nft_wanted,
-	.create = nft_create,
-	.apply = nft_apply,
-	.health = nft_health,
-	.metrics = nft_metrics,
-	.stop = nft_stop,
-	.destroy = nft_destroy,
+    .name = "nft",
+    .wanted = nft_wanted,
+    .create = nft_create,
+    .apply = nft_apply,
+    .health = nft_health,
+    .metrics = nft_metrics,
+    .stop = nft_stop,
+    .destroy = nft_destroy,
 };

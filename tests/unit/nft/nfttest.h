@@ -23,8 +23,8 @@ static inline struct hearth_model *
 nfttest_model(const char *yaml)
 {
 	struct hearth_config_errors errs = {0};
-	struct hearth_model *m = hearth_config_parse("test.yaml", yaml,
-	    strlen(yaml), &errs);
+	struct hearth_model *m =
+	    hearth_config_parse("test.yaml", yaml, strlen(yaml), &errs);
 	if (m == NULL) {
 		hearth_config_errors_print(&errs, stderr);
 		hearth_config_errors_free(&errs);
@@ -67,12 +67,15 @@ static inline struct hearth_model *
 nfttest_services(size_t n, long changed, const char *backend_of_changed)
 {
 	struct nfttest_buf b = {0};
-	nfttest_printf(&b, "pools:\n  - {name: p, addresses: [10.1.0.0/16]}\n"
+	nfttest_printf(&b,
+	    "pools:\n  - {name: p, addresses: [10.1.0.0/16]}\n"
 	    "services:\n");
 	for (size_t i = 0; i < n; i++) {
-		nfttest_printf(&b, "  - {name: s%zu, address: 10.1.%zu.%zu, "
+		nfttest_printf(&b,
+		    "  - {name: s%zu, address: 10.1.%zu.%zu, "
 		    "ports: [{port: 80, protocol: tcp, backends: "
-		    "[10.244.%zu.1:8080, ", i, i / 250, i % 250 + 1, i % 250);
+		    "[10.244.%zu.1:8080, ",
+		    i, i / 250, i % 250 + 1, i % 250);
 		if ((long)i == changed && backend_of_changed)
 			nfttest_printf(&b, "%s]}]}\n", backend_of_changed);
 		else

@@ -25,11 +25,13 @@ static const char *lab =
     "  - name: db\n"
     "    address: 192.168.122.101\n"
     "    ports:\n"
-    "      - {port: 5432, protocol: tcp, backends: [10.244.2.7:5432, 10.244.1.5:5432]}\n"
+    "      - {port: 5432, protocol: tcp, backends: [10.244.2.7:5432, "
+    "10.244.1.5:5432]}\n"
     "      - {port: 53, protocol: udp}\n"
     "nat:\n"
     "  masquerade: [{source: 192.168.122.0/24, out_interface: eth0}]\n"
-    "  port_forwards: [{in_interface: eth0, port: 443, protocol: tcp, to: 192.168.122.100:443}]\n"
+    "  port_forwards: [{in_interface: eth0, port: 443, protocol: tcp, to: "
+    "192.168.122.100:443}]\n"
     "  allow_input: [22/tcp]\n";
 
 struct built {
@@ -107,7 +109,6 @@ rule_text(struct built *x, const char *chain, int index, struct rule_find *f)
 	each_msg(&x->b, find_rule, f);
 	return f->text;
 }
-
 
 static void
 test_pick_rule_draws_a_slot_and_dnats_from_the_endpoint_map(void **state)
@@ -294,11 +295,10 @@ parse_elems(const struct nlmsghdr *nlh, struct nftnl_set *s)
 	memcpy(copy, nlh, nlh->nlmsg_len);
 	struct nlmsghdr *c = (struct nlmsghdr *)copy;
 	struct nlattr *a, *el;
-	mnl_attr_for_each(a, c, sizeof(struct nfgenmsg))
-		if (mnl_attr_get_type(a) == NFTA_SET_ELEM_LIST_ELEMENTS)
-			mnl_attr_for_each_nested(el, a)
-				el->nla_type = (el->nla_type & ~NLA_TYPE_MASK) |
-				    NFTA_LIST_ELEM;
+	mnl_attr_for_each(a, c,
+	    sizeof(struct nfgenmsg)) if (mnl_attr_get_type(a) ==
+	    NFTA_SET_ELEM_LIST_ELEMENTS) mnl_attr_for_each_nested(el, a)
+	    el->nla_type = (el->nla_type & ~NLA_TYPE_MASK) | NFTA_LIST_ELEM;
 	int err = nftnl_set_elems_nlmsg_parse(c, s);
 	free(copy);
 	return err;
@@ -332,20 +332,24 @@ test_elements_decode_to_keys_verdicts_and_endpoints(void **state)
 	struct elems e = {.set = "svc4"};
 	each_msg(&x.b, grab_elems, &e);
 	assert_non_null(e.s);
-	const uint8_t db[12] = {192, 168, 122, 101, 6, 0, 0, 0, 0x15, 0x38, 0, 0};
+	const uint8_t db[12] = {192, 168, 122, 101, 6, 0, 0, 0, 0x15, 0x38, 0,
+	    0};
 	int found = 0;
 	struct nftnl_set_elems_iter *it = nftnl_set_elems_iter_create(e.s);
 	for (struct nftnl_set_elem *el; (el = nftnl_set_elems_iter_next(it));) {
 		uint32_t len;
-		const void *key = nftnl_set_elem_get(el, NFTNL_SET_ELEM_KEY, &len);
+		const void *key =
+		    nftnl_set_elem_get(el, NFTNL_SET_ELEM_KEY, &len);
 		assert_int_equal(len, 12);
 		if (memcmp(key, db, 12) != 0)
 			continue;
 		found++;
 		assert_int_equal(nftnl_set_elem_get_u32(el,
-		    NFTNL_SET_ELEM_VERDICT), (uint32_t)NFT_GOTO);
+		                     NFTNL_SET_ELEM_VERDICT),
+		    (uint32_t)NFT_GOTO);
 		assert_string_equal(nftnl_set_elem_get_str(el,
-		    NFTNL_SET_ELEM_CHAIN), "pick4_2");
+		                        NFTNL_SET_ELEM_CHAIN),
+		    "pick4_2");
 	}
 	nftnl_set_elems_iter_destroy(it);
 	assert_int_equal(found, 1);
@@ -361,10 +365,10 @@ test_elements_decode_to_keys_verdicts_and_endpoints(void **state)
 	it = nftnl_set_elems_iter_create(e.s);
 	for (struct nftnl_set_elem *el; (el = nftnl_set_elems_iter_next(it));) {
 		uint32_t klen, dlen, slot;
-		const uint8_t *key = nftnl_set_elem_get(el, NFTNL_SET_ELEM_KEY,
-		    &klen);
-		const void *data = nftnl_set_elem_get(el, NFTNL_SET_ELEM_DATA,
-		    &dlen);
+		const uint8_t *key =
+		    nftnl_set_elem_get(el, NFTNL_SET_ELEM_KEY, &klen);
+		const void *data =
+		    nftnl_set_elem_get(el, NFTNL_SET_ELEM_DATA, &dlen);
 		assert_int_equal(klen, 16);
 		assert_memory_equal(key, db, 12);
 		memcpy(&slot, key + 12, 4);
@@ -460,7 +464,7 @@ test_large_element_lists_are_chunked(void **state)
 	assert_int_equal(nft_build_changes(&b, &ch, false), 0);
 	struct sizes z = {0};
 	each_msg(&b, elem_sizes, &z);
-	assert_int_equal(z.total, 2000 * 4);	/* svc4, 2 x ep4, masq4 */
+	assert_int_equal(z.total, 2000 * 4); /* svc4, 2 x ep4, masq4 */
 	assert_true(z.max_elems <= 256);
 	assert_true(z.max_len < 65535);
 	assert_true(z.msgs >= 8000 / 256);
@@ -474,8 +478,8 @@ static void
 count_types(const struct nlmsghdr *nlh, void *arg)
 {
 	size_t *n = arg;
-	n[NFNL_MSG_TYPE(nlh->nlmsg_type) < 64 ?
-	    NFNL_MSG_TYPE(nlh->nlmsg_type) : 63]++;
+	n[NFNL_MSG_TYPE(nlh->nlmsg_type) < 64 ? NFNL_MSG_TYPE(nlh->nlmsg_type) :
+	                                        63]++;
 }
 
 static void
@@ -534,17 +538,21 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_pick_rule_draws_a_slot_and_dnats_from_the_endpoint_map),
-		cmocka_unit_test(test_dispatch_rules_look_up_the_named_verdict_maps),
-		cmocka_unit_test(test_masquerade_refuse_and_redirect_rules),
-		cmocka_unit_test(test_host_role_rules),
-		cmocka_unit_test(test_full_build_is_one_transaction_in_kernel_order),
-		cmocka_unit_test(test_elements_decode_to_keys_verdicts_and_endpoints),
-		cmocka_unit_test(test_sets_are_named_maps_never_anonymous),
-		cmocka_unit_test(test_large_element_lists_are_chunked),
-		cmocka_unit_test(test_one_change_is_one_small_batch),
-		cmocka_unit_test(test_poison_adds_a_rule_in_a_missing_chain),
-		cmocka_unit_test(test_delete_table_batch),
+	    cmocka_unit_test(
+	        test_pick_rule_draws_a_slot_and_dnats_from_the_endpoint_map),
+	    cmocka_unit_test(
+	        test_dispatch_rules_look_up_the_named_verdict_maps),
+	    cmocka_unit_test(test_masquerade_refuse_and_redirect_rules),
+	    cmocka_unit_test(test_host_role_rules),
+	    cmocka_unit_test(
+	        test_full_build_is_one_transaction_in_kernel_order),
+	    cmocka_unit_test(
+	        test_elements_decode_to_keys_verdicts_and_endpoints),
+	    cmocka_unit_test(test_sets_are_named_maps_never_anonymous),
+	    cmocka_unit_test(test_large_element_lists_are_chunked),
+	    cmocka_unit_test(test_one_change_is_one_small_batch),
+	    cmocka_unit_test(test_poison_adds_a_rule_in_a_missing_chain),
+	    cmocka_unit_test(test_delete_table_batch),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

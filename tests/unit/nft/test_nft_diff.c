@@ -84,8 +84,8 @@ test_one_backend_change_replaces_one_slot(void **state)
 	assert_int_equal(add->set, NFT_SET_EP4);
 	assert_false(add->del);
 	/* VIP 10.1.0.43 . tcp . 80 . slot 1 */
-	const uint8_t key[16] = {10, 1, 0, 43, 6, 0, 0, 0, 0, 80, 0, 0,
-	    1, 0, 0, 0};
+	const uint8_t key[16] = {10, 1, 0, 43, 6, 0, 0, 0, 0, 80, 0, 0, 1, 0, 0,
+	    0};
 	assert_int_equal(del->klen, 16);
 	assert_memory_equal(del->key, key, 16);
 	assert_memory_equal(add->key, key, 16);
@@ -98,22 +98,28 @@ test_one_backend_change_replaces_one_slot(void **state)
 static const char *three =
     "pools: [{name: p, addresses: [10.1.0.0/16]}]\n"
     "services:\n"
-    "  - {name: a, address: 10.1.0.1, ports: [{port: 80, protocol: tcp, backends: [10.2.0.1:80, 10.2.0.2:80]}]}\n"
-    "  - {name: b, address: 10.1.0.2, ports: [{port: 80, protocol: tcp, backends: [10.2.0.3:80, 10.2.0.4:80]}]}\n"
+    "  - {name: a, address: 10.1.0.1, ports: [{port: 80, protocol: tcp, "
+    "backends: [10.2.0.1:80, 10.2.0.2:80]}]}\n"
+    "  - {name: b, address: 10.1.0.2, ports: [{port: 80, protocol: tcp, "
+    "backends: [10.2.0.3:80, 10.2.0.4:80]}]}\n"
     "  - {name: c, address: 10.1.0.3, ports: [{port: 53, protocol: udp}]}\n";
 
 static void
 test_backend_count_change_moves_dispatch_to_new_pick_chain(void **state)
 {
 	struct pair p;
-	pair_diff(&p, nfttest_model(three), nfttest_model(
-	    "pools: [{name: p, addresses: [10.1.0.0/16]}]\n"
-	    "services:\n"
-	    "  - {name: a, address: 10.1.0.1, ports: [{port: 80, protocol: tcp, backends: [10.2.0.1:80, 10.2.0.2:80, 10.2.0.9:80]}]}\n"
-	    "  - {name: b, address: 10.1.0.2, ports: [{port: 80, protocol: tcp, backends: [10.2.0.3:80, 10.2.0.4:80]}]}\n"
-	    "  - {name: c, address: 10.1.0.3, ports: [{port: 53, protocol: udp}]}\n"));
+	pair_diff(&p, nfttest_model(three),
+	    nfttest_model(
+	        "pools: [{name: p, addresses: [10.1.0.0/16]}]\n"
+	        "services:\n"
+	        "  - {name: a, address: 10.1.0.1, ports: [{port: 80, protocol: "
+	        "tcp, backends: [10.2.0.1:80, 10.2.0.2:80, 10.2.0.9:80]}]}\n"
+	        "  - {name: b, address: 10.1.0.2, ports: [{port: 80, protocol: "
+	        "tcp, backends: [10.2.0.3:80, 10.2.0.4:80]}]}\n"
+	        "  - {name: c, address: 10.1.0.3, ports: [{port: 53, protocol: "
+	        "udp}]}\n"));
 	assert_non_null(chain_op(&p.ch, "pick4_3", NFT_CHAIN_ADD));
-	assert_int_equal(p.ch.n_chains, 1);	/* pick4_2 still used by b */
+	assert_int_equal(p.ch.n_chains, 1); /* pick4_2 still used by b */
 	assert_int_equal(count_ops(&p.ch, NFT_SET_SVC4, 1), 1);
 	assert_int_equal(count_ops(&p.ch, NFT_SET_SVC4, 0), 1);
 	assert_int_equal(count_ops(&p.ch, NFT_SET_EP4, 0), 1);
@@ -129,16 +135,19 @@ static void
 test_removed_service_deletes_only_its_elements(void **state)
 {
 	struct pair p;
-	pair_diff(&p, nfttest_model(three), nfttest_model(
-	    "pools: [{name: p, addresses: [10.1.0.0/16]}]\n"
-	    "services:\n"
-	    "  - {name: a, address: 10.1.0.1, ports: [{port: 80, protocol: tcp, backends: [10.2.0.1:80, 10.2.0.2:80]}]}\n"
-	    "  - {name: c, address: 10.1.0.3, ports: [{port: 53, protocol: udp}]}\n"));
+	pair_diff(&p, nfttest_model(three),
+	    nfttest_model(
+	        "pools: [{name: p, addresses: [10.1.0.0/16]}]\n"
+	        "services:\n"
+	        "  - {name: a, address: 10.1.0.1, ports: [{port: 80, protocol: "
+	        "tcp, backends: [10.2.0.1:80, 10.2.0.2:80]}]}\n"
+	        "  - {name: c, address: 10.1.0.3, ports: [{port: 53, protocol: "
+	        "udp}]}\n"));
 	assert_int_equal(p.ch.n_chains, 0);
-	assert_int_equal(p.ch.n_elems, 4);	/* svc4, 2 x ep4, masq4 */
+	assert_int_equal(p.ch.n_elems, 4); /* svc4, 2 x ep4, masq4 */
 	assert_int_equal(count_ops(&p.ch, -1, 1), 4);
 	for (size_t i = 0; i < p.ch.n_elems; i++)
-		assert_int_equal(p.ch.elems[i].key[3], 2);	/* 10.1.0.2 */
+		assert_int_equal(p.ch.elems[i].key[3], 2); /* 10.1.0.2 */
 	pair_free(&p);
 }
 
@@ -146,12 +155,16 @@ static void
 test_reordered_services_change_nothing(void **state)
 {
 	struct pair p;
-	pair_diff(&p, nfttest_model(three), nfttest_model(
-	    "pools: [{name: p, addresses: [10.1.0.0/16]}]\n"
-	    "services:\n"
-	    "  - {name: c, address: 10.1.0.3, ports: [{port: 53, protocol: udp}]}\n"
-	    "  - {name: b, address: 10.1.0.2, ports: [{port: 80, protocol: tcp, backends: [10.2.0.4:80, 10.2.0.3:80]}]}\n"
-	    "  - {name: a, address: 10.1.0.1, ports: [{port: 80, protocol: tcp, backends: [10.2.0.1:80, 10.2.0.2:80]}]}\n"));
+	pair_diff(&p, nfttest_model(three),
+	    nfttest_model(
+	        "pools: [{name: p, addresses: [10.1.0.0/16]}]\n"
+	        "services:\n"
+	        "  - {name: c, address: 10.1.0.3, ports: [{port: 53, protocol: "
+	        "udp}]}\n"
+	        "  - {name: b, address: 10.1.0.2, ports: [{port: 80, protocol: "
+	        "tcp, backends: [10.2.0.4:80, 10.2.0.3:80]}]}\n"
+	        "  - {name: a, address: 10.1.0.1, ports: [{port: 80, protocol: "
+	        "tcp, backends: [10.2.0.1:80, 10.2.0.2:80]}]}\n"));
 	assert_int_equal(p.ch.n_elems, 0);
 	assert_int_equal(p.ch.n_chains, 0);
 	pair_free(&p);
@@ -187,7 +200,7 @@ test_full_build_counts_every_element(void **state)
 	assert_int_equal(ch.n_chains, d->n_chains);
 	assert_non_null(nft_desc_chain(d, "refuse"));
 	assert_non_null(nft_desc_chain(d, "pick4_2"));
-	assert_null(nft_desc_chain(d, "input"));	/* no allow_input */
+	assert_null(nft_desc_chain(d, "input")); /* no allow_input */
 	nft_changes_free(&ch);
 	nft_desc_free(d);
 	hearth_model_unref(m);
@@ -216,10 +229,11 @@ test_duplicate_key_first_wins(void **state)
 static void
 test_backend_of_other_family_is_skipped(void **state)
 {
-	struct hearth_model *m = nfttest_model(
-	    "pools: [{name: p, addresses: [10.1.0.0/16]}]\n"
-	    "services:\n"
-	    "  - {name: a, address: 10.1.0.1, ports: [{port: 80, protocol: tcp, backends: ['[fd00::1]:80']}]}\n");
+	struct hearth_model *m =
+	    nfttest_model("pools: [{name: p, addresses: [10.1.0.0/16]}]\n"
+	                  "services:\n"
+	                  "  - {name: a, address: 10.1.0.1, ports: [{port: 80, "
+	                  "protocol: tcp, backends: ['[fd00::1]:80']}]}\n");
 	struct nft_desc *d = nft_desc_build(m);
 	assert_int_equal(d->n_skipped, 1);
 	assert_int_equal(d->svcs[0].kind, NFT_SVC_REFUSE);
@@ -238,9 +252,12 @@ test_allow_input_merged_with_hearths_own_ports(void **state)
 	    "metrics: {listen: 127.0.0.1:9477}\n");
 	struct nft_desc *d = nft_desc_build(m);
 	const struct nft_allow want[] = {
-		{IPPROTO_TCP, 20, 31}, {IPPROTO_TCP, 53, 53},
-		{IPPROTO_TCP, 8080, 8080}, {IPPROTO_TCP, 8443, 8443},
-		{IPPROTO_TCP, 9477, 9477}, {IPPROTO_UDP, 53, 53},
+	    {IPPROTO_TCP, 20, 31},
+	    {IPPROTO_TCP, 53, 53},
+	    {IPPROTO_TCP, 8080, 8080},
+	    {IPPROTO_TCP, 8443, 8443},
+	    {IPPROTO_TCP, 9477, 9477},
+	    {IPPROTO_UDP, 53, 53},
 	};
 	assert_int_equal(d->n_allow, 6);
 	for (size_t i = 0; i < 6; i++) {
@@ -259,10 +276,11 @@ static void
 test_masquerade_change_flushes_only_host_chains(void **state)
 {
 	struct pair p;
-	pair_diff(&p, nfttest_model(
-	    "nat: {masquerade: [{source: 192.168.122.0/24, out_interface: eth0}]}\n"),
-	    nfttest_model(
-	    "nat: {masquerade: [{source: 192.168.123.0/24, out_interface: eth0}]}\n"));
+	pair_diff(&p,
+	    nfttest_model("nat: {masquerade: [{source: 192.168.122.0/24, "
+	                  "out_interface: eth0}]}\n"),
+	    nfttest_model("nat: {masquerade: [{source: 192.168.123.0/24, "
+	                  "out_interface: eth0}]}\n"));
 	assert_int_equal(p.ch.n_elems, 0);
 	assert_non_null(chain_op(&p.ch, "host_masq", NFT_CHAIN_FLUSH));
 	assert_non_null(chain_op(&p.ch, "forward", NFT_CHAIN_FLUSH));
@@ -273,11 +291,13 @@ test_masquerade_change_flushes_only_host_chains(void **state)
 static void
 test_proxy_ports_redirect_to_the_proxy_listeners(void **state)
 {
-	struct hearth_model *m = nfttest_model(
-	    "pools: [{name: p, addresses: [10.1.0.0/16]}]\n"
-	    "proxy: {http_port: 8080, https_port: 8443}\n"
-	    "services:\n"
-	    "  - {name: g, address: 10.1.0.1, ports: [{port: 80, protocol: tcp, target: proxy}, {port: 443, protocol: tcp, target: proxy}]}\n");
+	struct hearth_model *m =
+	    nfttest_model("pools: [{name: p, addresses: [10.1.0.0/16]}]\n"
+	                  "proxy: {http_port: 8080, https_port: 8443}\n"
+	                  "services:\n"
+	                  "  - {name: g, address: 10.1.0.1, ports: [{port: 80, "
+	                  "protocol: tcp, target: proxy}, {port: 443, "
+	                  "protocol: tcp, target: proxy}]}\n");
 	struct nft_desc *d = nft_desc_build(m);
 	const struct nft_chain_def *c = nft_desc_chain(d, "proxy_8080");
 	assert_non_null(c);
@@ -293,18 +313,19 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_same_model_changes_nothing),
-		cmocka_unit_test(test_one_backend_change_replaces_one_slot),
-		cmocka_unit_test(test_backend_count_change_moves_dispatch_to_new_pick_chain),
-		cmocka_unit_test(test_removed_service_deletes_only_its_elements),
-		cmocka_unit_test(test_reordered_services_change_nothing),
-		cmocka_unit_test(test_local_traffic_only_leaves_the_masquerade_set),
-		cmocka_unit_test(test_full_build_counts_every_element),
-		cmocka_unit_test(test_duplicate_key_first_wins),
-		cmocka_unit_test(test_backend_of_other_family_is_skipped),
-		cmocka_unit_test(test_allow_input_merged_with_hearths_own_ports),
-		cmocka_unit_test(test_masquerade_change_flushes_only_host_chains),
-		cmocka_unit_test(test_proxy_ports_redirect_to_the_proxy_listeners),
+	    cmocka_unit_test(test_same_model_changes_nothing),
+	    cmocka_unit_test(test_one_backend_change_replaces_one_slot),
+	    cmocka_unit_test(
+	        test_backend_count_change_moves_dispatch_to_new_pick_chain),
+	    cmocka_unit_test(test_removed_service_deletes_only_its_elements),
+	    cmocka_unit_test(test_reordered_services_change_nothing),
+	    cmocka_unit_test(test_local_traffic_only_leaves_the_masquerade_set),
+	    cmocka_unit_test(test_full_build_counts_every_element),
+	    cmocka_unit_test(test_duplicate_key_first_wins),
+	    cmocka_unit_test(test_backend_of_other_family_is_skipped),
+	    cmocka_unit_test(test_allow_input_merged_with_hearths_own_ports),
+	    cmocka_unit_test(test_masquerade_change_flushes_only_host_chains),
+	    cmocka_unit_test(test_proxy_ports_redirect_to_the_proxy_listeners),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
