@@ -225,6 +225,12 @@ build_svcs(struct nft_desc *d, const struct hearth_model *m)
 {
 	for (size_t i = 0; i < m->n_services; i++) {
 		const struct hearth_service *svc = &m->services[i];
+		/* The model is scattered in small allocations: fetch ahead. */
+		if (i + 8 < m->n_services)
+			__builtin_prefetch(m->services[i + 8].ports);
+		if (i + 4 < m->n_services && m->services[i + 4].n_ports > 0)
+			__builtin_prefetch(
+			    m->services[i + 4].ports[0].backends);
 		if (svc->address.family != AF_INET &&
 		    svc->address.family != AF_INET6)
 			continue;
