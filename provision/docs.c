@@ -184,6 +184,16 @@ bootstrap_script(FILE *f, const struct prov_settings *s,
 	    f);
 }
 
+/* A YAML sequence item in single quotes ('' for a quote). */
+static void
+squoted(FILE *f, const char *v)
+{
+	fputs("- '", f);
+	for (; *v; v++)
+		fputs(*v == '\'' ? "''" : (char[]){*v, '\0'}, f);
+	fputs("'\n", f);
+}
+
 static void
 write_file(FILE *f, const char *path, const char *perm, const char *content)
 {
@@ -220,7 +230,7 @@ prov_user_data(const struct prov_settings *s, const struct prov_node *n,
 	if (s->n_ssh_keys > 0) {
 		fputs("ssh_authorized_keys:\n", f);
 		for (size_t i = 0; i < s->n_ssh_keys; i++)
-			fprintf(f, "- \"%s\"\n", s->ssh_keys[i]);
+			squoted(f, s->ssh_keys[i]);
 	}
 	fputs("write_files:\n", f);
 	write_file(f, "/etc/modules-load.d/kubernetes.conf", "0644",

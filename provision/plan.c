@@ -271,7 +271,12 @@ prov_plan_compute(const struct prov_settings *s, const struct prov_observed *o,
 	int r = 0;
 
 	memset(p, 0, sizeof(*p));
-	if (!o->pki_exists)
+	for (size_t i = 0; r == 0 && i < o->n_stale; i++)
+		r = warn(p,
+		    "node %s was made by an earlier up and is not in the "
+		    "settings: up leaves it alone, down removes it",
+		    o->stale[i]);
+	if (r == 0 && !o->pki_exists)
 		r = add(p, PROV_STEP_PKI, -1,
 		    "create PKI in pki/: cluster CA, "
 		    "admin certificate, bootstrap token");

@@ -156,6 +156,8 @@ struct prov_observed {
 	char pool_path[512];
 	struct prov_obs_node *nodes; /* one per settings node */
 	const char *state_dir;
+	char **stale; /* nodes an earlier up made, not in settings */
+	size_t n_stale;
 };
 
 enum prov_step_kind {

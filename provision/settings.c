@@ -631,6 +631,10 @@ top_key(struct parse *p, const char *key, yaml_node_t *v, void *arg)
 		}
 		count = (size_t)(v->data.sequence.items.top -
 		    v->data.sequence.items.start);
+		for (size_t i = 0; i < s->n_ssh_keys; i++)
+			free(s->ssh_keys[i]);
+		free(s->ssh_keys);
+		s->n_ssh_keys = 0;
 		s->ssh_keys = calloc(count ? count : 1, sizeof(char *));
 		if (s->ssh_keys == NULL)
 			abort();
@@ -654,6 +658,8 @@ top_key(struct parse *p, const char *key, yaml_node_t *v, void *arg)
 				s->ssh_keys[s->n_ssh_keys++] = xstrdup(t);
 		}
 	} else if (strcmp(key, "nodes") == 0) {
+		free(slots[1]); /* a repeated key: the last one counts */
+		slots[1] = NULL;
 		parse_nodes(p, v, (const yaml_node_t **)&slots[1]);
 		slots[2] = v;
 	} else

@@ -209,6 +209,35 @@ observe_node(struct prov_cli *cli, virStoragePoolPtr pool,
 	virDomainFree(dom);
 }
 
+/* Nodes an earlier up made (NODE/domain.xml kept) that the settings lack. */
+static void
+observe_stale(struct prov_cli *cli, struct prov_observed *o)
+{
+	DIR *dir = opendir(cli->state_dir);
+	struct dirent *e;
+	char rel[512];
+
+	while (dir != NULL && (e = readdir(dir)) != NULL) {
+		bool known = false;
+		char **v;
+
+		snprintf(rel, sizeof(rel), "%s/domain.xml", e->d_name);
+		if (e->d_name[0] == '.' || !state_exists(cli, rel))
+			continue;
+		for (size_t i = 0; i < cli->s->n_nodes; i++)
+			known |= strcmp(cli->s->nodes[i].name, e->d_name) == 0;
+		if (known ||
+		    (v = realloc(o->stale, (o->n_stale + 1) * sizeof(*v))) ==
+		        NULL)
+			continue;
+		o->stale = v;
+		if ((v[o->n_stale] = strdup(e->d_name)) != NULL)
+			o->n_stale++;
+	}
+	if (dir != NULL)
+		closedir(dir);
+}
+
 int
 virt_observe(struct prov_cli *cli, struct prov_observed *o,
     struct prov_pki *pki)
@@ -239,6 +268,7 @@ virt_observe(struct prov_cli *cli, struct prov_observed *o,
 	}
 	if (pool != NULL)
 		virStoragePoolFree(pool);
+	observe_stale(cli, o);
 	return 0;
 }
 
@@ -247,6 +277,11 @@ virt_observed_free(struct prov_observed *o)
 {
 	free(o->nodes);
 	o->nodes = NULL;
+	for (size_t i = 0; i < o->n_stale; i++)
+		free(o->stale[i]);
+	free(o->stale);
+	o->stale = NULL;
+	o->n_stale = 0;
 }
 
 static __attribute__((format(printf, 3, 4))) int
@@ -538,6 +573,13 @@ step_volume(struct prov_cli *cli, const struct prov_node *n, bool create,
 			virStorageVolFree(vol);
 		return r;
 	}
+	snprintf(rel, sizeof(rel), "%s/%s.qcow2.vol.xml", n->name, n->name);
+	if ((vol = node_volume(cli, n)) != NULL) {
+		/* It appeared when its pool was started: record it. */
+		r = keep(cli, rel, virStorageVolGetXMLDesc(vol, 0), err, len);
+		virStorageVolFree(vol);
+		return r;
+	}
 	if (virt_check_base(cli, &format) != 0)
 		return fail(err, len, "base image %s unusable",
 		    cli->s->image_base);
@@ -553,7 +595,6 @@ step_volume(struct prov_cli *cli, const struct prov_node *n, bool create,
 	virStoragePoolFree(pool);
 	if (vol == NULL)
 		return -EIO;
-	snprintf(rel, sizeof(rel), "%s/%s.qcow2.vol.xml", n->name, n->name);
 	r = keep(cli, rel, virStorageVolGetXMLDesc(vol, 0), err, len);
 	virStorageVolFree(vol);
 	return r;

@@ -26,6 +26,17 @@ prov_expect_rc 2
 grep -q 'refusing.*--yes' "$PROV_DIR/err" || prov_fail "no refusal: $(cat "$PROV_DIR/err")"
 [ -e "$STATE/k8s-worker1/domain.xml" ] || prov_fail "refused down removed state"
 
+# Asked on a terminal: "n" keeps everything, exit 1.
+if command -v script >/dev/null; then
+	RC=0
+	printf 'n\n' | script -qec "'$PROV' -c '$PROV_DIR/settings.yaml' --state-dir '$STATE' \
+		--connect 'test://$PROV_DIR/host.xml' down" /dev/null >"$PROV_DIR/out" 2>&1 || RC=$?
+	prov_expect_rc 1
+	grep -q 'Remove the VMs.*\[y/N\]' "$PROV_DIR/out" || prov_fail "no question: $(cat "$PROV_DIR/out")"
+	grep -q 'not confirmed; nothing removed' "$PROV_DIR/out" || prov_fail "$(cat "$PROV_DIR/out")"
+	[ -e "$STATE/k8s-worker1/domain.xml" ] || prov_fail "declined down removed state"
+fi
+
 prov --connect "test://$PROV_DIR/host.xml" down --yes --dump "$PROV_DIR/after"
 prov_expect_rc 0
 d=$PROV_DIR/after

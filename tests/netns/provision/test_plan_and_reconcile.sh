@@ -58,4 +58,19 @@ grep -q '^+ adopt network default: forward nat -> open, 3 DHCP hosts; restart it
 prov --connect "test://$PROV_DIR/nat.xml" up
 prov_expect_rc 0
 cmp -s "$STATE/network.orig.xml" "$PROV_DIR/orig.before" || prov_fail "network.orig.xml overwritten"
+# A node dropped from the settings: up leaves its VM, says so; down (which
+# goes by the state dir) still removes it.
+prov_state_xml "$PROV_DIR/host.xml"
+cat >>"$PROV_DIR/settings.yaml" <<'YAML'
+nodes:
+  - {name: k8s-control-plane, role: control-plane, address: 192.168.122.10}
+  - {name: k8s-worker1, address: 192.168.122.11}
+YAML
+prov --connect "test://$PROV_DIR/host.xml" plan
+prov_expect_rc 0
+grep -q '^! node k8s-worker2 was made by an earlier up and is not in the settings' "$PROV_DIR/out" ||
+	prov_fail "no warning: $(cat "$PROV_DIR/out")"
+prov --connect "test://$PROV_DIR/host.xml" down --yes --dump "$PROV_DIR/down"
+prov_expect_rc 0
+[ ! -e "$PROV_DIR/down/domain-k8s-worker2.xml" ] || prov_fail "worker2 not removed by down"
 prov_log "PASS"

@@ -394,6 +394,27 @@ test_worker_user_data_joins_and_holds_no_ca(void **state)
 }
 
 static void
+test_ssh_keys_survive_quotes(void **state)
+{
+	struct prov_settings *s = prov_settings_default();
+	struct prov_manifests m = {"a\n", "b\n", "c\n"};
+	char *keys[] = {"ssh-ed25519 AAAAC3Nz it's \"me\" #1: x"};
+	char *u;
+	struct ydocs y;
+
+	s->ssh_keys = keys;
+	s->n_ssh_keys = 1;
+	u = prov_user_data(s, &s->nodes[1], pki, &m);
+	yload(u, &y);
+	assert_string_equal(ystr(&y.d[0], "ssh_authorized_keys.0"), keys[0]);
+	yfree(&y);
+	free(u);
+	s->ssh_keys = NULL;
+	s->n_ssh_keys = 0;
+	prov_settings_free(s);
+}
+
+static void
 test_meta_data_and_network_config(void **state)
 {
 	struct prov_settings *s = prov_settings_default();
@@ -504,6 +525,7 @@ main(void)
 	    cmocka_unit_test(test_kubeadm_join_pins_the_ca),
 	    cmocka_unit_test(test_control_plane_user_data),
 	    cmocka_unit_test(test_worker_user_data_joins_and_holds_no_ca),
+	    cmocka_unit_test(test_ssh_keys_survive_quotes),
 	    cmocka_unit_test(test_meta_data_and_network_config),
 	    cmocka_unit_test(test_kubeconfig_embeds_ca_and_admin_cert),
 	    cmocka_unit_test(test_nodes_ready_counts_only_ready_nodes_of_ours),
