@@ -33,6 +33,7 @@ static void *
 qlog_main(void *arg)
 {
 	struct dns_qlog *ql = arg;
+	dns_thread_drop_caps();
 	pthread_mutex_lock(&ql->lock);
 	for (;;) {
 		while (ql->len == 0 && !ql->quit)

@@ -180,6 +180,8 @@ void dns_ctx_fini(struct dns_udp_ctx *ctx);
 /* Worker threads (worker.c): one event loop each, own UDP sockets. */
 int dns_workers_start(struct dns_server *srv);
 void dns_workers_stop(struct dns_server *srv);
+/* Drops every capability of the calling thread when not root. */
+void dns_thread_drop_caps(void);
 /* Adds the workers' counters into st. */
 void dns_workers_stats(struct dns_server *srv, struct dns_stats *st);
 void dns_stats_merge(struct dns_stats *into, const struct dns_stats *from);

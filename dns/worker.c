@@ -11,7 +11,9 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
 #include <sys/eventfd.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -56,10 +58,29 @@ quit_cb(evutil_socket_t fd, short what, void *arg)
 	event_base_loopbreak(w->base);
 }
 
+void
+dns_thread_drop_caps(void)
+{
+	/*
+	 * Only once privileges are dropped: a root thread without CAP_SETUID
+	 * would make the daemon's later setresuid() fail in this thread
+	 * (glibc applies it to every thread). Threads started before the
+	 * drop lose their capabilities with the uid change anyway.
+	 */
+	if (geteuid() == 0)
+		return;
+	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct d[2];
+	memset(d, 0, sizeof(d));
+	if (syscall(SYS_capset, &h, d) != 0)
+		log_debug("dns: a thread kept its capabilities");
+}
+
 static void *
 worker_main(void *arg)
 {
 	struct dns_worker *w = arg;
+	dns_thread_drop_caps();
 	event_base_dispatch(w->base);
 	return NULL;
 }

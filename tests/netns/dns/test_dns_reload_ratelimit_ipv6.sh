@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Operations: SIGHUP applies changed records without a restart, a reload
+# Operations (as run_as: nobody, with worker threads): SIGHUP applies
+# changed records without a restart, worker threads hold no capabilities, a reload
 # that cannot be applied (a listen address this host lacks) leaves the
 # old configuration answering; IPv6 clients and listeners pick their view
 # by source address; the rate limit drops or truncates (TC=1, slip)
@@ -8,15 +9,17 @@
 . "$(dirname "$0")/../lab.sh"
 . "$(dirname "$0")/dnslab.sh"
 lab_init
+id nobody >/dev/null 2>&1 || lab_skip "no user nobody"
 dns_lab
 lab_exec node1 ip addr add fd00::10/64 dev eth0 nodad
 lab_exec client ip addr add fd00::50/64 dev eth0 nodad
 lab_exec outsider ip addr add fd00::200/64 dev eth0 nodad
 
 conf=$LAB_DIR/hearth.yaml
+chmod 755 "$LAB_DIR"	# nobody re-reads the file on SIGHUP
 write_conf() {
 	cat >"$conf" <<YAML
-node: {name: node1}
+node: {name: node1, run_as: nobody}
 metrics: {listen: 127.0.0.1:9477}
 dns:
   listen: [192.168.122.10:53, '[fd00::10]:53', $3]
@@ -34,7 +37,7 @@ dns:
 YAML
 }
 write_conf 192.168.122.100 203.0.113.10 192.168.122.10:5353
-start_hearth "$conf"
+HEARTH_DNS_WORKERS=2 start_hearth "$conf"
 q6() { lab_exec "$1" dig @fd00::10 +time=2 +tries=1 +short harbor.qroksera.com A; }
 
 # IPv6: the view follows the source address.
@@ -48,6 +51,17 @@ kill -HUP "$pid"
 lab_wait 5 bash -c "[ \"\$(ip netns exec $(lab_ns client) dig @192.168.122.10 +short harbor.qroksera.com)\" = 192.168.122.111 ]" ||
 	lab_fail "reload did not change the internal answer"
 [ "$(dns_answer outsider harbor.qroksera.com A)" = 203.0.113.11 ] || lab_fail "reload did not change the external answer"
+# After the reload (new worker threads, started as nobody) only the main
+# thread holds capabilities: CAP_NET_BIND_SERVICE for the next reload's
+# sockets, with the daemon's two others.
+for t in /proc/"$pid"/task/*; do
+	tid=${t##*/}
+	cap=$(awk '/^CapEff/ {print $2}' "$t/status")
+	uid=$(awk '/^Uid/ {print $2}' "$t/status")
+	[ "$uid" = "$(id -u nobody)" ] || lab_fail "thread $tid runs as uid $uid"
+	[ "$tid" = "$pid" ] || [ "$cap" = 0000000000000000 ] ||
+		lab_fail "thread $tid holds capabilities $cap"
+done
 
 # A reload the module cannot apply (an address node1 does not have) is
 # refused and the running configuration keeps answering.
