@@ -24,6 +24,7 @@ services:
     address: 192.168.122.102
     ports:
       - {port: 5433, protocol: tcp}
+      - {port: 5353, protocol: udp}
 YAML
 lab_hearthd node1 "$LAB_DIR/n1.yaml"
 lab_wait_log node1 "nft: table inet hearth built" || lab_fail "table never built"
@@ -39,4 +40,22 @@ rc=$?
 ms=$((($(date +%s%N) - start) / 1000000))
 echo "$out" | grep -q "Connection refused" || lab_fail "port without backends: rc $rc, '$out' (not a reset)"
 echo "port without backends refused by a reset after ${ms} ms"
-echo "2 passed, 0 failed"
+
+# UDP: an ICMP port unreachable, which a connected socket sees as refused.
+out=$(lab_exec client python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(3)
+s.connect(("192.168.122.102", 5353))
+s.send(b"x")
+try:
+    s.recv(100)
+    print("answered")
+except ConnectionRefusedError:
+    print("refused")
+except socket.timeout:
+    print("timeout")
+')
+[ "$out" = refused ] || lab_fail "UDP port without backends: $out (not port unreachable)"
+echo "UDP port without backends refused (ICMP port unreachable)"
+echo "3 passed, 0 failed"

@@ -32,6 +32,9 @@ nft_wait_serving node1
 grep -q "fault injection armed" "$LAB_DIR/node1.log" || lab_skip "this build has no fault-injection hook (Release)"
 lab_wait 5 nft_metric node1 'hearth_module_up{module="nft"}' || lab_fail "no metrics"
 [ "$(nft_metric node1 'hearth_module_up{module="nft"}')" = 1 ] || lab_fail "nft not healthy at start"
+[ "$(nft_metric node1 'hearth_nft_elements{map="ep4"}')" = 2 ] || lab_fail "elements per map not reported"
+[ "$(nft_metric node1 hearth_nft_batches_applied_total)" = 1 ] || lab_fail "applied batch not counted"
+nft_metric node1 hearth_nft_batch_latency_seconds_count | grep -qx 1 || lab_fail "batch latency not observed"
 before=$(nft_ruleset node1)
 
 write_conf "10.244.1.5:5432, 10.244.3.9:5432, 10.244.4.1:5432"
