@@ -311,6 +311,18 @@ keep(struct prov_cli *cli, const char *rel, char *xml, char *err, size_t len)
 	return 0;
 }
 
+/* Notes that an object whose record could not be written was removed. */
+static void
+undone(char *err, size_t len, int removed)
+{
+	size_t l = strlen(err);
+
+	snprintf(err + l, len - l,
+	    removed == 0 ?
+	        " (so it was removed again: nothing is left unrecorded)" :
+	        " (and removing it again failed: it exists unrecorded)");
+}
+
 static int
 step_net_define(struct prov_cli *cli, char *err, size_t len)
 {
@@ -322,7 +334,8 @@ step_net_define(struct prov_cli *cli, char *err, size_t len)
 	free(xml);
 	if (net == NULL)
 		return fail(err, len, "define: %s", virt_error());
-	r = keep(cli, "network.xml", net_xml(net), err, len);
+	if ((r = keep(cli, "network.xml", net_xml(net), err, len)) != 0)
+		undone(err, len, virNetworkUndefine(net));
 	if (r == 0 && virNetworkCreate(net) != 0)
 		r = fail(err, len, "start: %s", virt_error());
 	if (r == 0)
@@ -520,6 +533,8 @@ step_pool(struct prov_cli *cli, bool define, char *err, size_t len)
 		xml = virStoragePoolGetXMLDesc(pool, VIR_STORAGE_XML_INACTIVE);
 		r = keep(cli, "pool.xml",
 		    xml ? xml : virStoragePoolGetXMLDesc(pool, 0), err, len);
+		if (r != 0)
+			undone(err, len, virStoragePoolUndefine(pool));
 		if (r == 0 && virStoragePoolBuild(pool, 0) != 0)
 			r = fail(err, len, "build: %s", virt_error());
 		if (r == 0)
@@ -595,7 +610,9 @@ step_volume(struct prov_cli *cli, const struct prov_node *n, bool create,
 	virStoragePoolFree(pool);
 	if (vol == NULL)
 		return -EIO;
-	r = keep(cli, rel, virStorageVolGetXMLDesc(vol, 0), err, len);
+	if ((r = keep(cli, rel, virStorageVolGetXMLDesc(vol, 0), err, len)) !=
+	    0)
+		undone(err, len, virStorageVolDelete(vol, 0));
 	virStorageVolFree(vol);
 	return r;
 }
@@ -651,6 +668,8 @@ step_domain(struct prov_cli *cli, const struct prov_node *n,
 		r = keep(cli, rel,
 		    virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE), err,
 		    len);
+		if (r != 0 && kind == PROV_STEP_DOM_DEFINE)
+			undone(err, len, virDomainUndefine(dom));
 	} else if ((dom = virDomainLookupByName(cli->conn, n->name)) == NULL)
 		return fail(err, len, "lookup: %s", virt_error());
 	if (r == 0 && kind != PROV_STEP_DOM_REDEFINE &&
