@@ -166,7 +166,7 @@ read_pktinfo(struct msghdr *mh, struct in_pktinfo *pi4, struct in6_pktinfo *pi6)
 /* A copy of the client's packet and address for the forwarding path. */
 static struct dns_pending *
 pending_new(struct dns_server *srv, const uint8_t *pkt, size_t len,
-    const struct hearth_addr *src, const char *view, bool stale)
+    const struct hearth_addr *src, const char *view)
 {
 	struct dns_pending *p = calloc(1, sizeof(*p) + len);
 	if (p == NULL)
@@ -178,7 +178,6 @@ pending_new(struct dns_server *srv, const uint8_t *pkt, size_t len,
 	p->src = *src;
 	p->start_ns = dns_now_ns();
 	snprintf(p->view, sizeof(p->view), "%s", view);
-	(void)stale;
 	return p;
 }
 
@@ -250,7 +249,7 @@ udp_forward(struct dns_udp_sock *us, struct udp_batch *b, unsigned i,
 {
 	struct dns_server *srv = us->ctx->srv;
 	struct dns_pending *p =
-	    pending_new(srv, q->pkt, q->len, src, res->view, res->stale_cached);
+	    pending_new(srv, q->pkt, q->len, src, res->view);
 	if (p == NULL)
 		return;
 	p->listener = us->main;
@@ -392,8 +391,8 @@ tcp_query(struct dns_tcp *c, const uint8_t *pkt, size_t len)
 	}
 	if (res.verdict == DNS_V_FORWARD) {
 		srv->stats.cache_misses++;
-		struct dns_pending *p = pending_new(srv, pkt, len, &c->peer,
-		    res.view, res.stale_cached);
+		struct dns_pending *p =
+		    pending_new(srv, pkt, len, &c->peer, res.view);
 		if (p == NULL)
 			return false;
 		p->tcp = c;
