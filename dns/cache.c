@@ -95,6 +95,12 @@ dns_cache_count(struct dns_cache *c)
 	return n;
 }
 
+uint32_t
+dns_cache_capacity(const struct dns_cache *c)
+{
+	return c->capacity;
+}
+
 uint8_t
 dns_cache_flags(const struct dns_query *q)
 {

@@ -36,6 +36,7 @@ struct dns_cache;
 struct dns_cache *dns_cache_new(uint32_t capacity);
 void dns_cache_free(struct dns_cache *c);
 uint32_t dns_cache_count(struct dns_cache *c);
+uint32_t dns_cache_capacity(const struct dns_cache *c);
 
 /* Key flags of a query. */
 uint8_t dns_cache_flags(const struct dns_query *q);

@@ -234,6 +234,22 @@ dns_forward_init(struct dns_server *srv, const struct hearth_dns *cfg)
 	return 0;
 }
 
+bool
+dns_forward_same(const struct dns_server *srv, const struct hearth_dns *cfg)
+{
+	const struct ares_addr_port_node *n = srv->fwd_nodes;
+	for (size_t i = 0; i < cfg->n_forwarders; i++, n = n->next) {
+		const struct hearth_endpoint *e = &cfg->forwarders[i];
+		uint16_t port = e->port ? e->port : 53;
+		if (n == NULL || n->family != e->addr.family ||
+		    n->udp_port != port ||
+		    memcmp(&n->addr, &e->addr.v6,
+		        e->addr.family == AF_INET ? 4 : 16) != 0)
+			return false;
+	}
+	return n == NULL && (cfg->n_forwarders == 0) == (srv->chan == NULL);
+}
+
 void
 dns_forward_fini(struct dns_server *srv)
 {

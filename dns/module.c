@@ -123,7 +123,11 @@ server_configure(struct dns_server *srv, const struct hearth_dns *cfg)
 	int r = -ENOMEM;
 	if (snap == NULL || ls == NULL)
 		goto fail;
-	if (cfg->n_forwarders > 0 &&
+	/* The cache survives a reload that keeps its size and forwarders. */
+	bool keep_cache = srv->cache != NULL && cfg->n_forwarders > 0 &&
+	    dns_cache_capacity(srv->cache) == cfg->cache_entries &&
+	    dns_forward_same(srv, cfg);
+	if (cfg->n_forwarders > 0 && !keep_cache &&
 	    (cache = dns_cache_new(cfg->cache_entries)) == NULL)
 		goto fail;
 	rl = dns_rl_new(&cfg->rate_limit);
@@ -140,14 +144,16 @@ server_configure(struct dns_server *srv, const struct hearth_dns *cfg)
 		goto fail;
 	/* Past this point nothing fails that leaves the old state broken. */
 	dns_workers_stop(srv);
-	dns_forward_fini(srv);
-	if (dns_forward_init(srv, cfg) < 0)
-		log_warnx("dns: cannot set up the forwarders");
+	if (!dns_forward_same(srv, cfg)) {
+		dns_forward_fini(srv);
+		if (dns_forward_init(srv, cfg) < 0)
+			log_warnx("dns: cannot set up the forwarders");
+	}
 	swap_listeners(srv, ls, cfg->n_listen);
 	free(ls);
 	dns_snapshot_unref(srv->snap);
 	srv->snap = snap;
-	if (cache != NULL || cfg->n_forwarders == 0) {
+	if (!keep_cache) {
 		dns_cache_free(srv->cache);
 		srv->cache = cache;
 	}

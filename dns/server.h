@@ -189,6 +189,9 @@ void dns_stats_merge(struct dns_stats *into, const struct dns_stats *from);
 /* Forwarding (forward.c). */
 int dns_forward_init(struct dns_server *srv, const struct hearth_dns *cfg);
 void dns_forward_fini(struct dns_server *srv);
+/* Are cfg's forwarders those the server asks already? */
+bool dns_forward_same(const struct dns_server *srv,
+    const struct hearth_dns *cfg);
 /* Sends p's query upstream; takes ownership of p. Main loop only. */
 void dns_forward_start(struct dns_server *srv, struct dns_pending *p);
 /* From a worker: hands p to the main loop's forwarders. */

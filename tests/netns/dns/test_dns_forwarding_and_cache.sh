@@ -85,6 +85,13 @@ nports=$(grep -E 'query\[A\] r[0-9]+\.example\.org' "$LAB_DIR/dnsmasq1.log" |
 	awk '{print $6}' | sort -u | wc -l)
 [ "$nports" -ge 2 ] || lab_fail "250 queries in flight used $nports upstream source port(s)"
 
+# A reload that changes only the zone keeps the cache (checked below, once
+# the upstream is gone).
+sed -i 's/records: \["harbor A 192.168.122.100"\]/records: ["harbor A 192.168.122.100", "new A 192.168.122.101"]/' "$conf"
+kill -HUP "${LAB_PID[node1]}"
+lab_wait 5 bash -c "[ -n \"\$(ip netns exec $(lab_ns client) dig @192.168.122.10 +short new.qroksera.com)\" ]" ||
+	lab_fail "reload with a new record not applied"
+
 # Upstream stopped: the cached answer is still served.
 lab_stop "$UPSTREAM_PID"
 got=$(dns_answer client cached.example.net A)
