@@ -119,28 +119,34 @@ proxy_port_for(const struct hearth_model *m, uint16_t port)
 	return m->proxy.http_port;
 }
 
-static bool
-backend_gt(const struct nft_backend *a, const struct nft_backend *b)
+/* A total order on backends (any fixed order will do: it only has to
+ * give the same slots for the same backends every time). */
+static int
+backend_cmp(const struct nft_backend *a, const struct nft_backend *b)
 {
-	for (size_t i = 0; i < sizeof(a->addr); i++)
-		if (a->addr[i] != b->addr[i])
-			return a->addr[i] > b->addr[i];
-	return a->port > b->port;
+	uint64_t x[2], y[2];
+	memcpy(x, a->addr, sizeof(x));
+	memcpy(y, b->addr, sizeof(y));
+	if (x[0] != y[0])
+		return x[0] < y[0] ? -1 : 1;
+	if (x[1] != y[1])
+		return x[1] < y[1] ? -1 : 1;
+	return (a->port > b->port) - (a->port < b->port);
 }
 
-/* Sorts a service's few backends in place (insertion sort: n is small). */
-static void
-backends_sort(struct nft_backend *be, size_t n)
+/* Inserts x into the sorted be[0..n) unless present; returns the new n. */
+static size_t
+backend_insert(struct nft_backend *be, size_t n, const struct nft_backend *x)
 {
-	for (size_t i = 1; i < n; i++) {
-		struct nft_backend x = be[i];
-		size_t j = i;
-		while (j > 0 && backend_gt(&be[j - 1], &x)) {
-			be[j] = be[j - 1];
-			j--;
-		}
-		be[j] = x;
-	}
+	size_t j = n;
+	int c = 1;
+	while (j > 0 && (c = backend_cmp(&be[j - 1], x)) > 0)
+		j--;
+	if (j > 0 && c == 0)
+		return n;
+	memmove(&be[j + 1], &be[j], (n - j) * sizeof(*be));
+	be[j] = *x;
+	return n + 1;
 }
 
 /* Fills s from p; copies p's usable backends to d->backends. */
@@ -167,16 +173,12 @@ svc_fill(struct nft_desc *d, const struct hearth_model *m,
 			d->n_skipped++;
 			continue;
 		}
-		memset(&be[n], 0, sizeof(be[n]));
-		addr_bytes(&p->backends[i].addr, be[n].addr);
-		be[n].port = p->backends[i].port;
-		n++;
+		struct nft_backend x;
+		addr_bytes(&p->backends[i].addr, x.addr);
+		x.port = p->backends[i].port;
+		n = backend_insert(be, n, &x);
 	}
-	backends_sort(be, n);
-	size_t u = 0;
-	for (size_t i = 0; i < n; i++)
-		if (u == 0 || memcmp(&be[u - 1], &be[i], sizeof(*be)) != 0)
-			be[u++] = be[i];
+	size_t u = n;
 	d->n_backends += u;
 	s->n_backends = (uint32_t)u;
 	s->kind = u > 0 ? NFT_SVC_DNAT : NFT_SVC_REFUSE;
