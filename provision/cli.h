@@ -92,6 +92,9 @@ struct prov_readiness {
 /* One probe: /readyz, then the Nodes' Ready conditions. */
 int ready_probe(const struct prov_cli *cli, const struct prov_pki *pki,
     int timeout_ms, struct prov_readiness *out);
+/* Creates token as a bootstrap token in the cluster (24 h). */
+int ready_token_create(const struct prov_cli *cli, const struct prov_pki *pki,
+    const char *token, char *err, size_t len);
 /* Waits for domain lifecycle events, then for the cluster. */
 int ready_wait(struct prov_cli *cli, const struct prov_pki *pki);
 

@@ -1,9 +1,13 @@
 /*
- * The Nodes' Ready condition, read from the API server's NodeList JSON
- * (GET /api/v1/nodes): how many of the settings' nodes report Ready=True.
+ * The JSON hearth-provision exchanges with the API server: the Nodes'
+ * Ready condition read from a NodeList (GET /api/v1/nodes), and the
+ * bootstrap-token Secret it creates when a worker must join after the
+ * first token expired.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -51,4 +55,35 @@ prov_nodes_ready(const struct prov_settings *s, const char *json, size_t *ready)
 	}
 	json_decref(root);
 	return 0;
+}
+
+char *
+prov_token_secret_json(const char *token, time_t expires)
+{
+	char id[7], name[32], exp[32];
+	struct tm tm;
+	json_t *j;
+	char *out;
+
+	if (!prov_token_valid(token) || gmtime_r(&expires, &tm) == NULL)
+		return NULL;
+	memcpy(id, token, 6);
+	id[6] = '\0';
+	snprintf(name, sizeof(name), "bootstrap-token-%s", id);
+	strftime(exp, sizeof(exp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	j = json_pack("{s:s, s:s, s:{s:s, s:s}, s:s, s:{s:s, s:s, s:s, s:s, "
+	              "s:s, s:s, s:s}}",
+	    "apiVersion", "v1", "kind", "Secret", "metadata", "name", name,
+	    "namespace", "kube-system", "type", "bootstrap.kubernetes.io/token",
+	    "stringData", "description",
+	    "hearth-provision: joins of re-made nodes", "token-id", id,
+	    "token-secret", token + 7, "expiration", exp,
+	    "usage-bootstrap-authentication", "true", "usage-bootstrap-signing",
+	    "true", "auth-extra-groups",
+	    "system:bootstrappers:kubeadm:default-node-token");
+	if (j == NULL)
+		return NULL;
+	out = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	return out;
 }

@@ -264,10 +264,31 @@ plan_domain(const struct prov_settings *s, const struct prov_observed *o, int i,
 	return 0;
 }
 
+/*
+ * Whether a worker will join an existing cluster with an expired token:
+ * the control plane's domain exists and some worker's must be made.
+ */
+static bool
+token_renewal(const struct prov_settings *s, const struct prov_observed *o)
+{
+	bool cp_exists = false, joiner = false;
+
+	if (!o->pki_exists || !o->token_expired)
+		return false;
+	for (size_t i = 0; i < s->n_nodes; i++) {
+		if (s->nodes[i].role == PROV_ROLE_CONTROL_PLANE)
+			cp_exists = o->nodes[i].dom != PROV_DOM_ABSENT;
+		else
+			joiner |= o->nodes[i].dom == PROV_DOM_ABSENT;
+	}
+	return cp_exists && joiner;
+}
+
 int
 prov_plan_compute(const struct prov_settings *s, const struct prov_observed *o,
     struct prov_plan *p)
 {
+	bool renew = false;
 	int r = 0;
 
 	memset(p, 0, sizeof(*p));
@@ -291,8 +312,13 @@ prov_plan_compute(const struct prov_settings *s, const struct prov_observed *o,
 		r = add(p, PROV_STEP_POOL_START, -1, "start pool %s", s->pool);
 	for (size_t i = 0; r == 0 && i < s->n_nodes; i++)
 		r = plan_volume(s, o, (int)i, p);
+	if (r == 0 && (renew = token_renewal(s, o)))
+		r = add(p, PROV_STEP_TOKEN, -1,
+		    "renew the bootstrap token (pki/token is older than 23 h "
+		    "and "
+		    "a worker must join): create a new one in the cluster");
 	for (size_t i = 0; r == 0 && i < s->n_nodes; i++)
-		if (!o->nodes[i].seed_current)
+		if (!o->nodes[i].seed_current || renew)
 			r = add(p, PROV_STEP_SEED, (int)i,
 			    "write %s/: user-data, "
 			    "meta-data, network-config, kubeadm.yaml, seed.iso "

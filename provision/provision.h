@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "config.h"
 #include "model.h"
@@ -148,6 +149,7 @@ struct prov_obs_node {
 
 struct prov_observed {
 	bool pki_exists;
+	bool token_expired; /* pki/token is older than its 24 h TTL allows */
 	bool kubeconfig_current;
 	bool net_exists, net_active;
 	bool net_adopted; /* network.orig.xml in the state dir */
@@ -170,6 +172,7 @@ enum prov_step_kind {
 	PROV_STEP_POOL_START,
 	PROV_STEP_VOL_CREATE,
 	PROV_STEP_VOL_RESIZE,
+	PROV_STEP_TOKEN, /* a new bootstrap token, made in the cluster */
 	PROV_STEP_SEED,
 	PROV_STEP_DOM_DEFINE,
 	PROV_STEP_DOM_REDEFINE,
@@ -249,5 +252,7 @@ char *prov_api_server(const struct prov_settings *s);
 /* nodes.c: how many of s's nodes a NodeList JSON reports Ready. */
 int prov_nodes_ready(const struct prov_settings *s, const char *json,
     size_t *ready);
+/* The kube-system Secret that makes token a bootstrap token until expires. */
+char *prov_token_secret_json(const char *token, time_t expires);
 
 #endif

@@ -106,13 +106,15 @@ client_ctx(const struct prov_pki *pki, char *err, size_t len)
 }
 
 /*
- * GET path over HTTP/1.0 (the API server then closes instead of chunking)
- * from ip:port; the server's certificate must chain to the cluster CA and
- * name ip. Returns the HTTP status, or -errno with err filled.
+ * One request (GET, or POST with a JSON body) over HTTP/1.0, so the API
+ * server closes instead of chunking, to ip:port; the server's certificate
+ * must chain to the cluster CA and name ip. Returns the HTTP status, or
+ * -errno with err filled.
  */
 static int
-api_get(const struct prov_pki *pki, const char *ip, int port, const char *path,
-    int timeout_ms, char **body, char *err, size_t len)
+api_request(const struct prov_pki *pki, const char *ip, int port,
+    const char *method, const char *path, const char *json, int timeout_ms,
+    char **body, char *err, size_t len)
 {
 	SSL_CTX *ctx = client_ctx(pki, err, len);
 	SSL *ssl = NULL;
@@ -144,10 +146,13 @@ api_get(const struct prov_pki *pki, const char *ip, int port, const char *path,
 		goto out;
 	}
 	snprintf(req, sizeof(req),
-	    "GET %s HTTP/1.0\r\nHost: %s:%d\r\n"
-	    "Accept: application/json\r\nUser-Agent: hearth-provision\r\n\r\n",
-	    path, ip, port);
-	if (SSL_write(ssl, req, (int)strlen(req)) <= 0) {
+	    "%s %s HTTP/1.0\r\nHost: %s:%d\r\n"
+	    "Accept: application/json\r\nUser-Agent: hearth-provision\r\n"
+	    "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
+	    method, path, ip, port, json ? strlen(json) : 0);
+	if (SSL_write(ssl, req, (int)strlen(req)) <= 0 ||
+	    (json != NULL && *json &&
+	        SSL_write(ssl, json, (int)strlen(json)) <= 0)) {
 		snprintf(err, len, "%s:%d: write failed", ip, port);
 		goto out;
 	}
@@ -213,8 +218,8 @@ ready_probe(const struct prov_cli *cli, const struct prov_pki *pki,
 	memset(out, 0, sizeof(*out));
 	out->nodes_total = cli->s->n_nodes;
 	api_addr(cli, ip, &port);
-	st = api_get(pki, ip, port, "/readyz", timeout_ms, &body, out->detail,
-	    sizeof(out->detail));
+	st = api_request(pki, ip, port, "GET", "/readyz", NULL, timeout_ms,
+	    &body, out->detail, sizeof(out->detail));
 	if (st != 200) {
 		if (st > 0)
 			snprintf(out->detail, sizeof(out->detail),
@@ -224,8 +229,8 @@ ready_probe(const struct prov_cli *cli, const struct prov_pki *pki,
 	}
 	free(body);
 	out->api_ready = true;
-	st = api_get(pki, ip, port, "/api/v1/nodes", timeout_ms, &body,
-	    out->detail, sizeof(out->detail));
+	st = api_request(pki, ip, port, "GET", "/api/v1/nodes", NULL,
+	    timeout_ms, &body, out->detail, sizeof(out->detail));
 	if (st == 200 && body != NULL &&
 	    prov_nodes_ready(cli->s, body, &out->nodes_ready) != 0)
 		snprintf(out->detail, sizeof(out->detail),
@@ -235,6 +240,27 @@ ready_probe(const struct prov_cli *cli, const struct prov_pki *pki,
 		    "/api/v1/nodes answered %d", st);
 	free(body);
 	return 0;
+}
+
+int
+ready_token_create(const struct prov_cli *cli, const struct prov_pki *pki,
+    const char *token, char *err, size_t len)
+{
+	char ip[INET_ADDRSTRLEN], *json, *body = NULL;
+	int port, st;
+
+	api_addr(cli, ip, &port);
+	if ((json = prov_token_secret_json(token, time(NULL) + 86400)) == NULL)
+		return -ENOMEM;
+	st = api_request(pki, ip, port, "POST",
+	    "/api/v1/namespaces/kube-system/secrets", json, 5000, &body, err,
+	    len);
+	free(json);
+	if (st != 201 && st > 0)
+		snprintf(err, len, "the API server answered %d%s%.200s", st,
+		    body && *body ? ": " : "", body ? body : "");
+	free(body);
+	return st == 201 ? 0 : -EIO;
 }
 
 struct wait {

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libvirt/virterror.h>
@@ -244,6 +245,8 @@ virt_observe(struct prov_cli *cli, struct prov_observed *o,
 {
 	const struct prov_settings *s = cli->s;
 	virStoragePoolPtr pool;
+	char path[4096];
+	struct stat st;
 
 	memset(o, 0, sizeof(*o));
 	o->state_dir = cli->state_dir;
@@ -251,6 +254,9 @@ virt_observe(struct prov_cli *cli, struct prov_observed *o,
 	if (o->nodes == NULL)
 		return -ENOMEM;
 	o->pki_exists = pki != NULL;
+	if (pki != NULL &&
+	    stat(state_path(cli, "pki/token", path, sizeof(path)), &st) == 0)
+		o->token_expired = time(NULL) - st.st_mtime > 23 * 3600;
 	if (pki != NULL) {
 		char *want = prov_kubeconfig(s, pki);
 		char *have = state_read(cli, "admin.kubeconfig");
@@ -679,6 +685,29 @@ step_domain(struct prov_cli *cli, const struct prov_node *n,
 	return r;
 }
 
+/* A new bootstrap token: made in the cluster first, then kept in pki/. */
+static int
+step_token(struct prov_cli *cli, struct prov_pki *pki, char *err, size_t len)
+{
+	char token[PROV_TOKEN_STRLEN], line[PROV_TOKEN_STRLEN + 1];
+	int r;
+
+	if (pki == NULL || prov_token_new(token) != 0)
+		return fail(err, len, "no PKI, or no randomness");
+	if (cli->test_driver && getenv("HEARTH_PROVISION_API_ADDR") == NULL)
+		return fail(err, len,
+		    "libvirt's test driver has no cluster to "
+		    "ask");
+	if (ready_token_create(cli, pki, token, err, len) != 0)
+		return -EIO;
+	snprintf(line, sizeof(line), "%s\n", token);
+	if ((r = state_write(cli, "pki/token", line, 0600)) != 0)
+		return fail(err, len, "cannot write pki/token: %s",
+		    strerror(-r));
+	memcpy(pki->token, token, sizeof(pki->token));
+	return 0;
+}
+
 int
 virt_step(struct prov_cli *cli, const struct prov_step *st,
     struct prov_pki **pki, char *err, size_t len)
@@ -713,6 +742,8 @@ virt_step(struct prov_cli *cli, const struct prov_step *st,
 	case PROV_STEP_VOL_RESIZE:
 		return step_volume(cli, n, st->kind == PROV_STEP_VOL_CREATE,
 		    err, len);
+	case PROV_STEP_TOKEN:
+		return step_token(cli, *pki, err, len);
 	case PROV_STEP_SEED:
 		if (*pki == NULL)
 			return fail(err, len, "no PKI in %s/pki",

@@ -512,6 +512,23 @@ test_nodes_ready_counts_only_ready_nodes_of_ours(void **state)
 	prov_settings_free(s);
 }
 
+static void
+test_token_secret_is_a_bootstrap_token(void **state)
+{
+	char *j = prov_token_secret_json("abcdef.0123456789abcdef", 86400);
+
+	assert_non_null(j);
+	assert_non_null(strstr(j, "\"name\":\"bootstrap-token-abcdef\""));
+	assert_non_null(strstr(j, "\"namespace\":\"kube-system\""));
+	assert_non_null(
+	    strstr(j, "\"type\":\"bootstrap.kubernetes.io/token\""));
+	assert_non_null(strstr(j, "\"token-id\":\"abcdef\""));
+	assert_non_null(strstr(j, "\"token-secret\":\"0123456789abcdef\""));
+	assert_non_null(strstr(j, "\"expiration\":\"1970-01-02T00:00:00Z\""));
+	free(j);
+	assert_null(prov_token_secret_json("nope", 0));
+}
+
 int
 main(void)
 {
@@ -529,6 +546,7 @@ main(void)
 	    cmocka_unit_test(test_meta_data_and_network_config),
 	    cmocka_unit_test(test_kubeconfig_embeds_ca_and_admin_cert),
 	    cmocka_unit_test(test_nodes_ready_counts_only_ready_nodes_of_ours),
+	    cmocka_unit_test(test_token_secret_is_a_bootstrap_token),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

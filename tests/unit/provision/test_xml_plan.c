@@ -362,6 +362,35 @@ test_plan_reconciles_drift_and_warns_on_shrink(void **state)
 	prov_settings_free(s);
 }
 
+static void
+test_plan_renews_an_expired_token_for_a_joining_worker(void **state)
+{
+	struct prov_settings *s = prov_settings_default();
+	struct prov_observed o;
+	struct prov_plan p;
+
+	observe_matching(s, &o);
+	o.token_expired = true;
+	assert_int_equal(prov_plan_compute(s, &o, &p), 0);
+	assert_int_equal(p.n, 0); /* nobody joins: the token is not needed */
+	o.nodes[1].dom = PROV_DOM_ABSENT;
+	assert_int_equal(prov_plan_compute(s, &o, &p), 0);
+	assert_int_equal(p.n, 5);
+	assert_int_equal(p.v[0].kind, PROV_STEP_TOKEN);
+	for (int i = 1; i <= 3; i++)
+		assert_int_equal(p.v[i].kind, PROV_STEP_SEED);
+	assert_int_equal(p.v[4].kind, PROV_STEP_DOM_DEFINE);
+	prov_plan_clear(&p);
+	/* No control plane yet: a fresh cluster, its token is new anyway. */
+	o.nodes[0].dom = PROV_DOM_ABSENT;
+	assert_int_equal(prov_plan_compute(s, &o, &p), 0);
+	for (size_t i = 0; i < p.n; i++)
+		assert_int_not_equal(p.v[i].kind, PROV_STEP_TOKEN);
+	prov_plan_clear(&p);
+	free(o.nodes);
+	prov_settings_free(s);
+}
+
 int
 main(void)
 {
@@ -378,6 +407,8 @@ main(void)
 	    cmocka_unit_test(test_plan_adopts_a_nat_network),
 	    cmocka_unit_test(test_plan_updates_only_dhcp_hosts),
 	    cmocka_unit_test(test_plan_reconciles_drift_and_warns_on_shrink),
+	    cmocka_unit_test(
+	        test_plan_renews_an_expired_token_for_a_joining_worker),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
