@@ -28,49 +28,75 @@ HB=$HEARTH_BIN/hearth-bench
 C=$CMP_CONNECTIONS
 D=$CMP_DURATION
 
-# median VALUES...: the median of whole numbers.
+# median VALUES...: the median of whole numbers (median_f: of decimals).
 median() {
 	printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2) }'
 }
+median_f() {
+	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
 
+# timed CMD...: runs CMD and writes its children's CPU seconds to $W/cpu.
+timed() {
+	local TIMEFORMAT='%U %S' rc=0
+	{ time "$@" 2>&3; } 3>&2 2>"$W/cpu.raw" || rc=$?
+	awk 'NF == 2 && $1 ~ /^[0-9.]+$/ { s += $1 + $2 } END { print s + 0 }' "$W/cpu.raw" >"$W/cpu"
+	return $rc
+}
+
+# Each measurement prints "RATE CPU_SECONDS" (nothing on failure).
 wrk_rps() {
-	cmp_run 1 wrk -t1 -c"$C" -d"${D}s" "$@" >"$W/wrk.out" 2>&1 || return 0
+	timed cmp_run 1 wrk -t1 -c"$C" -d"${D}s" "$@" >"$W/wrk.out" 2>&1 || return 0
 	grep -q 'Non-2xx\|Socket errors' "$W/wrk.out" && cmp_log "wrk: $(grep 'Non-2xx\|Socket errors' "$W/wrk.out")"
-	awk '/^Requests\/sec:/ { printf "%.0f\n", $2 }' "$W/wrk.out"
+	awk -v cpu="$(cat "$W/cpu")" '/^Requests\/sec:/ { printf "%.0f %s\n", $2, cpu }' "$W/wrk.out"
 }
 
 hb_http_rps() {
-	cmp_run 1 "$HB" http -t 1 -c "$C" -d "$D" --insecure --json "$@" >"$W/hb.out" 2>"$W/hb.err" ||
+	timed cmp_run 1 "$HB" http -t 1 -c "$C" -d "$D" --insecure --json "$@" >"$W/hb.out" 2>"$W/hb.err" ||
 		{ cmp_log "hearth-bench: $(cat "$W/hb.err")"; return 0; }
 	[ "$(jq '[.errors[]] | add' "$W/hb.out")" -eq 0 ] || cmp_log "hearth-bench: $(jq -c .errors "$W/hb.out")"
-	jq '.requests_per_second | floor' "$W/hb.out"
+	echo "$(jq '.requests_per_second | floor' "$W/hb.out") $(cat "$W/cpu")"
 }
 
 dnsperf_qps() {
-	cmp_run 1 dnsperf -s 127.0.0.1 -l "$D" -q 100 "$@" >"$W/dnsperf.out" 2>&1 || return 0
-	awk '/Queries per second:/ { printf "%.0f\n", $4 }' "$W/dnsperf.out"
+	timed cmp_run 1 dnsperf -s 127.0.0.1 -l "$D" -q 100 "$@" >"$W/dnsperf.out" 2>&1 || return 0
+	awk -v cpu="$(cat "$W/cpu")" '/Queries per second:/ { printf "%.0f %s\n", $4, cpu }' "$W/dnsperf.out"
 }
 
 hb_dns_qps() {
-	cmp_run 1 "$HB" dns -d "$D" --in-flight 100 --json "$@" >"$W/hb.out" 2>"$W/hb.err" ||
+	timed cmp_run 1 "$HB" dns -d "$D" --in-flight 100 --json "$@" >"$W/hb.out" 2>"$W/hb.err" ||
 		{ cmp_log "hearth-bench: $(cat "$W/hb.err")"; return 0; }
-	jq '.queries_per_second | floor' "$W/hb.out"
+	echo "$(jq '.queries_per_second | floor' "$W/hb.out") $(cat "$W/cpu")"
 }
 
-# pair NAME REF_NAME "REF CMD" "HB CMD": alternates both and adds a row.
+# cpu_per_k RATE CPU: the generator's CPU milliseconds per 1000 requests.
+cpu_per_k() {
+	awk -v r="$1" -v c="$2" -v d="$D" 'BEGIN { printf "%.1f\n", (r > 0 ? c * 1e6 / (r * d) : 0) }'
+}
+
+# pair NAME REF_NAME "REF CMD" "HB CMD": alternates both, adds a row for
+# the rates and one for the generators' CPU cost.
+CPU_ROWS=()
 pair() {
-	local name=$1 ref=$2 refcmd=$3 hbcmd=$4 a=() b=() i x
+	local name=$1 ref=$2 refcmd=$3 hbcmd=$4 a=() b=() ca=() cb=() i x
 	for i in $(seq 1 "$ROUNDS"); do
 		x=$(eval "$refcmd")
-		[ -n "$x" ] && a+=("$x")
+		if [ -n "$x" ]; then
+			a+=("${x% *}")
+			ca+=("$(cpu_per_k $x)")
+		fi
 		x=$(eval "$hbcmd")
-		[ -n "$x" ] && b+=("$x")
+		if [ -n "$x" ]; then
+			b+=("${x% *}")
+			cb+=("$(cpu_per_k $x)")
+		fi
 	done
-	local ma="" mb=""
-	[ ${#a[@]} -gt 0 ] && ma=$(median "${a[@]}")
-	[ ${#b[@]} -gt 0 ] && mb=$(median "${b[@]}")
+	local ma="" mb="" mca="" mcb=""
+	[ ${#a[@]} -gt 0 ] && ma=$(median "${a[@]}") && mca=$(median_f "${ca[@]}")
+	[ ${#b[@]} -gt 0 ] && mb=$(median "${b[@]}") && mcb=$(median_f "${cb[@]}")
 	cmp_log "$name: $ref ${a[*]:-failed} | hearth-bench ${b[*]:-failed}"
 	cmp_row "$name" "$mb" "$ref" "$ma"
+	CPU_ROWS+=("$name|$mcb|$mca")
 }
 
 # nginx: static files over http and https, one worker on core 0.
@@ -159,3 +185,8 @@ cmp_stop "$CMP_LAST_PID"
 cmp_header
 echo "# columns: hearth = hearth-bench, anchor = the reference generator; median of $ROUNDS alternated rounds"
 cmp_table
+echo
+echo "# load generator CPU (user+sys) in ms per 1000 requests or queries; lower leaves more headroom"
+printf '%s\n' "${CPU_ROWS[@]}" | awk -F'|' '
+	BEGIN { printf "%-50s %12s %12s\n", "name", "hearth-bench", "reference" }
+	{ printf "%-50s %12s %12s\n", $1, $2, $3 }'
