@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -765,6 +766,21 @@ http_run_threads(struct http_run *r, struct http_stats *total, double *secs)
 	return rc;
 }
 
+/* Raises the open-file limit towards the hard limit when the connections
+ * need it. */
+static void
+raise_fd_limit(uint64_t connections)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= connections + 64)
+		return;
+	rl.rlim_cur =
+	    rl.rlim_max == RLIM_INFINITY || rl.rlim_max > connections + 64 ?
+	    connections + 64 :
+	    rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+}
+
 static void
 http_usage(FILE *f)
 {
@@ -802,6 +818,7 @@ bench_http_main(int argc, char **argv)
 		             !strcmp(argv[i], "-u")) &&
 		    i + 1 < argc)
 			url = argv[i + 1];
+	raise_fd_limit(o.connections);
 	struct http_run r = {.o = &o};
 	r.sni = !bench_host_is_literal(o.url.host);
 	if (o.url.tls && (r.ssl_ctx = make_ssl_ctx(&o)) == NULL) {
