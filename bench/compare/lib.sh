@@ -179,6 +179,6 @@ cmp_cleanup() {
 cmp_header() {
 	local model
 	model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
-	echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores ($model), $(uname -r)"
+	echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores ($model), $(uname -r), load average now $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "# command: bench/compare/$CMP_NAME.sh ${CMP_ARGV% } (duration $CMP_DURATION s, connections $CMP_CONNECTIONS, tool $CMP_TOOL)"
 }
