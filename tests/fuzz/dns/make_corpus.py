@@ -71,3 +71,26 @@ upstream = [
     b"\x00\x00\x81\x80\x00\x01\x00\x01\x00\x00\x00\x00\xc0\x0c\x00\x01\x00\x01",
 ]
 write("corpus-upstream", upstream)
+
+
+def rec(owner, rtype, ttl, rdata):
+    """A made-up record for fuzz_zone: owner and type indexes, TTL, rdata."""
+    return bytes([owner, rtype, ttl, len(rdata)]) + rdata
+
+
+zsoa = name("ns.example.com") + name("h.example.com") + struct.pack("!IIIII", 1, 2, 3, 4, 5)
+zone = [
+    bytes([100]) + rec(0, 3, 60, zsoa) + rec(0, 1, 60, name("ns.example.com")) +
+    rec(1, 0, 60, b"\x0a\0\0\1") + rec(2, 0, 60, b"\x0a\0\0\2"),
+    bytes([10]) + rec(0, 3, 60, zsoa) + rec(5, 2, 60, name("a.example.com")) +
+    rec(2, 0, 60, b"\x0a\0\0\2") + rec(4, 5, 60, b"\x05hello"),
+    bytes([255]) + rec(0, 3, 60, zsoa) + rec(0, 4, 60, b"\0\x0a" + name("mail.example.com")) +
+    rec(9, 6, 60, b"\x20\x01" + b"\0" * 14) + rec(7, 7, 60, b"\0\1\0\2\0\x50" + name("a.example.com")),
+    bytes([3]) + rec(0, 3, 60, zsoa) + rec(0, 1, 60, name("ns.example.com")) +
+    rec(3, 1, 60, name("ns.b.a.example.com")),
+    bytes([50]) + rec(0, 3, 60, b"\x05bad") + rec(5, 2, 60, b"\xc0\x0c") + rec(2, 4, 60, b"\0"),
+]
+os.makedirs("corpus-zone", exist_ok=True)
+for i, data in enumerate(zone):
+    with open(os.path.join("corpus-zone", "seed-%02d" % i), "wb") as f:
+        f.write(data)
