@@ -163,7 +163,7 @@ measure() {
 	local tool=$1 file=$2 out=$W/measure.out c0 c1 qps run p99=
 	c0=$(server_cpu)
 	if [ "$tool" = dnsperf ]; then
-		cmp_run 1 dnsperf -s 127.0.0.1 -p $PORT -d "$file" -l "$CMP_DURATION" \
+		cmp_run 1 dnsperf -s 127.0.0.1 -p $PORT -d "$file" -l "$CMP_DURATION" -c 8 \
 			-q "$CMP_CONNECTIONS" >"$out" 2>&1 ||
 			{ cmp_log "dnsperf failed: $(tail -1 "$out")"; return 0; }
 		awk '/Queries lost:/ && $3 > 0 { print "lost " $3 > "/dev/stderr" }' "$out"
