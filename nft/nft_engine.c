@@ -319,6 +319,9 @@ send_batch(struct nft_engine *e)
 		    b->n_msgs, st.extack[0] ? ": " : "", st.extack);
 	}
 	e->stats.last_error = err;
+	/* ACKs lost or missing: the batch may or may not have been applied. */
+	if (err == -ENOBUFS || err == -ETIMEDOUT || err == -EINTR)
+		e->in_sync = false;
 	free(st.acked);
 	return err;
 }

@@ -210,6 +210,9 @@ nft_apply(void *state, const struct hearth_model *old,
 		log_error("nft: %s; keeping the previous ruleset",
 		    nft_engine_error(s->eng));
 		set_health(s, HEARTH_HEALTH_DEGRADED);
+		/* Not knowing what the kernel holds, make it known again. */
+		if (!nft_engine_in_sync(s->eng))
+			schedule_rebuild(s, REBUILD_DELAY_MS);
 		return err;
 	}
 	hearth_model_unref(s->model);
