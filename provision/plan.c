@@ -194,44 +194,68 @@ plan_volume(const struct prov_settings *s, const struct prov_observed *o, int i,
 	return 0;
 }
 
-/* The differences of a domain's facts from what s wants, as text. */
-static void
-dom_diff(const struct prov_settings *s, const struct prov_observed *o, int i,
-    char *out, size_t len)
+/* The differences of a domain's facts from what s wants, as text (malloc'd). */
+static char *
+dom_diff(const struct prov_settings *s, const struct prov_observed *o, int i)
 {
 	const struct prov_node *n = &s->nodes[i];
-	const struct prov_dom_facts *f = &o->nodes[i].dom_facts;
-	char mac[PROV_MAC_STRLEN], seed[1024], disk[1024];
-	size_t off = 0;
+	const struct prov_obs_node *on = &o->nodes[i];
+	const struct prov_dom_facts *f = &on->dom_facts;
+	char mac[PROV_MAC_STRLEN], *buf = NULL, *seed = NULL, *disk = NULL;
+	const char *sep = "";
+	size_t len;
+	FILE *m = open_memstream(&buf, &len);
 
-#define DIFF(...)                                                              \
-	off += (size_t)snprintf(out + off, off < len ? len - off : 0, "%s",    \
-	    off ? ", " : ""),                                                  \
-	    off += (size_t)snprintf(out + off, off < len ? len - off : 0,      \
-	        __VA_ARGS__)
-	out[0] = '\0';
+	if (m == NULL)
+		return NULL;
 	prov_node_mac(n, mac);
-	snprintf(seed, sizeof(seed), "%s/%s/seed.iso", o->state_dir, n->name);
-	if (o->nodes[i].vol_exists)
-		snprintf(disk, sizeof(disk), "%s", o->nodes[i].vol.path);
-	else
-		snprintf(disk, sizeof(disk), "%s/%s.qcow2", o->pool_path,
-		    n->name);
-	if (f->vcpus != n->vcpus)
-		DIFF("vcpus %u -> %u", f->vcpus, n->vcpus);
-	if (f->memory_kib != (unsigned long long)n->memory_mib * 1024)
-		DIFF("memory %llu -> %u MiB", f->memory_kib / 1024,
+	if (asprintf(&seed, "%s/%s/seed.iso", o->state_dir, n->name) < 0)
+		seed = NULL;
+	if (on->vol_exists)
+		disk = strdup(on->vol.path);
+	else if (asprintf(&disk, "%s/%s.qcow2", o->pool_path, n->name) < 0)
+		disk = NULL;
+	if (seed == NULL || disk == NULL) {
+		fclose(m);
+		free(buf);
+		buf = NULL;
+		goto out;
+	}
+	if (f->vcpus != n->vcpus) {
+		fprintf(m, "%svcpus %u -> %u", sep, f->vcpus, n->vcpus);
+		sep = ", ";
+	}
+	if (f->memory_kib != (unsigned long long)n->memory_mib * 1024) {
+		fprintf(m, "%smemory %llu -> %u MiB", sep, f->memory_kib / 1024,
 		    n->memory_mib);
-	if (strcmp(f->mac, mac) != 0)
-		DIFF("MAC %s -> %s", f->mac[0] ? f->mac : "none", mac);
-	if (strcmp(f->network, s->net_name) != 0)
-		DIFF("network %s -> %s", f->network[0] ? f->network : "none",
-		    s->net_name);
-	if (strcmp(f->disk, disk) != 0)
-		DIFF("disk %s -> %s", f->disk[0] ? f->disk : "none", disk);
+		sep = ", ";
+	}
+	if (strcmp(f->mac, mac) != 0) {
+		fprintf(m, "%sMAC %s -> %s", sep, f->mac[0] ? f->mac : "none",
+		    mac);
+		sep = ", ";
+	}
+	if (strcmp(f->network, s->net_name) != 0) {
+		fprintf(m, "%snetwork %s -> %s", sep,
+		    f->network[0] ? f->network : "none", s->net_name);
+		sep = ", ";
+	}
+	if (strcmp(f->disk, disk) != 0) {
+		fprintf(m, "%sdisk %s -> %s", sep,
+		    f->disk[0] ? f->disk : "none", disk);
+		sep = ", ";
+	}
 	if (strcmp(f->cdrom, seed) != 0)
-		DIFF("seed %s -> %s", f->cdrom[0] ? f->cdrom : "none", seed);
-#undef DIFF
+		fprintf(m, "%sseed %s -> %s", sep,
+		    f->cdrom[0] ? f->cdrom : "none", seed);
+	if (fclose(m) != 0) {
+		free(buf);
+		buf = NULL;
+	}
+out:
+	free(seed);
+	free(disk);
+	return buf;
 }
 
 static int
@@ -240,8 +264,8 @@ plan_domain(const struct prov_settings *s, const struct prov_observed *o, int i,
 {
 	const struct prov_node *n = &s->nodes[i];
 	enum prov_dom_state st = o->nodes[i].dom;
-	char mac[PROV_MAC_STRLEN], a[INET_ADDRSTRLEN], diff[1024];
-	int r;
+	char mac[PROV_MAC_STRLEN], a[INET_ADDRSTRLEN], *diff;
+	int r = 0;
 
 	if (st == PROV_DOM_ABSENT) {
 		prov_node_mac(n, mac);
@@ -251,12 +275,16 @@ plan_domain(const struct prov_settings *s, const struct prov_observed *o, int i,
 		    n->name, n->vcpus, n->memory_mib, n->disk_gib, mac,
 		    prov_ip(n->addr, a));
 	}
-	dom_diff(s, o, i, diff, sizeof(diff));
-	if (diff[0] &&
-	    (r = add(p, PROV_STEP_DOM_REDEFINE, i, "change domain %s: %s%s",
-	         n->name, diff,
-	         st == PROV_DOM_RUNNING ? " (takes effect at its next boot)" :
-	                                  "")) != 0)
+	if ((diff = dom_diff(s, o, i)) == NULL)
+		return -ENOMEM;
+	if (diff[0])
+		r = add(p, PROV_STEP_DOM_REDEFINE, i, "change domain %s: %s%s",
+		    n->name, diff,
+		    st == PROV_DOM_RUNNING ?
+		        " (takes effect at its next boot)" :
+		        "");
+	free(diff);
+	if (r != 0)
 		return r;
 	if (st == PROV_DOM_SHUTOFF)
 		return add(p, PROV_STEP_DOM_START, i, "start domain %s",
