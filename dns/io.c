@@ -343,9 +343,13 @@ dns_udp_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct dns_udp_sock *l = arg;
 	struct udp_batch b;
-	/* A few batches per wakeup, then let other events run. */
+	/*
+	 * Reads again after each batch while packets keep coming (what
+	 * arrived while answering is read without another epoll_wait), a
+	 * few batches per wakeup, then lets other events run.
+	 */
 	for (int round = 0; round < 8; round++)
-		if (udp_batch(l, &b) < DNS_UDP_BATCH)
+		if (udp_batch(l, &b) <= 0)
 			break;
 }
 
