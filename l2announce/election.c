@@ -215,10 +215,11 @@ set_claims(struct peer *p, const struct hearth_addr *v, size_t n)
 		p->claims = c;
 		p->cap_claims = n;
 	}
-	if (n > 0)
-		memcpy(p->claims, v, n * sizeof(*v));
 	p->n_claims = n;
-	qsort(p->claims, n, sizeof(*p->claims), addr_cmp_q);
+	if (n > 0) {
+		memcpy(p->claims, v, n * sizeof(*v));
+		qsort(p->claims, n, sizeof(*p->claims), addr_cmp_q);
+	}
 	return 0;
 }
 
@@ -290,8 +291,8 @@ compute_quorum(const struct l2_election *e, int64_t now)
 static bool
 claims(const struct peer *p, const struct hearth_addr *v)
 {
-	return bsearch(v, p->claims, p->n_claims, sizeof(*p->claims),
-	    addr_cmp_q) != NULL;
+	return p->n_claims > 0 && bsearch(v, p->claims, p->n_claims,
+	    sizeof(*p->claims), addr_cmp_q) != NULL;
 }
 
 /* Does (name, addr) outrank the current best (NULL: nothing yet)? */
