@@ -51,6 +51,8 @@ struct fo_opts {
 	unsigned interval_ms;
 	unsigned dead_after_ms;
 	bool json;
+	unsigned arp_rate;	/* --arp-latency: requests per second */
+	unsigned arp_seconds;
 	char hearthd[PATH_MAX];
 };
 
@@ -60,6 +62,7 @@ struct fo_lab {
 	int home_ns;		/* the namespace hearth-bench started in */
 	int sock;		/* ARP, in the client's namespace */
 	pid_t pid[NNODES];
+	unsigned spawns[NNODES];	/* keepalived: fresh pid files each start */
 	struct in_addr vip[MAXV];
 	unsigned nv;
 	/* what the last probe round saw, per VIP */
@@ -71,6 +74,9 @@ struct fo_lab {
 	const uint8_t *victim_mac;
 	int64_t t0;
 	int64_t t_new[MAXV];
+	/* --arp-latency: when each VIP's outstanding request was sent */
+	int64_t asked[MAXV];
+	struct bench_hist *arp_hist;
 };
 
 static const uint8_t node_mac[NNODES][6] = {{2, 0, 0, 0, 0, 0x10},
@@ -124,10 +130,14 @@ usage(FILE *f)
 	    "[--mode kill|term|both]\n"
 	    "         [--interval-ms MS] [--dead-after-ms MS] [--hearthd PATH]\n"
 	    "         [--keepalived --advert-int S] [--json]\n"
+	    "       hearth-bench failover --arp-latency [--rate N] [--seconds S] "
+	    "[...]\n"
 	    "Builds a 3-node lab in namespaces of its own (needs root), kills "
 	    "the owner\nof the most VIPs R times and reports, per VIP, the time "
 	    "until a new owner\nanswers (GARP or ARP reply seen by the "
-	    "client). --keepalived measures\nkeepalived (VRRP) the same way.\n");
+	    "client). --keepalived measures\nkeepalived (VRRP) the same way. "
+	    "--arp-latency instead measures ARP reply\nlatency at N requests/s "
+	    "(default 10000) for S seconds (default 5).\n");
 }
 
 static int
@@ -144,10 +154,14 @@ parse_opts(int argc, char **argv, struct fo_opts *o)
 		{"keepalived", no_argument, NULL, 'k'},
 		{"advert-int", required_argument, NULL, 'a'},
 		{"json", no_argument, NULL, 'j'},
+		{"arp-latency", no_argument, NULL, 'L'},
+		{"rate", required_argument, NULL, 'R'},
+		{"seconds", required_argument, NULL, 'S'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	*o = (struct fo_opts){.vips = 51, .reps = 20, .do_kill = true,
+	    .arp_seconds = 5,
 	    .do_term = true, .interval_ms = 100, .dead_after_ms = 400};
 	strcpy(o->advert_int, "1");
 	ssize_t l = readlink("/proc/self/exe", o->hearthd,
@@ -162,7 +176,8 @@ parse_opts(int argc, char **argv, struct fo_opts *o)
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		char *end = NULL;
 		unsigned long v = 0;
-		if (c == 'n' || c == 'r' || c == 'i' || c == 'd') {
+		if (c == 'n' || c == 'r' || c == 'i' || c == 'd' || c == 'R' ||
+		    c == 'S') {
 			errno = 0;
 			v = strtoul(optarg, &end, 10);
 			if (errno || *end || v == 0 || v > 100000) {
@@ -178,6 +193,9 @@ parse_opts(int argc, char **argv, struct fo_opts *o)
 		case 'd': o->dead_after_ms = (unsigned)v; break;
 		case 'k': o->keepalived = true; break;
 		case 'j': o->json = true; break;
+		case 'L': o->arp_rate = o->arp_rate ? o->arp_rate : 10000; break;
+		case 'R': o->arp_rate = (unsigned)v; break;
+		case 'S': o->arp_seconds = (unsigned)v; break;
 		case 'H': snprintf(o->hearthd, sizeof(o->hearthd), "%s", optarg); break;
 		case 'a':
 			if (strlen(optarg) >= sizeof(o->advert_int) ||
@@ -317,9 +335,12 @@ write_keepalived_conf(const struct fo_lab *l, const struct fo_opts *o, int i)
 	return fclose(f) == 0 ? 0 : -EIO;
 }
 
-/* Starts node i's daemon in its namespace; output to DIR/nodeN.log. */
+/*
+ * Starts node i's daemon in its namespace; output to DIR/nodeN.log, which
+ * is emptied first (here, so wait_log never reads the previous run's).
+ */
 static pid_t
-spawn(const struct fo_lab *l, const struct fo_opts *o, int i)
+spawn(struct fo_lab *l, const struct fo_opts *o, int i)
 {
 	char ns[64], conf[PATH_MAX + 32], log[PATH_MAX + 32], pidf[PATH_MAX + 32],
 	    vrrpf[PATH_MAX + 32];
@@ -327,12 +348,18 @@ spawn(const struct fo_lab *l, const struct fo_opts *o, int i)
 	snprintf(log, sizeof(log), "%s/node%d.log", l->dir, i + 1);
 	snprintf(conf, sizeof(conf), "%s/node%d.%s", l->dir, i + 1,
 	    o->keepalived ? "conf" : "yaml");
-	snprintf(pidf, sizeof(pidf), "%s/node%d.pid", l->dir, i + 1);
-	snprintf(vrrpf, sizeof(vrrpf), "%s/node%d.vrrp.pid", l->dir, i + 1);
+	l->spawns[i]++;
+	snprintf(pidf, sizeof(pidf), "%s/node%d.%u.pid", l->dir, i + 1,
+	    l->spawns[i]);
+	snprintf(vrrpf, sizeof(vrrpf), "%s/node%d.%u.vrrp.pid", l->dir, i + 1,
+	    l->spawns[i]);
+	int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	pid_t p = fork();
-	if (p != 0)
+	if (p != 0) {
+		if (fd >= 0)
+			close(fd);
 		return p;
-	int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	}
 	if (fd >= 0) {
 		dup2(fd, 1);
 		dup2(fd, 2);
@@ -353,7 +380,8 @@ stop_node(struct fo_lab *l, const struct fo_opts *o, int i, int sig)
 {
 	if (o->keepalived && sig == SIGKILL) {
 		char p[PATH_MAX + 32];
-		snprintf(p, sizeof(p), "%s/node%d.vrrp.pid", l->dir, i + 1);
+		snprintf(p, sizeof(p), "%s/node%d.%u.vrrp.pid", l->dir, i + 1,
+		    l->spawns[i]);
 		FILE *f = fopen(p, "r");
 		int child = 0;
 		if (f != NULL) {
@@ -423,7 +451,7 @@ client_open(struct fo_lab *l)
 }
 
 static void
-send_requests(struct fo_lab *l)
+send_request(struct fo_lab *l, unsigned v)
 {
 	uint8_t f[60] = {0};
 	struct in_addr me;
@@ -434,10 +462,15 @@ send_requests(struct fo_lab *l)
 	f[19] = 4, f[21] = 1;
 	memcpy(f + 22, client_mac, 6);
 	memcpy(f + 28, &me, 4);
-	for (unsigned v = 0; v < l->nv; v++) {
-		memcpy(f + 38, &l->vip[v], 4);
-		send(l->sock, f, sizeof(f), 0);
-	}
+	memcpy(f + 38, &l->vip[v], 4);
+	send(l->sock, f, sizeof(f), 0);
+}
+
+static void
+send_requests(struct fo_lab *l)
+{
+	for (unsigned v = 0; v < l->nv; v++)
+		send_request(l, v);
 }
 
 static long
@@ -461,6 +494,10 @@ frame_in(struct fo_lab *l, const uint8_t *f, size_t n, int64_t t)
 	if (v < 0 || !(garp || reply))
 		return;
 	const uint8_t *mac = f + 22;
+	if (reply && l->arp_hist != NULL && l->asked[v] != 0 && t > l->asked[v]) {
+		bench_hist_record(l->arp_hist, (uint64_t)(t - l->asked[v]));
+		l->asked[v] = 0;
+	}
 	if (l->measuring && t > l->t0 && l->t_new[v] == 0 &&
 	    memcmp(mac, l->victim_mac, 6) != 0)
 		l->t_new[v] = t;
@@ -554,6 +591,7 @@ struct fo_result {
 	struct bench_hist hist;	/* ns */
 	unsigned missed;
 	unsigned reps;
+	uint64_t sent;		/* --arp-latency: requests sent */
 };
 
 /* One repetition: stop the heaviest node with sig, measure, restart it. */
@@ -572,6 +610,8 @@ repetition(struct fo_lab *l, const struct fo_opts *o, int sig,
 		return -EIO;
 	}
 	int victim = heaviest(l);
+	if (getenv("HEARTH_BENCH_DEBUG"))
+		fprintf(stderr, "rep: victim node%d pid %d\n", victim + 1, (int)l->pid[victim]);
 	bool mine[MAXV];
 	for (unsigned v = 0; v < l->nv; v++)
 		mine[v] = memcmp(l->owner[v], node_mac[victim], 6) == 0;
@@ -608,6 +648,64 @@ repetition(struct fo_lab *l, const struct fo_opts *o, int sig,
 		    "back\n", victim + 1);
 		return -EIO;
 	}
+	return 0;
+}
+
+/* Settles, then asks at o->arp_rate requests/s, round robin over the VIPs. */
+static int
+arp_latency(struct fo_lab *l, const struct fo_opts *o, struct bench_hist *h,
+    uint64_t *sent)
+{
+	unsigned rounds = 3;
+	if (o->keepalived)
+		rounds += (unsigned)(3000 * strtod(o->advert_int, NULL)) / ROUND_MS;
+	if (!settle(l, rounds)) {
+		fprintf(stderr, "hearth-bench failover: the VIPs never settled "
+		    "on single owners\n");
+		return -EIO;
+	}
+	l->arp_hist = h;
+	memset(l->asked, 0, sizeof(l->asked));
+	int64_t start = mono_ms(), end = start + 1000 * (int64_t)o->arp_seconds;
+	unsigned v = 0;
+	for (int64_t now; (now = mono_ms()) < end && !interrupted;) {
+		uint64_t due = (uint64_t)(now - start + 1) * o->arp_rate / 1000;
+		for (; *sent < due; (*sent)++) {
+			l->asked[v] = realtime_ns();
+			send_request(l, v);
+			v = (v + 1) % l->nv;
+		}
+		struct pollfd p = {.fd = l->sock, .events = POLLIN};
+		poll(&p, 1, 1);
+		drain(l);
+	}
+	usleep(20000);
+	drain(l);
+	l->arp_hist = NULL;
+	return 0;
+}
+
+static int
+arp_report(const struct fo_opts *o, const struct bench_hist *h, uint64_t sent)
+{
+	const char *who = o->keepalived ? "keepalived (the kernel)" : "hearthd";
+	if (o->json) {
+		json_t *j = json_object();
+		json_object_set_new(j, "daemon", json_string(o->keepalived ?
+		    "keepalived" : "hearthd"));
+		json_object_set_new(j, "vips", json_integer(o->vips));
+		json_object_set_new(j, "rate", json_integer(o->arp_rate));
+		json_object_set_new(j, "sent", json_integer((json_int_t)sent));
+		json_object_set_new(j, "answered",
+		    json_integer((json_int_t)h->count));
+		json_object_set_new(j, "latency_ms", bench_latency_json(h));
+		return bench_json_emit(j) == 0 ? 0 : 1;
+	}
+	printf("ARP reply latency of %s, %u VIPs, %u requests/s for %u s: "
+	    "sent %llu, answered %llu\n", who, o->vips, o->arp_rate,
+	    o->arp_seconds, (unsigned long long)sent,
+	    (unsigned long long)h->count);
+	bench_latency_print(stdout, h);
 	return 0;
 }
 
@@ -690,6 +788,8 @@ run(struct fo_lab *l, const struct fo_opts *o, struct fo_result *k,
 	}
 	for (int i = 0; i < NNODES; i++)
 		l->pid[i] = spawn(l, o, i);
+	if (o->arp_rate > 0)
+		return arp_latency(l, o, &k->hist, &k->sent);
 	for (unsigned rep = 0; rep < o->reps && !interrupted; rep++) {
 		if (o->do_kill && repetition(l, o, SIGKILL, k) != 0)
 			return -EIO;
@@ -748,5 +848,7 @@ bench_failover_main(int argc, char **argv)
 			fprintf(stderr, "hearth-bench failover: interrupted\n");
 		return 1;
 	}
+	if (o.arp_rate > 0)
+		return arp_report(&o, &k.hist, k.sent);
 	return report(&o, &k, &t);
 }

@@ -329,6 +329,32 @@ test_returning_node_takes_nothing_back(void **st)
 }
 
 static void
+test_node_restarted_at_once_after_leaving_takes_nothing(void **st)
+{
+	struct sim *s = sim_new(3, true, false);
+	for (int i = 0; i < 3; i++) {
+		sim_start(s, i);
+		sim_run(s, 31 + 7 * i);
+	}
+	sim_run(s, 1000);
+	for (int round = 0; round < 6; round++) {
+		int victim = round % 3;
+		sim_stop(s, victim);
+		sim_run(s, 5);
+		assert_all_owned_once(s);
+		int before[NV];
+		for (int v = 0; v < NV; v++)
+			before[v] = owner(s, v);
+		sim_start(s, victim);
+		sim_run(s, 1500);
+		assert_int_equal(count_owned(s, victim), 0);
+		for (int v = 0; v < NV; v++)
+			assert_int_equal(owner(s, v), before[v]);
+	}
+	sim_free(s);
+}
+
+static void
 test_rebalance_moves_vips_back_to_their_rendezvous_owner(void **st)
 {
 	struct sim *s = sim_new(3, true, true);
@@ -463,6 +489,7 @@ main(void)
 		cmocka_unit_test(test_killed_owner_vips_move_within_dead_after),
 		cmocka_unit_test(test_leaving_node_hands_over_at_once),
 		cmocka_unit_test(test_returning_node_takes_nothing_back),
+		cmocka_unit_test(test_node_restarted_at_once_after_leaving_takes_nothing),
 		cmocka_unit_test(test_rebalance_moves_vips_back_to_their_rendezvous_owner),
 		cmocka_unit_test(test_conflicting_claims_leave_the_best_ranked_owner),
 		cmocka_unit_test(test_cut_off_node_gives_up_before_others_take_over),
