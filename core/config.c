@@ -37,6 +37,7 @@
 #define CFG_MAX_DEPTH 32
 #define CFG_MAX_NODES 200000
 #define CFG_MAX_ERRORS 200
+#define CFG_MAX_MESSAGE 400
 #define CFG_MAX_KEY_BYTES 65536
 #define CFG_MIN_KEY_BYTES 16
 #define CFG_MAX_WEIGHT 1000000
@@ -89,6 +90,28 @@ add_error(struct hearth_config_errors *errs, int line, int col, char *msg)
 	errs->n = n + 1;
 }
 
+/*
+ * One line of bounded length: values quoted from the file may be long or
+ * hold control characters, which must not break FILE:LINE:COL: lines.
+ */
+static char *
+tidy_message(char *msg)
+{
+	if (msg == NULL)
+		return NULL;
+	size_t len = strlen(msg);
+	if (len > CFG_MAX_MESSAGE) {
+		memcpy(msg + CFG_MAX_MESSAGE - 3, "...", 4);
+		char *shorter = realloc(msg, CFG_MAX_MESSAGE + 1);
+		if (shorter != NULL)
+			msg = shorter;
+	}
+	for (char *p = msg; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return msg;
+}
+
 static void
 verr_at(struct cfg *c, int line, int col, const char *fmt, va_list ap)
 {
@@ -103,7 +126,7 @@ verr_at(struct cfg *c, int line, int col, const char *fmt, va_list ap)
 	char *msg = NULL;
 	if (vasprintf(&msg, fmt, ap) < 0)
 		msg = NULL;
-	add_error(c->errs, line, col, msg);
+	add_error(c->errs, line, col, tidy_message(msg));
 }
 
 static void err_at(struct cfg *c, int line, int col, const char *fmt, ...)

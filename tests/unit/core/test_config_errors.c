@@ -441,6 +441,27 @@ test_missing_file_is_one_error_for_the_file(void **state)
 }
 
 static void
+test_long_or_multiline_values_give_one_short_line(void **state)
+{
+	struct hearth_config_errors e;
+	assert_null(cfgtest_parse("peers: {port: \"a\\nb\"}\n", &e));
+	assert_int_equal(e.n, 1);
+	assert_null(strchr(e.v[0].message, '\n'));
+	hearth_config_errors_free(&e);
+
+	char *buf = malloc(20000);
+	assert_non_null(buf);
+	strcpy(buf, "peers: {port: ");
+	memset(buf + strlen(buf), '9', 10000);
+	strcpy(buf + 14 + 10000, "}\n");
+	assert_null(cfgtest_parse(buf, &e));
+	assert_int_equal(e.n, 1);
+	assert_true(strlen(e.v[0].message) <= 400);
+	hearth_config_errors_free(&e);
+	free(buf);
+}
+
+static void
 test_error_count_is_bounded(void **state)
 {
 	char *buf = malloc(2000 * 16);
@@ -513,6 +534,7 @@ main(void)
 		cmocka_unit_test(test_every_error_is_reported_not_just_the_first),
 		cmocka_unit_test(test_errors_print_as_file_line_column_message),
 		cmocka_unit_test(test_missing_file_is_one_error_for_the_file),
+		cmocka_unit_test(test_long_or_multiline_values_give_one_short_line),
 		cmocka_unit_test(test_error_count_is_bounded),
 	};
 	return cmocka_run_group_tests(tests, cfgtest_setup, cfgtest_teardown);
