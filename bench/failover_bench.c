@@ -37,8 +37,8 @@
 #include "bench.h"
 #include "report.h"
 
-#define MAXV	 151
-#define NNODES	 3
+#define MAXV     151
+#define NNODES   3
 #define ROUND_MS 20
 
 struct fo_opts {
@@ -51,7 +51,7 @@ struct fo_opts {
 	unsigned interval_ms;
 	unsigned dead_after_ms;
 	bool json;
-	unsigned arp_rate;	/* --arp-latency: requests per second */
+	unsigned arp_rate; /* --arp-latency: requests per second */
 	unsigned arp_seconds;
 	char hearthd[PATH_MAX];
 };
@@ -59,10 +59,10 @@ struct fo_opts {
 struct fo_lab {
 	char id[32];
 	char dir[PATH_MAX];
-	int home_ns;		/* the namespace hearth-bench started in */
-	int sock;		/* ARP, in the client's namespace */
+	int home_ns; /* the namespace hearth-bench started in */
+	int sock;    /* ARP, in the client's namespace */
 	pid_t pid[NNODES];
-	unsigned spawns[NNODES];	/* keepalived: fresh pid files each start */
+	unsigned spawns[NNODES]; /* keepalived: fresh pid files each start */
 	struct in_addr vip[MAXV];
 	unsigned nv;
 	/* what the last probe round saw, per VIP */
@@ -128,12 +128,15 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: hearth-bench failover [--vips N] [--repetitions R] "
 	    "[--mode kill|term|both]\n"
-	    "         [--interval-ms MS] [--dead-after-ms MS] [--hearthd PATH]\n"
+	    "         [--interval-ms MS] [--dead-after-ms MS] [--hearthd "
+	    "PATH]\n"
 	    "         [--keepalived --advert-int S] [--json]\n"
-	    "       hearth-bench failover --arp-latency [--rate N] [--seconds S] "
+	    "       hearth-bench failover --arp-latency [--rate N] [--seconds "
+	    "S] "
 	    "[...]\n"
 	    "Builds a 3-node lab in namespaces of its own (needs root), kills "
-	    "the owner\nof the most VIPs R times and reports, per VIP, the time "
+	    "the owner\nof the most VIPs R times and reports, per VIP, the "
+	    "time "
 	    "until a new owner\nanswers (GARP or ARP reply seen by the "
 	    "client). --keepalived measures\nkeepalived (VRRP) the same way. "
 	    "--arp-latency instead measures ARP reply\nlatency at N requests/s "
@@ -144,28 +147,32 @@ static int
 parse_opts(int argc, char **argv, struct fo_opts *o)
 {
 	static const struct option lo[] = {
-		{"vips", required_argument, NULL, 'n'},
-		{"repetitions", required_argument, NULL, 'r'},
-		{"reps", required_argument, NULL, 'r'},
-		{"mode", required_argument, NULL, 'm'},
-		{"interval-ms", required_argument, NULL, 'i'},
-		{"dead-after-ms", required_argument, NULL, 'd'},
-		{"hearthd", required_argument, NULL, 'H'},
-		{"keepalived", no_argument, NULL, 'k'},
-		{"advert-int", required_argument, NULL, 'a'},
-		{"json", no_argument, NULL, 'j'},
-		{"arp-latency", no_argument, NULL, 'L'},
-		{"rate", required_argument, NULL, 'R'},
-		{"seconds", required_argument, NULL, 'S'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"vips", required_argument, NULL, 'n'},
+	    {"repetitions", required_argument, NULL, 'r'},
+	    {"reps", required_argument, NULL, 'r'},
+	    {"mode", required_argument, NULL, 'm'},
+	    {"interval-ms", required_argument, NULL, 'i'},
+	    {"dead-after-ms", required_argument, NULL, 'd'},
+	    {"hearthd", required_argument, NULL, 'H'},
+	    {"keepalived", no_argument, NULL, 'k'},
+	    {"advert-int", required_argument, NULL, 'a'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"arp-latency", no_argument, NULL, 'L'},
+	    {"rate", required_argument, NULL, 'R'},
+	    {"seconds", required_argument, NULL, 'S'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
-	*o = (struct fo_opts){.vips = 51, .reps = 20, .do_kill = true,
+	*o = (struct fo_opts){.vips = 51,
+	    .reps = 20,
+	    .do_kill = true,
 	    .arp_seconds = 5,
-	    .do_term = true, .interval_ms = 100, .dead_after_ms = 400};
+	    .do_term = true,
+	    .interval_ms = 100,
+	    .dead_after_ms = 400};
 	strcpy(o->advert_int, "1");
-	ssize_t l = readlink("/proc/self/exe", o->hearthd,
-	    sizeof(o->hearthd) - 16);
+	ssize_t l =
+	    readlink("/proc/self/exe", o->hearthd, sizeof(o->hearthd) - 16);
 	if (l > 0) {
 		o->hearthd[l] = '\0';
 		char *slash = strrchr(o->hearthd, '/');
@@ -181,47 +188,81 @@ parse_opts(int argc, char **argv, struct fo_opts *o)
 			errno = 0;
 			v = strtoul(optarg, &end, 10);
 			if (errno || *end || v == 0 || v > 100000) {
-				fprintf(stderr, "hearth-bench failover: bad "
-				    "number '%s'\n", optarg);
+				fprintf(stderr,
+				    "hearth-bench failover: bad "
+				    "number '%s'\n",
+				    optarg);
 				return -EINVAL;
 			}
 		}
 		switch (c) {
-		case 'n': o->vips = (unsigned)v; break;
-		case 'r': o->reps = (unsigned)v; break;
-		case 'i': o->interval_ms = (unsigned)v; break;
-		case 'd': o->dead_after_ms = (unsigned)v; break;
-		case 'k': o->keepalived = true; break;
-		case 'j': o->json = true; break;
-		case 'L': o->arp_rate = o->arp_rate ? o->arp_rate : 10000; break;
-		case 'R': o->arp_rate = (unsigned)v; break;
-		case 'S': o->arp_seconds = (unsigned)v; break;
-		case 'H': snprintf(o->hearthd, sizeof(o->hearthd), "%s", optarg); break;
+		case 'n':
+			o->vips = (unsigned)v;
+			break;
+		case 'r':
+			o->reps = (unsigned)v;
+			break;
+		case 'i':
+			o->interval_ms = (unsigned)v;
+			break;
+		case 'd':
+			o->dead_after_ms = (unsigned)v;
+			break;
+		case 'k':
+			o->keepalived = true;
+			break;
+		case 'j':
+			o->json = true;
+			break;
+		case 'L':
+			o->arp_rate = o->arp_rate ? o->arp_rate : 10000;
+			break;
+		case 'R':
+			o->arp_rate = (unsigned)v;
+			break;
+		case 'S':
+			o->arp_seconds = (unsigned)v;
+			break;
+		case 'H':
+			snprintf(o->hearthd, sizeof(o->hearthd), "%s", optarg);
+			break;
 		case 'a':
 			if (strlen(optarg) >= sizeof(o->advert_int) ||
 			    strtod(optarg, &end) <= 0 || *end) {
-				fprintf(stderr, "hearth-bench failover: bad "
-				    "--advert-int '%s'\n", optarg);
+				fprintf(stderr,
+				    "hearth-bench failover: bad "
+				    "--advert-int '%s'\n",
+				    optarg);
 				return -EINVAL;
 			}
 			strcpy(o->advert_int, optarg);
 			break;
 		case 'm':
-			o->do_kill = !strcmp(optarg, "kill") || !strcmp(optarg, "both");
-			o->do_term = !strcmp(optarg, "term") || !strcmp(optarg, "both");
+			o->do_kill =
+			    !strcmp(optarg, "kill") || !strcmp(optarg, "both");
+			o->do_term =
+			    !strcmp(optarg, "term") || !strcmp(optarg, "both");
 			if (!o->do_kill && !o->do_term) {
-				fprintf(stderr, "hearth-bench failover: --mode "
+				fprintf(stderr,
+				    "hearth-bench failover: --mode "
 				    "is kill, term or both\n");
 				return -EINVAL;
 			}
 			break;
-		case 'h': usage(stdout); return 1;
-		default: usage(stderr); return -EINVAL;
+		case 'h':
+			usage(stdout);
+			return 1;
+		default:
+			usage(stderr);
+			return -EINVAL;
 		}
 	}
-	if (optind != argc || o->vips > MAXV || o->dead_after_ms <= o->interval_ms) {
-		fprintf(stderr, "hearth-bench failover: bad arguments (at most "
-		    "%d VIPs; dead-after above interval)\n", MAXV);
+	if (optind != argc || o->vips > MAXV ||
+	    o->dead_after_ms <= o->interval_ms) {
+		fprintf(stderr,
+		    "hearth-bench failover: bad arguments (at most "
+		    "%d VIPs; dead-after above interval)\n",
+		    MAXV);
 		return -EINVAL;
 	}
 	return 0;
@@ -234,10 +275,14 @@ lab_host(struct fo_lab *l, const char *h, const char *addr, const uint8_t *mac,
     int port)
 {
 	return sh("ip netns add %s-%s && ip -n %s-%s link set lo up && "
-	    "ip -n %s-%s link add eth0 type veth peer name p%d netns %s-sw && "
-	    "ip -n %s-%s link set eth0 address %02x:%02x:%02x:%02x:%02x:%02x && "
-	    "ip -n %s-%s addr add %s/24 dev eth0 && ip -n %s-%s link set eth0 up && "
-	    "ip -n %s-sw link set p%d master br0 && ip -n %s-sw link set p%d up",
+	          "ip -n %s-%s link add eth0 type veth peer name p%d netns "
+	          "%s-sw && "
+	          "ip -n %s-%s link set eth0 address "
+	          "%02x:%02x:%02x:%02x:%02x:%02x && "
+	          "ip -n %s-%s addr add %s/24 dev eth0 && ip -n %s-%s link set "
+	          "eth0 up && "
+	          "ip -n %s-sw link set p%d master br0 && ip -n %s-sw link set "
+	          "p%d up",
 	    l->id, h, l->id, h, l->id, h, port, l->id, l->id, h, mac[0], mac[1],
 	    mac[2], mac[3], mac[4], mac[5], l->id, h, addr, l->id, h, l->id,
 	    port, l->id, port);
@@ -247,9 +292,12 @@ static int
 lab_build(struct fo_lab *l)
 {
 	if (sh("ip netns add %s-sw && ip -n %s-sw link set lo up && "
-	    "ip -n %s-sw link add br0 type bridge && ip -n %s-sw link set br0 "
-	    "type bridge forward_delay 0 stp_state 0 && ip -n %s-sw link set "
-	    "br0 up", l->id, l->id, l->id, l->id, l->id) != 0)
+	       "ip -n %s-sw link add br0 type bridge && ip -n %s-sw link set "
+	       "br0 "
+	       "type bridge forward_delay 0 stp_state 0 && ip -n %s-sw link "
+	       "set "
+	       "br0 up",
+	        l->id, l->id, l->id, l->id, l->id) != 0)
 		return -EIO;
 	for (int i = 0; i < NNODES; i++) {
 		char name[8], addr[32];
@@ -258,7 +306,8 @@ lab_build(struct fo_lab *l)
 		if (lab_host(l, name, addr, node_mac[i], i) != 0)
 			return -EIO;
 	}
-	return lab_host(l, "client", "192.168.122.50", client_mac, 9) ? -EIO : 0;
+	return lab_host(l, "client", "192.168.122.50", client_mac, 9) ? -EIO :
+	                                                                0;
 }
 
 static void
@@ -279,7 +328,8 @@ lab_destroy(struct fo_lab *l)
 	static const char *const hosts[] = {"sw", "node1", "node2", "node3",
 	    "client"};
 	for (size_t i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++)
-		sh("ip netns pids %s-%s | xargs -r kill -KILL; ip netns del %s-%s",
+		sh("ip netns pids %s-%s | xargs -r kill -KILL; ip netns del "
+		   "%s-%s",
 		    l->id, hosts[i], l->id, hosts[i]);
 	if (l->dir[0] != '\0')
 		if (getenv("HEARTH_BENCH_KEEP") == NULL)
@@ -304,12 +354,13 @@ write_hearthd_conf(const struct fo_lab *l, const struct fo_opts *o, int i)
 	FILE *f = fopen(path, "w");
 	if (f == NULL)
 		return -errno;
-	fprintf(f, "node: {name: node%d, interface: eth0}\n"
+	fprintf(f,
+	    "node: {name: node%d, interface: eth0}\n"
 	    "peers:\n  members: [192.168.122.10, 192.168.122.11, "
 	    "192.168.122.12]\n  key_file: %s/peer.key\n  interval_ms: %u\n"
 	    "  dead_after_ms: %u\npools:\n  - {name: default, addresses: "
-	    "[192.168.122.100-192.168.122.250]}\nservices:\n", i + 1, l->dir,
-	    o->interval_ms, o->dead_after_ms);
+	    "[192.168.122.100-192.168.122.250]}\nservices:\n",
+	    i + 1, l->dir, o->interval_ms, o->dead_after_ms);
 	for (unsigned v = 0; v < l->nv; v++)
 		fprintf(f, "  - {name: s%u, address: %s}\n", v,
 		    inet_ntoa(l->vip[v]));
@@ -324,11 +375,12 @@ write_keepalived_conf(const struct fo_lab *l, const struct fo_opts *o, int i)
 	FILE *f = fopen(path, "w");
 	if (f == NULL)
 		return -errno;
-	fprintf(f, "global_defs {\n  router_id node%d\n  vrrp_version 3\n}\n"
+	fprintf(f,
+	    "global_defs {\n  router_id node%d\n  vrrp_version 3\n}\n"
 	    "vrrp_instance VI_1 {\n  state BACKUP\n"
 	    "  interface eth0\n  virtual_router_id 51\n  priority %d\n"
-	    "  advert_int %s\n  virtual_ipaddress {\n", i + 1, 150 - 10 * i,
-	    o->advert_int);
+	    "  advert_int %s\n  virtual_ipaddress {\n",
+	    i + 1, 150 - 10 * i, o->advert_int);
 	for (unsigned v = 0; v < l->nv; v++)
 		fprintf(f, "    %s/24 dev eth0\n", inet_ntoa(l->vip[v]));
 	fprintf(f, "  }\n}\n");
@@ -342,8 +394,8 @@ write_keepalived_conf(const struct fo_lab *l, const struct fo_opts *o, int i)
 static pid_t
 spawn(struct fo_lab *l, const struct fo_opts *o, int i)
 {
-	char ns[64], conf[PATH_MAX + 32], log[PATH_MAX + 32], pidf[PATH_MAX + 32],
-	    vrrpf[PATH_MAX + 32];
+	char ns[64], conf[PATH_MAX + 32], log[PATH_MAX + 32],
+	    pidf[PATH_MAX + 32], vrrpf[PATH_MAX + 32];
 	snprintf(ns, sizeof(ns), "%s-node%d", l->id, i + 1);
 	snprintf(log, sizeof(log), "%s/node%d.log", l->dir, i + 1);
 	snprintf(conf, sizeof(conf), "%s/node%d.%s", l->dir, i + 1,
@@ -445,7 +497,7 @@ client_open(struct fo_lab *l)
 	int one = 1;
 	if (bind(l->sock, (struct sockaddr *)&sll, sizeof(sll)) != 0 ||
 	    setsockopt(l->sock, SOL_SOCKET, SO_TIMESTAMPNS, &one,
-	    sizeof(one)) != 0)
+	        sizeof(one)) != 0)
 		return -errno;
 	return 0;
 }
@@ -494,7 +546,8 @@ frame_in(struct fo_lab *l, const uint8_t *f, size_t n, int64_t t)
 	if (v < 0 || !(garp || reply))
 		return;
 	const uint8_t *mac = f + 22;
-	if (reply && l->arp_hist != NULL && l->asked[v] != 0 && t > l->asked[v]) {
+	if (reply && l->arp_hist != NULL && l->asked[v] != 0 &&
+	    t > l->asked[v]) {
 		bench_hist_record(l->arp_hist, (uint64_t)(t - l->asked[v]));
 		l->asked[v] = 0;
 	}
@@ -516,19 +569,22 @@ drain(struct fo_lab *l)
 	uint8_t buf[256], ctl[256];
 	for (;;) {
 		struct iovec iov = {buf, sizeof(buf)};
-		struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1,
-		    .msg_control = ctl, .msg_controllen = sizeof(ctl)};
+		struct msghdr mh = {.msg_iov = &iov,
+		    .msg_iovlen = 1,
+		    .msg_control = ctl,
+		    .msg_controllen = sizeof(ctl)};
 		ssize_t n = recvmsg(l->sock, &mh, 0);
 		if (n < 0)
 			return;
 		int64_t t = realtime_ns();
 		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c != NULL;
-		    c = CMSG_NXTHDR(&mh, c))
+		     c = CMSG_NXTHDR(&mh, c))
 			if (c->cmsg_level == SOL_SOCKET &&
 			    c->cmsg_type == SO_TIMESTAMPNS) {
 				struct timespec ts;
 				memcpy(&ts, CMSG_DATA(c), sizeof(ts));
-				t = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+				t = (int64_t)ts.tv_sec * 1000000000 +
+				    ts.tv_nsec;
 			}
 		frame_in(l, buf, (size_t)n, t);
 	}
@@ -588,10 +644,10 @@ heaviest(const struct fo_lab *l)
 }
 
 struct fo_result {
-	struct bench_hist hist;	/* ns */
+	struct bench_hist hist; /* ns */
 	unsigned missed;
 	unsigned reps;
-	uint64_t sent;		/* --arp-latency: requests sent */
+	uint64_t sent; /* --arp-latency: requests sent */
 };
 
 /* One repetition: stop the heaviest node with sig, measure, restart it. */
@@ -603,15 +659,18 @@ repetition(struct fo_lab *l, const struct fo_opts *o, int sig,
 	   into the measurement. */
 	unsigned rounds = 3;
 	if (o->keepalived)
-		rounds += (unsigned)(3000 * strtod(o->advert_int, NULL)) / ROUND_MS;
+		rounds +=
+		    (unsigned)(3000 * strtod(o->advert_int, NULL)) / ROUND_MS;
 	if (!settle(l, rounds)) {
-		fprintf(stderr, "hearth-bench failover: the VIPs never settled "
+		fprintf(stderr,
+		    "hearth-bench failover: the VIPs never settled "
 		    "on single owners\n");
 		return -EIO;
 	}
 	int victim = heaviest(l);
 	if (getenv("HEARTH_BENCH_DEBUG"))
-		fprintf(stderr, "rep: victim node%d pid %d\n", victim + 1, (int)l->pid[victim]);
+		fprintf(stderr, "rep: victim node%d pid %d\n", victim + 1,
+		    (int)l->pid[victim]);
 	bool mine[MAXV];
 	for (unsigned v = 0; v < l->nv; v++)
 		mine[v] = memcmp(l->owner[v], node_mac[victim], 6) == 0;
@@ -634,18 +693,22 @@ repetition(struct fo_lab *l, const struct fo_opts *o, int sig,
 		if (l->t_new[v] == 0)
 			r->missed++;
 		else
-			bench_hist_record(&r->hist, (uint64_t)(l->t_new[v] - l->t0));
+			bench_hist_record(&r->hist,
+			    (uint64_t)(l->t_new[v] - l->t0));
 	}
 	r->reps++;
 	reap(l, victim);
 	for (unsigned v = 0; o->keepalived && v < l->nv; v++)
 		sh("ip -n %s-node%d addr del %s/24 dev eth0", l->id, victim + 1,
-		    inet_ntoa(l->vip[v]));	/* left by a killed keepalived */
+		    inet_ntoa(l->vip[v])); /* left by a killed keepalived */
 	l->pid[victim] = spawn(l, o, victim);
-	if (!wait_log(l, victim, o->keepalived ? "Entering BACKUP STATE" :
-	    "l2announce: serving as")) {
-		fprintf(stderr, "hearth-bench failover: node%d did not come "
-		    "back\n", victim + 1);
+	if (!wait_log(l, victim,
+	        o->keepalived ? "Entering BACKUP STATE" :
+	                        "l2announce: serving as")) {
+		fprintf(stderr,
+		    "hearth-bench failover: node%d did not come "
+		    "back\n",
+		    victim + 1);
 		return -EIO;
 	}
 	return 0;
@@ -658,9 +721,11 @@ arp_latency(struct fo_lab *l, const struct fo_opts *o, struct bench_hist *h,
 {
 	unsigned rounds = 3;
 	if (o->keepalived)
-		rounds += (unsigned)(3000 * strtod(o->advert_int, NULL)) / ROUND_MS;
+		rounds +=
+		    (unsigned)(3000 * strtod(o->advert_int, NULL)) / ROUND_MS;
 	if (!settle(l, rounds)) {
-		fprintf(stderr, "hearth-bench failover: the VIPs never settled "
+		fprintf(stderr,
+		    "hearth-bench failover: the VIPs never settled "
 		    "on single owners\n");
 		return -EIO;
 	}
@@ -691,8 +756,8 @@ arp_report(const struct fo_opts *o, const struct bench_hist *h, uint64_t sent)
 	const char *who = o->keepalived ? "keepalived (the kernel)" : "hearthd";
 	if (o->json) {
 		json_t *j = json_object();
-		json_object_set_new(j, "daemon", json_string(o->keepalived ?
-		    "keepalived" : "hearthd"));
+		json_object_set_new(j, "daemon",
+		    json_string(o->keepalived ? "keepalived" : "hearthd"));
 		json_object_set_new(j, "vips", json_integer(o->vips));
 		json_object_set_new(j, "rate", json_integer(o->arp_rate));
 		json_object_set_new(j, "sent", json_integer((json_int_t)sent));
@@ -702,8 +767,8 @@ arp_report(const struct fo_opts *o, const struct bench_hist *h, uint64_t sent)
 		return bench_json_emit(j) == 0 ? 0 : 1;
 	}
 	printf("ARP reply latency of %s, %u VIPs, %u requests/s for %u s: "
-	    "sent %llu, answered %llu\n", who, o->vips, o->arp_rate,
-	    o->arp_seconds, (unsigned long long)sent,
+	       "sent %llu, answered %llu\n",
+	    who, o->vips, o->arp_rate, o->arp_seconds, (unsigned long long)sent,
 	    (unsigned long long)h->count);
 	bench_latency_print(stdout, h);
 	return 0;
@@ -722,7 +787,8 @@ static json_t *
 result_json(const struct fo_result *r)
 {
 	json_t *j = bench_latency_json(&r->hist);
-	json_object_set_new(j, "samples", json_integer((json_int_t)r->hist.count));
+	json_object_set_new(j, "samples",
+	    json_integer((json_int_t)r->hist.count));
 	json_object_set_new(j, "missed", json_integer(r->missed));
 	json_object_set_new(j, "repetitions", json_integer(r->reps));
 	return j;
@@ -753,7 +819,8 @@ report(const struct fo_opts *o, const struct fo_result *k,
 		return bench_json_emit(j) == 0 ? 0 : 1;
 	}
 	printf("failover of %s, %u VIPs: ms from the stop to the VIP's first "
-	    "answer or GARP from its new owner\n", who, o->vips);
+	       "answer or GARP from its new owner\n",
+	    who, o->vips);
 	printf("%-8s %6s %8s %8s %8s %7s\n", "stop", "reps", "p50", "p99",
 	    "max", "missed");
 	if (o->do_kill)
@@ -768,7 +835,8 @@ run(struct fo_lab *l, const struct fo_opts *o, struct fo_result *k,
     struct fo_result *t)
 {
 	if (lab_build(l) != 0) {
-		fprintf(stderr, "hearth-bench failover: could not build the lab "
+		fprintf(stderr,
+		    "hearth-bench failover: could not build the lab "
 		    "namespaces (ip netns)\n");
 		return -EIO;
 	}
@@ -777,13 +845,15 @@ run(struct fo_lab *l, const struct fo_opts *o, struct fo_result *k,
 	write_file(key, "hearth-bench-failover-lab-key-0123456789\n");
 	for (int i = 0; i < NNODES; i++) {
 		int rc = o->keepalived ? write_keepalived_conf(l, o, i) :
-		    write_hearthd_conf(l, o, i);
+		                         write_hearthd_conf(l, o, i);
 		if (rc != 0)
 			return rc;
 	}
 	if (client_open(l) != 0) {
-		fprintf(stderr, "hearth-bench failover: no packet socket in the "
-		    "client namespace: %s\n", strerror(errno));
+		fprintf(stderr,
+		    "hearth-bench failover: no packet socket in the "
+		    "client namespace: %s\n",
+		    strerror(errno));
 		return -EIO;
 	}
 	for (int i = 0; i < NNODES; i++)
@@ -812,7 +882,8 @@ bench_failover_main(int argc, char **argv)
 	if (rc != 0)
 		return rc > 0 ? 0 : 2;
 	if (geteuid() != 0) {
-		fprintf(stderr, "hearth-bench failover: needs root to build its "
+		fprintf(stderr,
+		    "hearth-bench failover: needs root to build its "
 		    "lab in network namespaces\n");
 		return 1;
 	}

@@ -33,8 +33,8 @@
 struct shape {
 	char name[L2_NAME_MAX + 1];
 	char ifname[IF_NAMESIZE];
-	bool alone;			/* no other member: no heartbeats */
-	struct hearth_addr self;	/* the member address that is local */
+	bool alone;              /* no other member: no heartbeats */
+	struct hearth_addr self; /* the member address that is local */
 	struct hearth_addr *members;
 	size_t n_members;
 	uint16_t port;
@@ -42,9 +42,9 @@ struct shape {
 
 struct vip_io {
 	struct hearth_addr addr;
-	unsigned sent;			/* announcements since taken */
-	int64_t next;			/* next announcement; INT64_MAX none */
-	int64_t last_reannounce;	/* after a conflict */
+	unsigned sent;           /* announcements since taken */
+	int64_t next;            /* next announcement; INT64_MAX none */
+	int64_t last_reannounce; /* after a conflict */
 };
 
 struct counters {
@@ -81,8 +81,8 @@ struct l2_announcer {
 	struct metrics_histogram takeover;
 };
 
-static const double takeover_bounds[] = {0.05, 0.1, 0.2, 0.3, 0.4, 0.5,
-    0.75, 1, 2, 5};
+static const double takeover_bounds[] = {0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.75, 1,
+    2, 5};
 
 static void run_tick(struct l2_announcer *a);
 
@@ -138,7 +138,8 @@ from_sockaddr(const struct sockaddr_storage *ss, struct hearth_addr *a)
 	}
 	if (ss->ss_family != AF_INET6)
 		return false;
-	const struct in6_addr *v6 = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+	const struct in6_addr *v6 =
+	    &((const struct sockaddr_in6 *)ss)->sin6_addr;
 	if (IN6_IS_ADDR_V4MAPPED(v6)) {
 		a->family = AF_INET;
 		memcpy(&a->v4, v6->s6_addr + 12, 4);
@@ -182,13 +183,13 @@ shape_resolve(const struct hearth_model *m, struct shape *s)
 		char b[INET6_ADDRSTRLEN];
 		if (m->n_pools == 0 || m->pools[0].n_ranges == 0) {
 			log_error("l2announce: node.interface is not set and "
-			    "there is no pool to find it from");
+			          "there is no pool to find it from");
 			return -EINVAL;
 		}
 		const struct hearth_addr *first = &m->pools[0].ranges[0].first;
 		if (l2_iface_for(first, s->ifname) != 0) {
 			log_error("l2announce: node.interface is not set and "
-			    "no interface's subnet holds pool address %s",
+			          "no interface's subnet holds pool address %s",
 			    addr_str(first, b));
 			return -ENODEV;
 		}
@@ -202,7 +203,7 @@ shape_resolve(const struct hearth_model *m, struct shape *s)
 		}
 	if (m->peers.n_members > 0 && !found) {
 		log_error("l2announce: none of peers.members is an address "
-		    "of this node");
+		          "of this node");
 		return -EADDRNOTAVAIL;
 	}
 	s->alone = true;
@@ -224,8 +225,7 @@ shape_equal(const struct shape *a, const struct shape *b)
 {
 	if (strcmp(a->name, b->name) != 0 || strcmp(a->ifname, b->ifname) ||
 	    a->alone != b->alone || a->port != b->port ||
-	    !hearth_addr_eq(&a->self, &b->self) ||
-	    a->n_members != b->n_members)
+	    !hearth_addr_eq(&a->self, &b->self) || a->n_members != b->n_members)
 		return false;
 	for (size_t i = 0; i < a->n_members; i++)
 		if (!hearth_addr_eq(&a->members[i], &b->members[i]))
@@ -257,8 +257,7 @@ send_heartbeat(struct l2_announcer *a, enum l2_hb_type type)
 	if (a->hb_fd < 0 || !a->link.up)
 		return;
 	l2_election_heartbeat(a->el, a->hb_tx, type, a->incarnation);
-	int len = l2_heartbeat_encode(a->key, a->hb_tx, a->wire,
-	    L2_HB_MAX_LEN);
+	int len = l2_heartbeat_encode(a->key, a->hb_tx, a->wire, L2_HB_MAX_LEN);
 	if (len < 0) {
 		log_debug("l2announce: heartbeat not encoded: %s",
 		    strerror(-len));
@@ -272,7 +271,7 @@ send_heartbeat(struct l2_announcer *a, enum l2_hb_type type)
 			continue;
 		socklen_t sl = to_sockaddr(m, a->shape.port, &ss);
 		if (sendto(a->hb_fd, a->wire, (size_t)len, 0,
-		    (struct sockaddr *)&ss, sl) < 0)
+		        (struct sockaddr *)&ss, sl) < 0)
 			a->c.send_errors++;
 		else
 			a->c.hb_sent++;
@@ -287,14 +286,14 @@ announce(struct l2_announcer *a, size_t i, int64_t now)
 	uint8_t f[L2_FRAME_MAX];
 	bool v6 = v->addr.family == AF_INET6;
 	if (v6) {
-		send_frame(a, f, l2_na_unsolicited_build(f, a->link.mac,
-		    &v->addr.v6));
+		send_frame(a, f,
+		    l2_na_unsolicited_build(f, a->link.mac, &v->addr.v6));
 		a->c.unsolicited_na++;
 	} else {
-		send_frame(a, f, l2_garp_build(f, a->link.mac, v->addr.v4,
-		    false));
-		send_frame(a, f, l2_garp_build(f, a->link.mac, v->addr.v4,
-		    true));
+		send_frame(a, f,
+		    l2_garp_build(f, a->link.mac, v->addr.v4, false));
+		send_frame(a, f,
+		    l2_garp_build(f, a->link.mac, v->addr.v4, true));
 		a->c.garps += 2;
 	}
 	v->sent++;
@@ -356,8 +355,8 @@ log_changes(struct l2_announcer *a, size_t n)
 		const struct hearth_addr *v = &a->vips[c->vip].addr;
 		if (c->taken && c->takeover_ms >= 0)
 			log_info("l2announce: took %s over (%lld ms after its "
-			    "owner was last heard)", addr_str(v, b),
-			    (long long)c->takeover_ms);
+			         "owner was last heard)",
+			    addr_str(v, b), (long long)c->takeover_ms);
 		else if (c->taken)
 			log_info("l2announce: took %s", addr_str(v, b));
 		else
@@ -381,7 +380,7 @@ run_tick(struct l2_announcer *a)
 		}
 	}
 	if (taken > 0)
-		announce_due(a);	/* every first announcement at once */
+		announce_due(a); /* every first announcement at once */
 	if (n > 0 && !a->stopped)
 		send_heartbeat(a, L2_HB_ALIVE);
 	for (size_t i = 0; i < n; i++) {
@@ -403,13 +402,14 @@ run_tick(struct l2_announcer *a)
 		a->health = h;
 		if (h == HEARTH_HEALTH_OK)
 			log_info("l2announce: serving as %s on %s, owning "
-			    "%zu of %zu VIPs", a->shape.name, a->link.name,
+			         "%zu of %zu VIPs",
+			    a->shape.name, a->link.name,
 			    l2_election_n_owned(a->el), a->n_vips);
 		else if (h == HEARTH_HEALTH_DEGRADED)
 			log_warnx("l2announce: not announcing (%s)",
-			    !a->link.up ? "link down" :
-			    !l2_election_quorate(a->el) ? "no quorum" :
-			    "stopped");
+			    !a->link.up                     ? "link down" :
+			        !l2_election_quorate(a->el) ? "no quorum" :
+			                                      "stopped");
 		a->env->health_changed(a->env, "l2announce");
 	}
 }
@@ -506,8 +506,9 @@ conflict(struct l2_announcer *a, long i, const uint8_t *mac)
 		return;
 	v->last_reannounce = now;
 	log_warnx("l2announce: %s claimed by %02x:%02x:%02x:%02x:%02x:%02x; "
-	    "re-announcing", addr_str(&v->addr, b), mac[0], mac[1], mac[2],
-	    mac[3], mac[4], mac[5]);
+	          "re-announcing",
+	    addr_str(&v->addr, b), mac[0], mac[1], mac[2], mac[3], mac[4],
+	    mac[5]);
 	v->sent = 0;
 	v->next = 0;
 	announce_due(a);
@@ -537,8 +538,8 @@ arp_in(struct l2_announcer *a, const struct l2_rx *rx)
 	if (owned_index(a, &tpa) < 0)
 		return;
 	uint8_t f[L2_FRAME_MAX];
-	send_frame(a, f, l2_arp_reply_build(f, a->link.mac, rx->arp.tpa,
-	    &rx->arp));
+	send_frame(a, f,
+	    l2_arp_reply_build(f, a->link.mac, rx->arp.tpa, &rx->arp));
 	a->c.arp_replies++;
 }
 
@@ -617,8 +618,8 @@ group_set(struct l2_announcer *a, const struct hearth_addr *x, bool join)
 		log_debug("l2announce: packet membership: %s", strerror(errno));
 	if (a->mc_fd < 0)
 		a->mc_fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (a->mc_fd >= 0 && l2_ipv6_group(a->mc_fd, a->link.ifindex, &g,
-	    join) != 0)
+	if (a->mc_fd >= 0 &&
+	    l2_ipv6_group(a->mc_fd, a->link.ifindex, &g, join) != 0)
 		log_debug("l2announce: IPv6 group: %s", strerror(errno));
 }
 
@@ -647,8 +648,8 @@ open_packet(struct l2_announcer *a)
 	int fd = l2_packet_open(a->link.ifindex);
 	if (fd < 0)
 		return fd;
-	struct event *ev = event_new(a->base, fd, EV_READ | EV_PERSIST,
-	    pkt_read_cb, a);
+	struct event *ev =
+	    event_new(a->base, fd, EV_READ | EV_PERSIST, pkt_read_cb, a);
 	if (ev == NULL || event_add(ev, NULL) != 0) {
 		if (ev != NULL)
 			event_free(ev);
@@ -673,7 +674,8 @@ link_recreated(struct l2_announcer *a, const struct l2_link *l)
 	int rc = open_packet(a);
 	if (rc != 0) {
 		log_warnx("l2announce: %s is back but its packet socket "
-		    "cannot be opened: %s", l->name, strerror(-rc));
+		          "cannot be opened: %s",
+		    l->name, strerror(-rc));
 		a->link = old;
 		return;
 	}
@@ -704,8 +706,8 @@ link_cb(const struct l2_link *l, void *arg)
 	if (mac_changed)
 		memcpy(a->link.mac, l->mac, 6);
 	if (l->up != a->link.up) {
-		log_info("l2announce: %s is %s", a->link.name, l->up ?
-		    "up: rejoining" : "down: leaving");
+		log_info("l2announce: %s is %s", a->link.name,
+		    l->up ? "up: rejoining" : "down: leaving");
 		a->link.up = l->up;
 		l2_election_link(a->el, l->up, now_ms());
 	}
@@ -736,8 +738,8 @@ open_heartbeats(struct l2_announcer *a)
 	(void)setsockopt(a->hb_fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
 	if (bind(a->hb_fd, (struct sockaddr *)&ss, sl) != 0)
 		return -errno;
-	a->hb_ev = event_new(a->base, a->hb_fd, EV_READ | EV_PERSIST,
-	    hb_read_cb, a);
+	a->hb_ev =
+	    event_new(a->base, a->hb_fd, EV_READ | EV_PERSIST, hb_read_cb, a);
 	a->hb_timer = event_new(a->base, -1, EV_PERSIST, hb_timer_cb, a);
 	if (a->hb_ev == NULL || a->hb_timer == NULL ||
 	    event_add(a->hb_ev, NULL) != 0)
@@ -757,8 +759,8 @@ set_vips(struct l2_announcer *a, const struct hearth_model *m)
 		return n;
 	struct vip_io *nv = calloc(n ? (size_t)n : 1, sizeof(*nv));
 	struct l2_change *ch = calloc(n ? (size_t)n : 1, sizeof(*ch));
-	if (nv == NULL || ch == NULL || l2_election_set_vips(a->el, v,
-	    (size_t)n) != 0) {
+	if (nv == NULL || ch == NULL ||
+	    l2_election_set_vips(a->el, v, (size_t)n) != 0) {
 		free(nv);
 		free(ch);
 		free(v);
@@ -806,10 +808,11 @@ open_all(struct l2_announcer *a, const struct hearth_model *m)
 		return rc;
 	}
 	if (!a->shape.alone) {
-		if (m->peers.key == NULL || (a->key = l2_key_new(m->peers.key,
-		    m->peers.key_len)) == NULL) {
+		if (m->peers.key == NULL ||
+		    (a->key = l2_key_new(m->peers.key, m->peers.key_len)) ==
+		        NULL) {
 			log_error("l2announce: peers.key_file is needed for "
-			    "heartbeats");
+			          "heartbeats");
 			return -EINVAL;
 		}
 		if ((rc = open_heartbeats(a)) != 0) {
@@ -820,8 +823,9 @@ open_all(struct l2_announcer *a, const struct hearth_model *m)
 			return rc;
 		}
 	}
-	a->el = l2_election_new(a->shape.name, a->shape.alone ? NULL :
-	    &a->shape.self, a->shape.members, a->shape.n_members, &a->params);
+	a->el = l2_election_new(a->shape.name,
+	    a->shape.alone ? NULL : &a->shape.self, a->shape.members,
+	    a->shape.n_members, &a->params);
 	a->hb_tx = calloc(1, sizeof(*a->hb_tx));
 	a->hb_rx = calloc(1, sizeof(*a->hb_rx));
 	a->wire = malloc(L2_HB_MAX_LEN);
@@ -852,8 +856,8 @@ l2_announcer_new(struct hearth_env *env, const struct hearth_model *m)
 	a->pkt_fd = a->hb_fd = a->mc_fd = -1;
 	a->health = HEARTH_HEALTH_STARTING;
 	a->takeover.bounds = takeover_bounds;
-	a->takeover.n_bounds = sizeof(takeover_bounds) /
-	    sizeof(takeover_bounds[0]);
+	a->takeover.n_bounds =
+	    sizeof(takeover_bounds) / sizeof(takeover_bounds[0]);
 	params_from(m, &a->params);
 	a->garp_refresh_seconds = m->peers.garp_refresh_seconds;
 	if (shape_resolve(m, &a->shape) != 0 || open_all(a, m) != 0) {
@@ -869,10 +873,10 @@ l2_announcer_new(struct hearth_env *env, const struct hearth_model *m)
 	evtimer_add(a->health_timer, &tv);
 	char b[INET6_ADDRSTRLEN];
 	log_info("l2announce: %s on %s (%02x:%02x:%02x:%02x:%02x:%02x), %s, "
-	    "%zu VIPs; listening %u ms before claiming", a->shape.name,
-	    a->link.name, a->link.mac[0], a->link.mac[1], a->link.mac[2],
-	    a->link.mac[3], a->link.mac[4], a->link.mac[5], a->shape.alone ?
-	    "alone" : addr_str(&a->shape.self, b), a->n_vips,
+	         "%zu VIPs; listening %u ms before claiming",
+	    a->shape.name, a->link.name, a->link.mac[0], a->link.mac[1],
+	    a->link.mac[2], a->link.mac[3], a->link.mac[4], a->link.mac[5],
+	    a->shape.alone ? "alone" : addr_str(&a->shape.self, b), a->n_vips,
 	    a->shape.alone ? 0 : a->params.dead_after_ms);
 	send_heartbeat(a, L2_HB_ALIVE);
 	run_tick(a);
@@ -1004,8 +1008,8 @@ vip_metrics(struct l2_announcer *a, struct evbuffer *out)
 	metrics_header(out, "hearth_l2announce_vip_owned", "gauge",
 	    "1 when this node owns and announces the VIP");
 	for (size_t i = 0; i < a->n_vips; i++) {
-		snprintf(l, sizeof(l), "vip=\"%s\"", addr_str(&a->vips[i].addr,
-		    b));
+		snprintf(l, sizeof(l), "vip=\"%s\"",
+		    addr_str(&a->vips[i].addr, b));
 		metrics_sample(out, "hearth_l2announce_vip_owned", l,
 		    l2_election_owns(a->el, i));
 	}
@@ -1016,8 +1020,8 @@ vip_metrics(struct l2_announcer *a, struct evbuffer *out)
 		if (o == NULL)
 			continue;
 		snprintf(l, sizeof(l), "vip=\"%s\",owner=\"%s\"",
-		    addr_str(&a->vips[i].addr, b), label_escape(o, n,
-		    sizeof(n)));
+		    addr_str(&a->vips[i].addr, b),
+		    label_escape(o, n, sizeof(n)));
 		metrics_sample(out, "hearth_l2announce_vip_owner", l, 1);
 	}
 }

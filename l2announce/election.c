@@ -24,7 +24,7 @@ struct peer {
 	uint64_t incarnation;
 	uint64_t seq;
 	int64_t last_heard;
-	struct hearth_addr *claims;	/* sorted */
+	struct hearth_addr *claims; /* sorted */
 	size_t n_claims;
 	size_t cap_claims;
 };
@@ -32,7 +32,7 @@ struct peer {
 struct vip {
 	struct hearth_addr addr;
 	bool owned;
-	int64_t last_claimed;	/* when a peer was last heard claiming it */
+	int64_t last_claimed; /* when a peer was last heard claiming it */
 };
 
 struct l2_election {
@@ -51,8 +51,8 @@ struct l2_election {
 	bool listening;
 	int64_t listen_from;
 	int64_t listen_until;
-	int64_t now;		/* of the last tick */
-	bool dirty;		/* changed since the last tick */
+	int64_t now; /* of the last tick */
+	bool dirty;  /* changed since the last tick */
 };
 
 static int
@@ -230,8 +230,9 @@ l2_election_heard(struct l2_election *e, const struct hearth_addr *from,
 	struct peer *p = peer_by_addr(e, from);
 	if (p == NULL)
 		return -ENOENT;
-	if (p->heard && (hb->incarnation < p->incarnation ||
-	    (hb->incarnation == p->incarnation && hb->seq <= p->seq)))
+	if (p->heard &&
+	    (hb->incarnation < p->incarnation ||
+	        (hb->incarnation == p->incarnation && hb->seq <= p->seq)))
 		return -ESTALE;
 	if (hb->type == L2_HB_LEAVING) {
 		touch_claims(e, p, now);
@@ -273,7 +274,8 @@ quorum_window(const struct l2_election *e)
 static bool
 peer_counts(const struct l2_election *e, const struct peer *p, int64_t now)
 {
-	return p->heard && !p->leaving && now - p->last_heard < quorum_window(e);
+	return p->heard && !p->leaving &&
+	    now - p->last_heard < quorum_window(e);
 }
 
 static bool
@@ -291,8 +293,9 @@ compute_quorum(const struct l2_election *e, int64_t now)
 static bool
 claims(const struct peer *p, const struct hearth_addr *v)
 {
-	return p->n_claims > 0 && bsearch(v, p->claims, p->n_claims,
-	    sizeof(*p->claims), addr_cmp_q) != NULL;
+	return p->n_claims > 0 &&
+	    bsearch(v, p->claims, p->n_claims, sizeof(*p->claims),
+	        addr_cmp_q) != NULL;
 }
 
 /* Does (name, addr) outrank the current best (NULL: nothing yet)? */
@@ -333,8 +336,7 @@ best_claimant(const struct l2_election *e, const struct vip *v, int64_t now,
  * are about to (quorate or joining); a peer that lost quorum is passed over.
  */
 static const char *
-rendezvous_owner(const struct l2_election *e, const struct vip *v,
-    int64_t now)
+rendezvous_owner(const struct l2_election *e, const struct vip *v, int64_t now)
 {
 	const char *bn = e->name;
 	const struct hearth_addr *ba = &e->addr;
@@ -381,8 +383,8 @@ update_state(struct l2_election *e, int64_t now)
 	if (q && !e->quorate)
 		begin_listening(e, now);
 	e->quorate = q;
-	if (e->listening && (now >= e->listen_until ||
-	    heard_everyone_since(e, e->listen_from)))
+	if (e->listening &&
+	    (now >= e->listen_until || heard_everyone_since(e, e->listen_from)))
 		e->listening = false;
 }
 
@@ -402,8 +404,8 @@ l2_election_tick(struct l2_election *e, int64_t now, struct l2_change *out)
 		v->owned = want;
 		out[n].vip = i;
 		out[n].taken = want;
-		out[n].takeover_ms = want && v->last_claimed >= 0 ?
-		    now - v->last_claimed : -1;
+		out[n].takeover_ms =
+		    want && v->last_claimed >= 0 ? now - v->last_claimed : -1;
 		n++;
 	}
 	return n;

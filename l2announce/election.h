@@ -21,22 +21,22 @@
 struct l2_params {
 	uint32_t interval_ms;
 	uint32_t dead_after_ms;
-	bool quorum;		/* majority needed with 3+ members */
-	bool rebalance;		/* VIPs move back to their rendezvous owner */
+	bool quorum;    /* majority needed with 3+ members */
+	bool rebalance; /* VIPs move back to their rendezvous owner */
 };
 
 /* One VIP taken or released by a tick. */
 struct l2_change {
-	size_t vip;		/* index in the VIP list */
+	size_t vip; /* index in the VIP list */
 	bool taken;
-	int64_t takeover_ms;	/* taken from a peer: ms since it was last
-				   heard claiming it; else -1 */
+	int64_t takeover_ms; /* taken from a peer: ms since it was last
+	                        heard claiming it; else -1 */
 };
 
 /* What the election tells about one peer (for metrics and logs). */
 struct l2_peer_info {
 	const struct hearth_addr *addr;
-	const char *name;	/* "" until heard */
+	const char *name; /* "" until heard */
 	bool live;
 	bool joining;
 };

@@ -8,14 +8,14 @@
 
 #include "frame.h"
 
-#define ETH_HLEN_	14
-#define ETYPE_ARP	0x0806
-#define ETYPE_IPV6	0x86dd
-#define IP6_HLEN	40
-#define ICMP6_NS	135
-#define ICMP6_NA	136
-#define ND_OPT_SLLA	1
-#define ND_OPT_TLLA	2
+#define ETH_HLEN_   14
+#define ETYPE_ARP   0x0806
+#define ETYPE_IPV6  0x86dd
+#define IP6_HLEN    40
+#define ICMP6_NS    135
+#define ICMP6_NA    136
+#define ND_OPT_SLLA 1
+#define ND_OPT_TLLA 2
 
 static const uint8_t bcast[L2_ETH_ALEN] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 
@@ -84,8 +84,8 @@ l2_garp_build(uint8_t *buf, const uint8_t mac[L2_ETH_ALEN], struct in_addr vip,
 {
 	static const uint8_t zero[L2_ETH_ALEN];
 	size_t n = eth_header(buf, bcast, mac, ETYPE_ARP);
-	n += arp_body(buf + n, reply ? 2 : 1, mac, vip, reply ? mac : zero,
-	    vip);
+	n +=
+	    arp_body(buf + n, reply ? 2 : 1, mac, vip, reply ? mac : zero, vip);
 	return pad(buf, n);
 }
 
@@ -126,7 +126,7 @@ l2_na_build(uint8_t *buf, const uint8_t mac[L2_ETH_ALEN],
 {
 	size_t n = eth_header(buf, dst_mac, mac, ETYPE_IPV6);
 	uint8_t *ip = buf + n, *icmp = ip + IP6_HLEN;
-	const size_t icmp_len = 32;	/* header, target, TLLA option */
+	const size_t icmp_len = 32; /* header, target, TLLA option */
 	memset(ip, 0, IP6_HLEN + icmp_len);
 	ip[0] = 0x60;
 	put16(ip + 4, icmp_len);
@@ -184,8 +184,8 @@ l2_na_unsolicited_build(uint8_t *buf, const uint8_t mac[L2_ETH_ALEN],
 static enum l2_rx_kind
 parse_arp(const uint8_t *p, size_t len, struct l2_rx *out)
 {
-	if (len < 28 || get16(p) != 1 || get16(p + 2) != 0x0800 ||
-	    p[4] != 6 || p[5] != 4)
+	if (len < 28 || get16(p) != 1 || get16(p + 2) != 0x0800 || p[4] != 6 ||
+	    p[5] != 4)
 		return L2_RX_NONE;
 	uint16_t op = get16(p + 6);
 	if (op != 1 && op != 2)

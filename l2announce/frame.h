@@ -14,11 +14,11 @@
 #include <netinet/in.h>
 
 #define L2_ETH_ALEN  6
-#define L2_FRAME_MAX 128	/* the largest frame built here */
-#define L2_ETH_MIN   60		/* frames are padded to this (no FCS) */
+#define L2_FRAME_MAX 128 /* the largest frame built here */
+#define L2_ETH_MIN   60  /* frames are padded to this (no FCS) */
 
 enum l2_rx_kind {
-	L2_RX_NONE,		/* not for us: other types, malformed */
+	L2_RX_NONE, /* not for us: other types, malformed */
 	L2_RX_ARP_REQUEST,
 	L2_RX_ARP_REPLY,
 	L2_RX_NS,
@@ -37,7 +37,7 @@ struct l2_ns {
 	struct in6_addr src;
 	struct in6_addr dst;
 	struct in6_addr target;
-	bool has_slla;		/* source link-layer address option */
+	bool has_slla; /* source link-layer address option */
 	uint8_t slla[L2_ETH_ALEN];
 };
 

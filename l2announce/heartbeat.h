@@ -18,11 +18,11 @@
 #include "model.h"
 #include "peer_key.h"
 
-#define L2_NAME_MAX	 63
-#define L2_HB_MAX_VIPS	 1024
+#define L2_NAME_MAX      63
+#define L2_HB_MAX_VIPS   1024
 #define L2_HB_HEADER_LEN 28
-#define L2_HB_MAX_LEN	 (L2_HB_HEADER_LEN + L2_NAME_MAX + \
-    L2_HB_MAX_VIPS * 17 + L2_TAG_LEN)
+#define L2_HB_MAX_LEN                                                          \
+	(L2_HB_HEADER_LEN + L2_NAME_MAX + L2_HB_MAX_VIPS * 17 + L2_TAG_LEN)
 
 enum l2_hb_type {
 	L2_HB_ALIVE = 1,
@@ -30,8 +30,8 @@ enum l2_hb_type {
 };
 
 /* Flag bits. */
-#define L2_HB_QUORATE 0x01	/* the sender sees a majority */
-#define L2_HB_JOINING 0x02	/* still listening before it claims */
+#define L2_HB_QUORATE 0x01 /* the sender sees a majority */
+#define L2_HB_JOINING 0x02 /* still listening before it claims */
 
 struct l2_heartbeat {
 	uint8_t type;
@@ -50,7 +50,7 @@ int l2_heartbeat_encode(const struct l2_key *k, const struct l2_heartbeat *hb,
  * Checks and parses one datagram. Returns 0, -EACCES when the tag does
  * not verify under k, or -EBADMSG when it is malformed.
  */
-int l2_heartbeat_decode(const struct l2_key *k, const uint8_t *buf,
-    size_t len, struct l2_heartbeat *out);
+int l2_heartbeat_decode(const struct l2_key *k, const uint8_t *buf, size_t len,
+    struct l2_heartbeat *out);
 
 #endif

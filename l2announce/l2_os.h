@@ -29,15 +29,14 @@ int l2_packet_mcast(int fd, int ifindex, const uint8_t mac[6], bool add);
  * Joins (or leaves) IPv6 group on ifindex through fd (an AF_INET6
  * datagram socket), so the kernel reports it by MLD; 0 or -errno.
  */
-int l2_ipv6_group(int fd, int ifindex, const struct in6_addr *group,
-    bool join);
+int l2_ipv6_group(int fd, int ifindex, const struct in6_addr *group, bool join);
 
 struct l2_link {
 	int ifindex;
 	char name[IF_NAMESIZE];
 	uint8_t mac[6];
-	bool up;		/* administratively up and carrier (running) */
-	bool gone;		/* deleted */
+	bool up;   /* administratively up and carrier (running) */
+	bool gone; /* deleted */
 };
 
 /* Reads the link called name (ifindex 0) or with ifindex; 0 or -errno. */
@@ -46,8 +45,8 @@ int l2_link_get(const char *name, int ifindex, struct l2_link *out);
 struct l2_link_watch;
 typedef void (*l2_link_cb)(const struct l2_link *l, void *arg);
 /* Calls cb on base for every change notified for a link; NULL on error. */
-struct l2_link_watch *l2_link_watch_new(struct event_base *base,
-    l2_link_cb cb, void *arg);
+struct l2_link_watch *l2_link_watch_new(struct event_base *base, l2_link_cb cb,
+    void *arg);
 void l2_link_watch_free(struct l2_link_watch *w);
 
 /* True when a is configured on a local interface. */

@@ -51,7 +51,7 @@ l2_link_get(const char *name, int ifindex, struct l2_link *out)
 		rc = 0;
 	} else {
 		rc = rc == -NLE_OBJ_NOTFOUND || rc == -NLE_NODEV ? -ENODEV :
-		    -EIO;
+		                                                   -EIO;
 	}
 	nl_socket_free(sk);
 	return rc;
@@ -62,7 +62,7 @@ struct l2_link_watch {
 	struct event *ev;
 	l2_link_cb cb;
 	void *arg;
-	bool deleted;		/* the message being parsed is RTM_DELLINK */
+	bool deleted; /* the message being parsed is RTM_DELLINK */
 };
 
 static void
@@ -148,14 +148,16 @@ ifa_addr(const struct ifaddrs *i, struct hearth_addr *a, struct hearth_addr *m)
 		a->family = m->family = AF_INET;
 		a->v4 = ((struct sockaddr_in *)i->ifa_addr)->sin_addr;
 		if (i->ifa_netmask != NULL)
-			m->v4 = ((struct sockaddr_in *)i->ifa_netmask)->sin_addr;
+			m->v4 =
+			    ((struct sockaddr_in *)i->ifa_netmask)->sin_addr;
 		return true;
 	}
 	if (i->ifa_addr->sa_family == AF_INET6) {
 		a->family = m->family = AF_INET6;
 		a->v6 = ((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr;
 		if (i->ifa_netmask != NULL)
-			m->v6 = ((struct sockaddr_in6 *)i->ifa_netmask)->sin6_addr;
+			m->v6 =
+			    ((struct sockaddr_in6 *)i->ifa_netmask)->sin6_addr;
 		return true;
 	}
 	return false;
@@ -181,12 +183,13 @@ masked_eq(const struct hearth_addr *a, const struct hearth_addr *b,
     const struct hearth_addr *mask)
 {
 	size_t n = a->family == AF_INET ? 4 : 16;
-	const uint8_t *x = a->family == AF_INET ? (const uint8_t *)&a->v4 :
-	    a->v6.s6_addr;
-	const uint8_t *y = b->family == AF_INET ? (const uint8_t *)&b->v4 :
-	    b->v6.s6_addr;
+	const uint8_t *x =
+	    a->family == AF_INET ? (const uint8_t *)&a->v4 : a->v6.s6_addr;
+	const uint8_t *y =
+	    b->family == AF_INET ? (const uint8_t *)&b->v4 : b->v6.s6_addr;
 	const uint8_t *k = mask->family == AF_INET ?
-	    (const uint8_t *)&mask->v4 : mask->v6.s6_addr;
+	    (const uint8_t *)&mask->v4 :
+	    mask->v6.s6_addr;
 	for (size_t j = 0; j < n; j++)
 		if ((x[j] & k[j]) != (y[j] & k[j]))
 			return false;

@@ -49,7 +49,7 @@ l2_apply(void *state, const struct hearth_model *old,
 	if (l2_announcer_same_shape(mod->a, new))
 		return l2_announcer_update(mod->a, new);
 	log_info("l2announce: node, interface, members or port changed: "
-	    "rejoining");
+	         "rejoining");
 	struct l2_announcer *a = l2_announcer_new(mod->env, new);
 	if (a == NULL)
 		return -EIO;
@@ -92,12 +92,12 @@ l2_destroy(void *state)
 }
 
 const struct hearth_module_ops l2announce_module = {
-	.name = "l2announce",
-	.wanted = l2_wanted,
-	.create = l2_create,
-	.apply = l2_apply,
-	.health = l2_health,
-	.metrics = l2_metrics,
-	.stop = l2_stop,
-	.destroy = l2_destroy,
+    .name = "l2announce",
+    .wanted = l2_wanted,
+    .create = l2_create,
+    .apply = l2_apply,
+    .health = l2_health,
+    .metrics = l2_metrics,
+    .stop = l2_stop,
+    .destroy = l2_destroy,
 };

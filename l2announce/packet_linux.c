@@ -19,34 +19,34 @@
 
 /* ldh [12]; ARP -> accept; IPv6 -> nh [20] == 58 && type [54] == 135. */
 static struct sock_filter filter[] = {
-	BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12),
-	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_ARP, 5, 0),
-	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IPV6, 0, 5),
-	BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 20),
-	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 58, 0, 3),
-	BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 54),
-	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 135, 0, 1),
-	BPF_STMT(BPF_RET | BPF_K, 1514),
-	BPF_STMT(BPF_RET | BPF_K, 0),
+    BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12),
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_ARP, 5, 0),
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IPV6, 0, 5),
+    BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 20),
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 58, 0, 3),
+    BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 54),
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 135, 0, 1),
+    BPF_STMT(BPF_RET | BPF_K, 1514),
+    BPF_STMT(BPF_RET | BPF_K, 0),
 };
 
 int
 l2_packet_open(int ifindex)
 {
 	struct sock_fprog prog = {
-		.len = sizeof(filter) / sizeof(filter[0]),
-		.filter = filter,
+	    .len = sizeof(filter) / sizeof(filter[0]),
+	    .filter = filter,
 	};
 	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
-	    sizeof(prog)) != 0)
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) !=
+	    0)
 		goto fail;
 	struct sockaddr_ll sll = {
-		.sll_family = AF_PACKET,
-		.sll_protocol = htons(ETH_P_ALL),
-		.sll_ifindex = ifindex,
+	    .sll_family = AF_PACKET,
+	    .sll_protocol = htons(ETH_P_ALL),
+	    .sll_ifindex = ifindex,
 	};
 	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) != 0)
 		goto fail;
@@ -63,13 +63,12 @@ int
 l2_packet_send(int fd, int ifindex, const uint8_t *frame, size_t len)
 {
 	struct sockaddr_ll sll = {
-		.sll_family = AF_PACKET,
-		.sll_ifindex = ifindex,
-		.sll_halen = ETH_ALEN,
+	    .sll_family = AF_PACKET,
+	    .sll_ifindex = ifindex,
+	    .sll_halen = ETH_ALEN,
 	};
 	memcpy(sll.sll_addr, frame, ETH_ALEN);
-	if (sendto(fd, frame, len, 0, (struct sockaddr *)&sll,
-	    sizeof(sll)) < 0)
+	if (sendto(fd, frame, len, 0, (struct sockaddr *)&sll, sizeof(sll)) < 0)
 		return -errno;
 	return 0;
 }
@@ -78,13 +77,14 @@ int
 l2_packet_mcast(int fd, int ifindex, const uint8_t mac[6], bool add)
 {
 	struct packet_mreq mr = {
-		.mr_ifindex = ifindex,
-		.mr_type = PACKET_MR_MULTICAST,
-		.mr_alen = ETH_ALEN,
+	    .mr_ifindex = ifindex,
+	    .mr_type = PACKET_MR_MULTICAST,
+	    .mr_alen = ETH_ALEN,
 	};
 	memcpy(mr.mr_address, mac, ETH_ALEN);
-	if (setsockopt(fd, SOL_PACKET, add ? PACKET_ADD_MEMBERSHIP :
-	    PACKET_DROP_MEMBERSHIP, &mr, sizeof(mr)) != 0)
+	if (setsockopt(fd, SOL_PACKET,
+	        add ? PACKET_ADD_MEMBERSHIP : PACKET_DROP_MEMBERSHIP, &mr,
+	        sizeof(mr)) != 0)
 		return -errno;
 	return 0;
 }
@@ -94,8 +94,9 @@ l2_ipv6_group(int fd, int ifindex, const struct in6_addr *group, bool join)
 {
 	struct ipv6_mreq mr = {.ipv6mr_interface = (unsigned)ifindex};
 	mr.ipv6mr_multiaddr = *group;
-	if (setsockopt(fd, IPPROTO_IPV6, join ? IPV6_JOIN_GROUP :
-	    IPV6_LEAVE_GROUP, &mr, sizeof(mr)) != 0)
+	if (setsockopt(fd, IPPROTO_IPV6,
+	        join ? IPV6_JOIN_GROUP : IPV6_LEAVE_GROUP, &mr,
+	        sizeof(mr)) != 0)
 		return -errno;
 	return 0;
 }

@@ -53,7 +53,8 @@ l2_key_sign(const struct l2_key *k, const uint8_t *msg, size_t len,
 {
 	unsigned out = 0;
 	if (HMAC(EVP_sha256(), k->bytes, (int)k->len, msg, len, tag, &out) ==
-	    NULL || out != L2_TAG_LEN)
+	        NULL ||
+	    out != L2_TAG_LEN)
 		return -EIO;
 	return 0;
 }

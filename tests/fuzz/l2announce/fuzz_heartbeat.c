@@ -36,7 +36,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    {.family = AF_INET}};
 		m[1].v4.s_addr = 1;
 		struct l2_params p = {100, 400, true, data[0] & 1};
-		struct l2_election *e = l2_election_new("self", &m[0], m, 2, &p);
+		struct l2_election *e =
+		    l2_election_new("self", &m[0], m, 2, &p);
 		l2_election_set_vips(e, hb.vips, hb.n_vips > 8 ? 8 : hb.n_vips);
 		l2_election_start(e, 0);
 		l2_election_heard(e, &m[1], &hb, 1);

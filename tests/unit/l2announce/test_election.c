@@ -26,8 +26,8 @@ struct node {
 	struct l2_election *e;
 	char name[16];
 	bool running;
-	bool blocked;		/* its heartbeats are dropped both ways */
-	bool poke;		/* heard something: tick now */
+	bool blocked; /* its heartbeats are dropped both ways */
+	bool poke;    /* heard something: tick now */
 	uint64_t inc;
 	int64_t next_hb;
 };
@@ -40,7 +40,7 @@ struct sim {
 	struct l2_key *key;
 	struct l2_params p;
 	int64_t now;
-	bool allow_double;	/* a test that provokes conflicts */
+	bool allow_double; /* a test that provokes conflicts */
 	int64_t last_change[NV];
 	int64_t takeover_ms[NV];
 	uint64_t incs;
@@ -88,17 +88,18 @@ send_hb(struct sim *s, int i, enum l2_hb_type t)
 {
 	struct node *me = &s->nodes[i];
 	l2_election_heartbeat(me->e, &s->hb, t, me->inc);
-	int len = l2_heartbeat_encode(s->key, &s->hb, s->wire,
-	    sizeof(s->wire));
+	int len = l2_heartbeat_encode(s->key, &s->hb, s->wire, sizeof(s->wire));
 	assert_true(len > 0);
 	for (int j = 0; j < s->n; j++) {
 		struct node *to = &s->nodes[j];
 		if (j == i || !to->running || me->blocked || to->blocked)
 			continue;
 		assert_int_equal(l2_heartbeat_decode(s->key, s->wire,
-		    (size_t)len, &s->rx), 0);
+		                     (size_t)len, &s->rx),
+		    0);
 		assert_int_equal(l2_election_heard(to->e, &s->members[i],
-		    &s->rx, s->now), 0);
+		                     &s->rx, s->now),
+		    0);
 		to->poke = true;
 	}
 }
@@ -115,7 +116,7 @@ tick(struct sim *s, int i)
 	}
 	nd->poke = false;
 	if (n > 0)
-		send_hb(s, i, L2_HB_ALIVE);	/* claims changed: tell now */
+		send_hb(s, i, L2_HB_ALIVE); /* claims changed: tell now */
 }
 
 static int
@@ -123,7 +124,8 @@ owners(struct sim *s, int v)
 {
 	int c = 0;
 	for (int i = 0; i < s->n; i++)
-		if (s->nodes[i].running && l2_election_owns(s->nodes[i].e, (size_t)v))
+		if (s->nodes[i].running &&
+		    l2_election_owns(s->nodes[i].e, (size_t)v))
 			c++;
 	return c;
 }
@@ -132,7 +134,8 @@ static int
 owner(struct sim *s, int v)
 {
 	for (int i = 0; i < s->n; i++)
-		if (s->nodes[i].running && l2_election_owns(s->nodes[i].e, (size_t)v))
+		if (s->nodes[i].running &&
+		    l2_election_owns(s->nodes[i].e, (size_t)v))
 			return i;
 	return -1;
 }
@@ -151,8 +154,9 @@ sim_run(struct sim *s, int64_t ms)
 		}
 		for (int i = 0; i < s->n; i++) {
 			struct node *nd = &s->nodes[i];
-			if (nd->running && (nd->poke ||
-			    s->now >= l2_election_next_deadline(nd->e)))
+			if (nd->running &&
+			    (nd->poke ||
+			        s->now >= l2_election_next_deadline(nd->e)))
 				tick(s, i);
 		}
 		for (int v = 0; v < NV && !s->allow_double; v++)
@@ -240,7 +244,7 @@ static void
 test_a_node_listens_before_it_claims(void **st)
 {
 	struct sim *s = sim_new(3, false, false);
-	sim_start(s, 0);	/* the others never come */
+	sim_start(s, 0); /* the others never come */
 	sim_run(s, 399);
 	assert_int_equal(count_owned(s, 0), 0);
 	assert_false(l2_election_serving(s->nodes[0].e));
@@ -257,7 +261,7 @@ test_without_a_majority_nothing_is_announced(void **st)
 	sim_run(s, 2000);
 	assert_false(l2_election_quorate(s->nodes[0].e));
 	assert_int_equal(count_owned(s, 0), 0);
-	sim_start(s, 1);	/* two of three: a majority */
+	sim_start(s, 1); /* two of three: a majority */
 	sim_run(s, 1000);
 	assert_int_equal(count_owned(s, 0) + count_owned(s, 1), NV);
 	sim_free(s);
@@ -303,8 +307,8 @@ test_leaving_node_hands_over_at_once(void **st)
 	sim_run(s, 1);
 	assert_all_owned_once(s);
 	for (int v = 0; v < NV; v++)
-		assert_true(s->last_change[v] < 0 ||
-		    s->last_change[v] <= stopped);
+		assert_true(
+		    s->last_change[v] < 0 || s->last_change[v] <= stopped);
 	sim_free(s);
 }
 
@@ -385,7 +389,7 @@ test_conflicting_claims_leave_the_best_ranked_owner(void **st)
 	sim_run(s, 1000);
 	assert_int_equal(count_owned(s, 0), NV);
 	assert_int_equal(l2_election_n_owned(s->nodes[1].e), NV);
-	s->nodes[1].blocked = false;	/* the partition heals */
+	s->nodes[1].blocked = false; /* the partition heals */
 	sim_run(s, 300);
 	assert_all_owned_once(s);
 	for (int v = 0; v < NV; v++)
@@ -400,12 +404,12 @@ test_cut_off_node_gives_up_before_others_take_over(void **st)
 {
 	struct sim *s = sim_new(3, true, false);
 	for (int i = 0; i < 3; i++) {
-		sim_start(s, i);	/* heartbeats out of phase */
+		sim_start(s, i); /* heartbeats out of phase */
 		sim_run(s, 33 + 17 * i);
 	}
 	sim_run(s, 1000);
 	for (int phase = 0; phase < 3; phase++) {
-		s->nodes[2].blocked = true;	/* never two owners: sim_run */
+		s->nodes[2].blocked = true; /* never two owners: sim_run */
 		sim_run(s, 1000 + 29 * phase);
 		assert_false(l2_election_quorate(s->nodes[2].e));
 		assert_int_equal(count_owned(s, 2), 0);
@@ -483,19 +487,24 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_nodes_started_together_split_by_rendezvous),
-		cmocka_unit_test(test_a_node_listens_before_it_claims),
-		cmocka_unit_test(test_without_a_majority_nothing_is_announced),
-		cmocka_unit_test(test_killed_owner_vips_move_within_dead_after),
-		cmocka_unit_test(test_leaving_node_hands_over_at_once),
-		cmocka_unit_test(test_returning_node_takes_nothing_back),
-		cmocka_unit_test(test_node_restarted_at_once_after_leaving_takes_nothing),
-		cmocka_unit_test(test_rebalance_moves_vips_back_to_their_rendezvous_owner),
-		cmocka_unit_test(test_conflicting_claims_leave_the_best_ranked_owner),
-		cmocka_unit_test(test_cut_off_node_gives_up_before_others_take_over),
-		cmocka_unit_test(test_quorum_off_keeps_an_isolated_node_serving),
-		cmocka_unit_test(test_link_down_leaves_and_link_up_rejoins_without_taking),
-		cmocka_unit_test(test_new_vip_is_claimed_and_old_ones_stay),
+	    cmocka_unit_test(test_nodes_started_together_split_by_rendezvous),
+	    cmocka_unit_test(test_a_node_listens_before_it_claims),
+	    cmocka_unit_test(test_without_a_majority_nothing_is_announced),
+	    cmocka_unit_test(test_killed_owner_vips_move_within_dead_after),
+	    cmocka_unit_test(test_leaving_node_hands_over_at_once),
+	    cmocka_unit_test(test_returning_node_takes_nothing_back),
+	    cmocka_unit_test(
+	        test_node_restarted_at_once_after_leaving_takes_nothing),
+	    cmocka_unit_test(
+	        test_rebalance_moves_vips_back_to_their_rendezvous_owner),
+	    cmocka_unit_test(
+	        test_conflicting_claims_leave_the_best_ranked_owner),
+	    cmocka_unit_test(
+	        test_cut_off_node_gives_up_before_others_take_over),
+	    cmocka_unit_test(test_quorum_off_keeps_an_isolated_node_serving),
+	    cmocka_unit_test(
+	        test_link_down_leaves_and_link_up_rejoins_without_taking),
+	    cmocka_unit_test(test_new_vip_is_claimed_and_old_ones_stay),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -76,7 +76,8 @@ test_round_trip_keeps_every_field(void **st)
 	struct fx *f = *st;
 	assert_int_equal(f->len, 28 + 5 + 5 + 5 + 17 + 32);
 	assert_int_equal(l2_heartbeat_decode(f->key, f->buf, (size_t)f->len,
-	    &f->out), 0);
+	                     &f->out),
+	    0);
 	assert_int_equal(f->out.type, L2_HB_ALIVE);
 	assert_int_equal(f->out.flags, L2_HB_QUORATE);
 	assert_string_equal(f->out.name, "node2");
@@ -106,7 +107,7 @@ test_every_truncation_is_rejected(void **st)
 	struct fx *f = *st;
 	for (int n = 0; n < f->len; n++)
 		assert_true(l2_heartbeat_decode(f->key, f->buf, (size_t)n,
-		    &f->out) < 0);
+		                &f->out) < 0);
 }
 
 static void
@@ -118,7 +119,8 @@ test_wrong_key_is_rejected(void **st)
 	other[31] ^= 1;
 	struct l2_key *k = l2_key_new(other, 32);
 	assert_int_equal(l2_heartbeat_decode(k, f->buf, (size_t)f->len,
-	    &f->out), -EACCES);
+	                     &f->out),
+	    -EACCES);
 	assert_false(l2_key_equal(k, f->key));
 	l2_key_free(k);
 }
@@ -130,20 +132,23 @@ test_signed_garbage_is_malformed(void **st)
 	struct fx *f = *st;
 	size_t body = (size_t)f->len - L2_TAG_LEN;
 	f->buf[24] = 0;
-	f->buf[25] = 4;	/* one VIP more than present */
+	f->buf[25] = 4; /* one VIP more than present */
 	l2_key_sign(f->key, f->buf, body, f->buf + body);
 	assert_int_equal(l2_heartbeat_decode(f->key, f->buf, (size_t)f->len,
-	    &f->out), -EBADMSG);
+	                     &f->out),
+	    -EBADMSG);
 	f->buf[25] = 3;
-	f->buf[28] = ' ';	/* a space in the name */
+	f->buf[28] = ' '; /* a space in the name */
 	l2_key_sign(f->key, f->buf, body, f->buf + body);
 	assert_int_equal(l2_heartbeat_decode(f->key, f->buf, (size_t)f->len,
-	    &f->out), -EBADMSG);
+	                     &f->out),
+	    -EBADMSG);
 	f->buf[28] = 'n';
-	f->buf[28 + 5] = 5;	/* unknown address family */
+	f->buf[28 + 5] = 5; /* unknown address family */
 	l2_key_sign(f->key, f->buf, body, f->buf + body);
 	assert_int_equal(l2_heartbeat_decode(f->key, f->buf, (size_t)f->len,
-	    &f->out), -EBADMSG);
+	                     &f->out),
+	    -EBADMSG);
 }
 
 static void
@@ -152,7 +157,8 @@ test_encode_refuses_what_it_cannot_send(void **st)
 	struct fx *f = *st;
 	f->hb.name[0] = '\0';
 	assert_int_equal(l2_heartbeat_encode(f->key, &f->hb, f->buf,
-	    sizeof(f->buf)), -EINVAL);
+	                     sizeof(f->buf)),
+	    -EINVAL);
 	strcpy(f->hb.name, "node2");
 	assert_int_equal(l2_heartbeat_encode(f->key, &f->hb, f->buf, 40),
 	    -EMSGSIZE);
@@ -165,10 +171,11 @@ test_replayed_and_older_heartbeats_are_refused(void **st)
 	struct hearth_addr members[2] = {addr("192.168.122.10"),
 	    addr("192.168.122.11")};
 	struct l2_params p = {100, 400, true, false};
-	struct l2_election *e = l2_election_new("node1", &members[0], members,
-	    2, &p);
+	struct l2_election *e =
+	    l2_election_new("node1", &members[0], members, 2, &p);
 	assert_int_equal(l2_heartbeat_decode(f->key, f->buf, (size_t)f->len,
-	    &f->out), 0);
+	                     &f->out),
+	    0);
 	assert_int_equal(l2_election_heard(e, &members[1], &f->out, 0), 0);
 	/* The same datagram again. */
 	assert_int_equal(l2_election_heard(e, &members[1], &f->out, 10),
@@ -200,13 +207,21 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_round_trip_keeps_every_field, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_every_bit_flip_is_rejected, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_every_truncation_is_rejected, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_wrong_key_is_rejected, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_signed_garbage_is_malformed, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_encode_refuses_what_it_cannot_send, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_replayed_and_older_heartbeats_are_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_round_trip_keeps_every_field,
+	        setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_every_bit_flip_is_rejected,
+	        setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_every_truncation_is_rejected,
+	        setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_wrong_key_is_rejected, setup,
+	        teardown),
+	    cmocka_unit_test_setup_teardown(test_signed_garbage_is_malformed,
+	        setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_encode_refuses_what_it_cannot_send, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_replayed_and_older_heartbeats_are_refused, setup,
+	        teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,7 +22,7 @@ static struct hearth_addr
 vip(int i)
 {
 	struct hearth_addr a = {.family = AF_INET};
-	a.v4.s_addr = htonl(0xc0a87a64u + (uint32_t)i);	/* .100 + i */
+	a.v4.s_addr = htonl(0xc0a87a64u + (uint32_t)i); /* .100 + i */
 	return a;
 }
 
@@ -103,7 +103,7 @@ static void
 test_rank_is_a_total_order(void **st)
 {
 	struct hearth_addr a = vip(0), x = {.family = AF_INET},
-			   y = {.family = AF_INET};
+	                   y = {.family = AF_INET};
 	y.v4.s_addr = 1;
 	assert_int_equal(l2_rank_cmp("n", &x, "n", &x, &a), 0);
 	assert_true(l2_rank_cmp("n", &x, "n", &y, &a) < 0);
@@ -116,11 +116,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_same_owner_on_every_node_whatever_the_order),
-		cmocka_unit_test(test_51_vips_spread_10_to_24_per_member),
-		cmocka_unit_test(test_removing_a_member_moves_only_its_vips),
-		cmocka_unit_test(test_adding_a_member_moves_vips_only_to_it),
-		cmocka_unit_test(test_rank_is_a_total_order),
+	    cmocka_unit_test(test_same_owner_on_every_node_whatever_the_order),
+	    cmocka_unit_test(test_51_vips_spread_10_to_24_per_member),
+	    cmocka_unit_test(test_removing_a_member_moves_only_its_vips),
+	    cmocka_unit_test(test_adding_a_member_moves_vips_only_to_it),
+	    cmocka_unit_test(test_rank_is_a_total_order),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
