@@ -18,8 +18,10 @@
 
 set -u
 CMP_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-HEARTH_BIN=${HEARTH_BIN:-$CMP_SRC/build/release/bin}
-[ -x "$HEARTH_BIN/hearth-bench" ] || HEARTH_BIN=$CMP_SRC/build/dev/bin
+if [ -z "${HEARTH_BIN:-}" ]; then
+	HEARTH_BIN=$CMP_SRC/build/release/bin
+	[ -x "$HEARTH_BIN/hearth-bench" ] || HEARTH_BIN=$CMP_SRC/build/dev/bin
+fi
 CMP_DURATION=3
 CMP_CONNECTIONS=32
 CMP_TOOL=
@@ -80,6 +82,9 @@ cmp_init() {
 	trap 'exit 130' INT TERM
 	ip netns add "$CMP_NS" || cmp_die "cannot create namespace $CMP_NS"
 	ip -n "$CMP_NS" link set lo up
+	[ -x "$HEARTH_BIN/hearth-bench" ] ||
+		cmp_die "no hearth-bench in $HEARTH_BIN (build it, or set HEARTH_BIN)"
+	cmp_log "hearth binaries from $HEARTH_BIN"
 }
 
 cmp_install() {
