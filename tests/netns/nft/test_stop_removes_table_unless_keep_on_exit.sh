@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SIGTERM removes table inet hearth; with nat.keep_on_exit: true the table
 # stays (traffic keeps flowing while hearthd is down), and the next start
-# takes it over without duplicates.
+# takes it over without duplicates. Every stop is a clean exit (no
+# sanitizer report in sanitizer builds).
 . "$(dirname "$0")/../lab.sh"
 lab_init
 . "$(dirname "$0")/common.sh"
@@ -23,6 +24,9 @@ lab_hearthd node1 "$conf"
 lab_wait_log node1 "nft: table inet hearth built" || lab_fail "table never built"
 nft_wait_serving node1
 lab_stop "${LAB_PID[node1]}"
+rc=$?
+[ $rc -eq 0 ] || lab_fail "hearthd exited $rc after SIGTERM"
+grep -qE "Sanitizer|runtime error" "$LAB_DIR/node1.log" && lab_fail "sanitizer report on exit"
 nft_has_table node1 && lab_fail "SIGTERM left the table behind"
 echo "SIGTERM removed the table"
 
@@ -39,5 +43,7 @@ two() { [ "$(grep -c 'nft: table inet hearth built' "$LAB_DIR/node1.log")" -ge 3
 lab_wait 5 two || lab_fail "second start did not build"
 nft_wait_serving node1
 [ "$(lab_exec node1 nft list ruleset)" = "$kept" ] || lab_fail "start over a kept table changed it"
+lab_stop "${LAB_PID[node1]}" || lab_fail "hearthd did not exit cleanly"
+grep -qE "Sanitizer|runtime error" "$LAB_DIR/node1.log" && lab_fail "sanitizer report on exit"
 echo "keep_on_exit: table kept and taken over"
 echo "2 passed, 0 failed"
