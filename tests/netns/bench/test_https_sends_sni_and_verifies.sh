@@ -20,6 +20,17 @@ fi
 grep -q "certificate" "$LAB_DIR/err" || lab_fail "no reason given: $(cat "$LAB_DIR/err")"
 [ "$(wc -l <"$LAB_DIR/err")" -eq 1 ] || lab_fail "more than one line: $(cat "$LAB_DIR/err")"
 
+# trusted (the system CA file pointed at our certificate): verified and accepted
+SSL_CERT_FILE=$LAB_DIR/cert.pem bx "$BENCH" http --url "$url" "${res[@]}" -c 1 -d 0.3 \
+	--json >"$out" 2>"$LAB_DIR/err" || lab_fail "a trusted certificate was refused: $(cat "$LAB_DIR/err")"
+check "$(j "$out" .requests) > 0" "no answers over verified TLS"
+# trusted, but issued for another name: refused
+if SSL_CERT_FILE=$LAB_DIR/cert.pem bx "$BENCH" http --url https://other.test:8443/ok \
+	--resolve other.test:8443:127.0.0.1 -c 1 -d 0.3 2>"$LAB_DIR/err" >/dev/null; then
+	lab_fail "a certificate for web.test was accepted for other.test"
+fi
+grep -q "hostname mismatch" "$LAB_DIR/err" || lab_fail "no reason given: $(cat "$LAB_DIR/err")"
+
 : >"$LAB_DIR/http-8443.events"
 bx "$BENCH" http --url "$url" "${res[@]}" --insecure -c 2 -t 1 -d 1 --json >"$out" ||
 	lab_fail "keep-alive https run exited $?"
