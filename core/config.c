@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -324,6 +325,31 @@ get_str(struct cfg *c, const yaml_node_t *n, const char *path,
 	}
 	free(*out);
 	*out = d;
+	return true;
+}
+
+/* A network interface name (or "" for none): what the kernel accepts. */
+static bool
+get_ifname(struct cfg *c, const yaml_node_t *n, const char *path,
+    char **out)
+{
+	if (!get_str(c, n, path, true, out))
+		return false;
+	if (*out == NULL)
+		return true;
+	const char *s = *out;
+	bool ok = strlen(s) < IF_NAMESIZE && strcmp(s, ".") != 0 &&
+	    strcmp(s, "..") != 0;
+	for (const char *p = s; ok && *p; p++)
+		ok = isgraph((unsigned char)*p) && *p != '/' && *p != ':';
+	if (!ok) {
+		err(c, n, "%s: \"%s\" is not a valid interface name (at most "
+		    "%d characters, no '/', ':' or spaces)", path, s,
+		    IF_NAMESIZE - 1);
+		free(*out);
+		*out = NULL;
+		return false;
+	}
 	return true;
 }
 
@@ -722,7 +748,7 @@ parse_node(struct cfg *c, const yaml_node_t *n)
 	if (v[0] != NULL)
 		get_str(c, v[0], "node.name", false, &nd->name);
 	if (v[1] != NULL)
-		get_str(c, v[1], "node.interface", true, &nd->interface);
+		get_ifname(c, v[1], "node.interface", &nd->interface);
 	if (v[2] != NULL)
 		get_str(c, v[2], "node.run_as", true, &nd->run_as);
 }
@@ -1051,7 +1077,7 @@ parse_masquerade(struct cfg *c, const yaml_node_t *n)
 			get_cidr(c, v[0], sub, &mq->source);
 		path_key(sub, sizeof(sub), path, "out_interface");
 		if (v[1] != NULL)
-			get_str(c, v[1], sub, true, &mq->out_interface);
+			get_ifname(c, v[1], sub, &mq->out_interface);
 	}
 }
 
@@ -1076,7 +1102,7 @@ parse_port_forwards(struct cfg *c, const yaml_node_t *n)
 		pf->proto = HEARTH_PROTO_TCP;
 		path_key(sub, sizeof(sub), path, "in_interface");
 		if (v[0] != NULL)
-			get_str(c, v[0], sub, true, &pf->in_interface);
+			get_ifname(c, v[0], sub, &pf->in_interface);
 		path_key(sub, sizeof(sub), path, "port");
 		if (v[1] == NULL)
 			err(c, item, "%s: \"port\" is required", path);
@@ -1908,7 +1934,10 @@ parse_kubernetes(struct cfg *c, const yaml_node_t *n)
 	if (!map_fields(c, n, "kubernetes", keys, v))
 		return;
 	get_bool(c, v[0], "kubernetes.enabled", &k->enabled);
-	if (v[1] != NULL &&
+	if (v[1] != NULL && !is_null(v[1]) && v[1]->type == YAML_SCALAR_NODE &&
+	    scalar(v[1])[0] != '\0' && k->enabled)
+		get_readable(c, v[1], "kubernetes.kubeconfig", &k->kubeconfig);
+	else if (v[1] != NULL &&
 	    get_str(c, v[1], "kubernetes.kubeconfig", true, &k->kubeconfig) &&
 	    k->kubeconfig != NULL) {
 		char *full = resolve(c, k->kubeconfig);

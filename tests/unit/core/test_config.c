@@ -423,12 +423,12 @@ static void
 test_kubernetes_and_metrics_are_read(void **state)
 {
 	struct hearth_model *m = cfgtest_valid(
-	    "kubernetes:\n  enabled: true\n  kubeconfig: kube/config\n"
+	    "kubernetes:\n  enabled: false\n  kubeconfig: kube/config\n"
 	    "  load_balancer_class: ''\n  namespace: lab\n"
 	    "  lease_duration_seconds: 30\n  renew_deadline_seconds: 20\n"
 	    "  retry_period_seconds: 5\n"
 	    "metrics:\n  listen: 127.0.0.1:9477\n");
-	assert_true(m->kubernetes.enabled);
+	assert_false(m->kubernetes.enabled);
 	char want[128];
 	snprintf(want, sizeof(want), "%s/kube/config", cfgtest_dir);
 	assert_string_equal(m->kubernetes.kubeconfig, want);
@@ -439,6 +439,19 @@ test_kubernetes_and_metrics_are_read(void **state)
 	assert_int_equal(m->kubernetes.retry_period_seconds, 5);
 	assert_true(m->metrics.enabled);
 	assert_endpoint(&m->metrics.listen, "127.0.0.1:9477");
+	hearth_model_unref(m);
+}
+
+static void
+test_enabled_kubernetes_reads_the_kubeconfig_path(void **state)
+{
+	cfgtest_write("kubeconfig", "apiVersion: v1\n");
+	struct hearth_model *m = cfgtest_valid(
+	    "kubernetes: {enabled: true, kubeconfig: kubeconfig}\n");
+	char want[128];
+	snprintf(want, sizeof(want), "%s/kubeconfig", cfgtest_dir);
+	assert_true(m->kubernetes.enabled);
+	assert_string_equal(m->kubernetes.kubeconfig, want);
 	hearth_model_unref(m);
 }
 
@@ -510,6 +523,7 @@ main(void)
 		cmocka_unit_test(test_given_apex_soa_and_ns_are_kept),
 		cmocka_unit_test(test_proxy_section_is_read),
 		cmocka_unit_test(test_kubernetes_and_metrics_are_read),
+		cmocka_unit_test(test_enabled_kubernetes_reads_the_kubeconfig_path),
 		cmocka_unit_test(test_bundled_example_validates),
 		cmocka_unit_test(test_bundled_host_example_validates),
 	};

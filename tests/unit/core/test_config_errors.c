@@ -356,6 +356,20 @@ test_metrics_listen_without_port_is_an_error(void **state)
 }
 
 static void
+test_interface_name_longer_than_15_is_an_error(void **state)
+{
+	cfgtest_error("node:\n  interface: enp1s0-too-long-x\n", 2, 14,
+	    "not a valid interface name");
+}
+
+static void
+test_unreadable_kubeconfig_is_an_error_when_enabled(void **state)
+{
+	cfgtest_error("kubernetes:\n  enabled: true\n  kubeconfig: nope.conf\n",
+	    3, 15, "nope.conf: No such file or directory");
+}
+
+static void
 test_only_one_yaml_document_is_allowed(void **state)
 {
 	cfgtest_error("node: {name: a}\n---\nnode: {name: b}\n", 2, 1,
@@ -527,6 +541,8 @@ main(void)
 		cmocka_unit_test(test_certificate_that_is_a_directory_is_an_error),
 		cmocka_unit_test(test_malformed_allow_input_entry_is_an_error),
 		cmocka_unit_test(test_metrics_listen_without_port_is_an_error),
+		cmocka_unit_test(test_interface_name_longer_than_15_is_an_error),
+		cmocka_unit_test(test_unreadable_kubeconfig_is_an_error_when_enabled),
 		cmocka_unit_test(test_only_one_yaml_document_is_allowed),
 		cmocka_unit_test(test_aliases_are_refused),
 		cmocka_unit_test(test_deep_nesting_is_refused),
