@@ -280,6 +280,7 @@ dns_pending_free(struct dns_pending *p)
 		event_active(p->srv->reap_ev, EV_TIMEOUT, 0);
 	dns_listener_unref(p->listener);
 	dns_snapshot_unref(p->snap);
+	atomic_fetch_sub(&p->srv->inflight, 1);
 	free(p);
 }
 

@@ -168,9 +168,17 @@ static struct dns_pending *
 pending_new(struct dns_server *srv, const uint8_t *pkt, size_t len,
     const struct hearth_addr *src, const char *view)
 {
-	struct dns_pending *p = calloc(1, sizeof(*p) + len);
-	if (p == NULL)
+	/* Bounded: past DNS_MAX_INFLIGHT, new cache misses are shed. */
+	if (atomic_fetch_add(&srv->inflight, 1) >= DNS_MAX_INFLIGHT) {
+		atomic_fetch_sub(&srv->inflight, 1);
+		atomic_fetch_add(&srv->shed, 1);
 		return NULL;
+	}
+	struct dns_pending *p = calloc(1, sizeof(*p) + len);
+	if (p == NULL) {
+		atomic_fetch_sub(&srv->inflight, 1);
+		return NULL;
+	}
 	p->srv = srv;
 	p->snap = dns_snapshot_ref(srv->snap);
 	memcpy(p->pkt, pkt, len);
@@ -397,8 +405,12 @@ tcp_query(struct dns_tcp *c, const uint8_t *pkt, size_t len)
 		srv->stats.cache_misses++;
 		struct dns_pending *p =
 		    pending_new(srv, pkt, len, &c->peer, res.view);
-		if (p == NULL)
-			return false;
+		if (p == NULL) {
+			size_t n = dns_reply_rcode(&q, DNS_R_SERVFAIL,
+			    srv->tcpbuf, sizeof(srv->tcpbuf));
+			dns_tcp_send(c, srv->tcpbuf, n);
+			return true;
+		}
 		p->tcp = c;
 		p->was_tcp = true;
 		TAILQ_INSERT_TAIL(&c->pending, p, tlink);

@@ -284,6 +284,12 @@ dns_metrics(void *state, struct evbuffer *out)
 	    st->dropped);
 	metrics_counter(out, "hearth_dns_tcp_connections_total",
 	    "TCP connections accepted.", st->tcp_conns);
+	metrics_gauge(out, "hearth_dns_forwarding_in_flight",
+	    "Queries waiting for the forwarders.",
+	    (double)atomic_load(&srv->inflight));
+	metrics_counter(out, "hearth_dns_forwarding_shed_total",
+	    "Cache misses dropped because too many were in flight.",
+	    (uint64_t)atomic_load(&srv->shed));
 	metrics_gauge(out, "hearth_dns_worker_threads",
 	    "UDP worker threads besides the main loop.", srv->n_workers);
 	free(st);

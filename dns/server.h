@@ -29,6 +29,7 @@
 #define DNS_TCP_MAX_CONNS    1024
 #define DNS_TCP_IDLE_SECONDS 10
 #define DNS_TCP_MAX_PENDING  64
+#define DNS_MAX_INFLIGHT     8192 /* queries waiting for the forwarders */
 #define DNS_MAX_VIEWS        16
 #define DNS_N_TYPES          14
 #define DNS_N_RCODES         8
@@ -149,6 +150,8 @@ struct dns_server {
 	TAILQ_HEAD(, dns_pending) fwdq;
 	int fwdq_fd; /* eventfd */
 	struct event *fwdq_ev;
+	atomic_uint inflight; /* queries waiting for forwarders */
+	atomic_ulong shed;    /* cache misses dropped past the bound */
 	uint8_t tcpbuf[65535 + 64];
 };
 
