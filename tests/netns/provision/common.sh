@@ -69,3 +69,36 @@ else:
         print(e.get(attr) if attr else (e.text or "").strip())
 ' "$@"
 }
+
+# Starts api_standin.py (an API server on 127.0.0.1 with a certificate from
+# the cluster CA in $STATE/pki); sets API_PID and API_ADDR.
+prov_api_standin() {
+	openssl req -new -newkey rsa:2048 -nodes -subj /CN=kube-apiserver \
+		-keyout "$PROV_DIR/srv.key" -out "$PROV_DIR/srv.csr" 2>/dev/null
+	openssl x509 -req -in "$PROV_DIR/srv.csr" -CA "$STATE/pki/ca.crt" \
+		-CAkey "$STATE/pki/ca.key" -CAcreateserial -days 1 \
+		-extfile <(printf 'subjectAltName=IP:127.0.0.1\n') \
+		-out "$PROV_DIR/srv.crt" 2>/dev/null
+	mkdir -p "$PROV_DIR/www/api/v1"
+	python3 "$(dirname "${BASH_SOURCE[0]}")/api_standin.py" "$PROV_DIR" \
+		"$STATE/pki/ca.crt" &
+	API_PID=$!
+	trap 'kill $API_PID 2>/dev/null; wait $API_PID 2>/dev/null; prov_cleanup' EXIT
+	for _ in $(seq 1 200); do
+		[ -s "$PROV_DIR/port" ] && break
+		kill -0 $API_PID 2>/dev/null || prov_fail "API stand-in exited"
+		sleep 0.05
+	done
+	[ -s "$PROV_DIR/port" ] || prov_fail "API stand-in did not start"
+	API_ADDR=127.0.0.1:$(cat "$PROV_DIR/port")
+}
+
+# Writes the NodeList the stand-in serves: NAME=True|False ...
+prov_api_nodes() {
+	local items="" sep="" n
+	for n in "$@"; do
+		items+="$sep{\"metadata\":{\"name\":\"${n%=*}\"},\"status\":{\"conditions\":[{\"type\":\"Ready\",\"status\":\"${n#*=}\"}]}}"
+		sep=,
+	done
+	printf '{"kind":"NodeList","items":[%s]}' "$items" >"$PROV_DIR/www/api/v1/nodes"
+}

@@ -29,40 +29,8 @@ grep -q 'renew the bootstrap token.*failed: libvirt.s test driver has no cluster
 	prov_fail "$(cat "$PROV_DIR/err")"
 [ "$(cat "$STATE/pki/token")" = "$old" ] || prov_fail "token changed without a cluster"
 
-# The API server stand-in.
-openssl req -new -newkey rsa:2048 -nodes -subj /CN=kube-apiserver \
-	-keyout "$PROV_DIR/srv.key" -out "$PROV_DIR/srv.csr" 2>/dev/null
-openssl x509 -req -in "$PROV_DIR/srv.csr" -CA "$STATE/pki/ca.crt" -CAkey "$STATE/pki/ca.key" \
-	-CAcreateserial -days 1 -extfile <(printf 'subjectAltName=IP:127.0.0.1\n') \
-	-out "$PROV_DIR/srv.crt" 2>/dev/null
-cat >"$PROV_DIR/api.py" <<'PY'
-import http.server, json, ssl, sys
-d, ca = sys.argv[1], sys.argv[2]
-class H(http.server.BaseHTTPRequestHandler):
-    def log_message(self, *a): pass
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        cn = dict(x[0] for x in self.connection.getpeercert()["subject"])["commonName"]
-        with open(d + "/posted.json", "w") as f:
-            json.dump({"path": self.path, "client": cn, "body": json.loads(body)}, f)
-        self.send_response(201); self.send_header("Content-Type", "application/json")
-        self.end_headers(); self.wfile.write(body)
-srv = http.server.HTTPServer(("127.0.0.1", 0), H)
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-ctx.load_cert_chain(d + "/srv.crt", d + "/srv.key")
-ctx.verify_mode = ssl.CERT_REQUIRED
-ctx.load_verify_locations(ca)
-srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
-open(d + "/port", "w").write(str(srv.server_address[1]))
-srv.serve_forever()
-PY
-python3 "$PROV_DIR/api.py" "$PROV_DIR" "$STATE/pki/ca.crt" &
-SPID=$!
-trap 'kill $SPID 2>/dev/null; wait $SPID 2>/dev/null; prov_cleanup' EXIT
-for _ in $(seq 1 100); do [ -s "$PROV_DIR/port" ] && break; sleep 0.05; done
-[ -s "$PROV_DIR/port" ] || prov_fail "API stand-in did not start"
-
-HEARTH_PROVISION_API_ADDR=127.0.0.1:$(cat "$PROV_DIR/port") \
+prov_api_standin
+HEARTH_PROVISION_API_ADDR=$API_ADDR \
 	prov --connect "test://$PROV_DIR/host.xml" up
 prov_expect_rc 0
 new=$(cat "$STATE/pki/token")
