@@ -31,7 +31,7 @@ grep -q 'renew the bootstrap token.*failed: libvirt.s test driver has no cluster
 
 prov_api_standin
 HEARTH_PROVISION_API_ADDR=$API_ADDR \
-	prov --connect "test://$PROV_DIR/host.xml" up
+	prov --connect "test://$PROV_DIR/host.xml" up --no-wait
 prov_expect_rc 0
 new=$(cat "$STATE/pki/token")
 [ "$new" != "$old" ] || prov_fail "token not renewed"
