@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <event2/bufferevent_ssl.h>
@@ -25,6 +26,7 @@
 
 #define RESP_HEAD_MAX 131072
 #define POOL_MAX_IDLE 256
+#define PROXY_IO_CHUNK (256 * 1024)	/* bytes per read or write call */
 
 enum conn_state {
 	C_PEEK,		/* TLS port: waiting for the ClientHello */
@@ -103,6 +105,41 @@ static void
 touch(struct proxy_conn *c)
 {
 	c->last_io = proxy_now_ms();
+}
+
+/*
+ * libevent 2.1 reads a socket 4 KiB at a time; for bodies, pull what the
+ * socket already holds in large reads, up to limit bytes buffered.
+ */
+static void
+read_more(struct bufferevent *bev, size_t limit)
+{
+	evutil_socket_t fd = bufferevent_getfd(bev);
+	struct evbuffer *in = bufferevent_get_input(bev);
+	/* A bufferevent's input is frozen at its end to all but itself. */
+	evbuffer_unfreeze(in, 0);
+	while (fd >= 0 && evbuffer_get_length(in) < limit) {
+		struct evbuffer_iovec v[2];
+		int n = evbuffer_reserve_space(in, PROXY_IO_CHUNK / 2, v, 2);
+		if (n <= 0)
+			break;
+		ssize_t r = readv(fd, (struct iovec *)v, n);
+		if (r <= 0) {
+			evbuffer_commit_space(in, v, 0);
+			break;
+		}
+		size_t got = (size_t)r, want = 0;
+		for (int i = 0; i < n; i++) {
+			want += v[i].iov_len;
+			if (got < v[i].iov_len)
+				v[i].iov_len = got;
+			got -= v[i].iov_len;
+		}
+		evbuffer_commit_space(in, v, n);
+		if ((size_t)r < want)
+			break;		/* the socket is empty now */
+	}
+	evbuffer_freeze(in, 0);
 }
 
 /* Upstreams and pools. */
@@ -346,6 +383,8 @@ client_bev_setup(struct proxy_conn *c)
 	    client_event_cb, c);
 	bufferevent_setwatermark(c->bev, EV_READ, 0, rh);
 	bufferevent_setwatermark(c->bev, EV_WRITE, PROXY_HIGH_WATER / 2, 0);
+	bufferevent_set_max_single_read(c->bev, PROXY_IO_CHUNK);
+	bufferevent_set_max_single_write(c->bev, PROXY_IO_CHUNK);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 }
 
@@ -765,6 +804,8 @@ up_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct proxy_conn *c = arg;
 	touch(c);
+	if (c->resp_head_done || c->state == C_TUNNEL)
+		read_more(bev, PROXY_HIGH_WATER);
 	if (c->state == C_FORWARD)
 		handle_response(c);
 	else if (c->state == C_TUNNEL) {
@@ -890,6 +931,8 @@ connect_backend(struct proxy_conn *c, bool fresh)
 	bufferevent_setcb(u->bev, up_read_cb, up_write_cb, up_event_cb, c);
 	bufferevent_setwatermark(u->bev, EV_READ, 0, PROXY_HIGH_WATER);
 	bufferevent_setwatermark(u->bev, EV_WRITE, PROXY_HIGH_WATER / 2, 0);
+	bufferevent_set_max_single_read(u->bev, PROXY_IO_CHUNK);
+	bufferevent_set_max_single_write(u->bev, PROXY_IO_CHUNK);
 	struct sockaddr_storage ss;
 	socklen_t sl;
 	memset(&ss, 0, sizeof(ss));
@@ -939,9 +982,13 @@ client_read_cb(struct bufferevent *bev, void *arg)
 		try_head(c);
 		break;
 	case C_FORWARD:
+		if (!c->tls && !c->req_done)
+			read_more(bev, PROXY_HIGH_WATER);
 		pump_request(c);
 		break;
 	case C_TUNNEL: {
+		if (!c->tls)
+			read_more(bev, PROXY_HIGH_WATER);
 		struct evbuffer *out = bufferevent_get_output(c->up->bev);
 		if (evbuffer_get_length(out) < PROXY_HIGH_WATER)
 			evbuffer_add_buffer(out, bufferevent_get_input(bev));

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -250,10 +251,14 @@ done_cb(evutil_socket_t fd, short what, void *arg)
 
 static void proxy_destroy(void *state);
 
+/* One worker per core this process may run on (taskset is honoured). */
 static unsigned
 n_cores(void)
 {
+	cpu_set_t set;
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (sched_getaffinity(0, sizeof(set), &set) == 0)
+		n = CPU_COUNT(&set);
 	return n < 1 ? 1 : n > 64 ? 64 : (unsigned)n;
 }
 

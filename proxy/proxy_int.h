@@ -26,7 +26,7 @@
 
 #define PROXY_EJECT_AFTER 3		/* consecutive failures */
 #define PROXY_EJECT_MS 10000		/* before a backend is tried again */
-#define PROXY_HIGH_WATER (256 * 1024)	/* per direction buffered */
+#define PROXY_HIGH_WATER (1024 * 1024)	/* per direction buffered */
 #define PROXY_MAX_ROUTE_STATS 256
 
 /* A backend's passive health, shared by every worker and snapshot. */

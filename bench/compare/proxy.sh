@@ -3,9 +3,11 @@
 # keepalive) vs HAProxy, in front of the same backend (an nginx serving
 # static 64 B and 1 MiB files), under the same closed-loop load: plain
 # HTTP keep-alive, TLS keep-alive, and TLS with a new connection (a full
-# handshake) per request. The proxy under test runs alone on core 0 with
-# one worker; the backend and the load generator share core 1. Requests/s
-# per row; ratio = hearth / anchor.
+# handshake, RSA 2048 and ECDSA P-256 certificates) per request. The proxy
+# under test runs alone on core 0 with one worker; the backend and the load
+# generator share core 1. Per row: requests/s, requests per second of the
+# proxy's CPU time (user + system, all threads, from /proc), and p99
+# latency; ratio = hearth / anchor (for p99, lower is better).
 #
 #   bench/compare/proxy.sh [--duration S] [--connections N] [--tool wrk|hearth-bench] [--long]
 #
@@ -35,8 +37,22 @@ TLS_PORT=8443     # the proxy under test, https
 # shows n/a). The caller stops it with cmp_stop "$CMP_LAST_PID".
 hearth_proxy_start() {
 	[ -x "$HEARTH_BIN/hearthd" ] || return 1
-	# Not yet: hearthd's proxy: section lands with the proxy module.
-	return 1
+	cat >"$W/hearth.yaml" <<EOF
+node: {name: bench}
+proxy:
+  http_port: $PLAIN_PORT
+  https_port: $TLS_PORT
+  certificates:
+    - {cert: $W/cert.pem, key: $W/key.pem}
+  routes:
+    - hostnames: [bench.test, "127.0.0.1"]
+      rules:
+        - backends: [{address: 127.0.0.1:$BACKEND_PORT}]
+EOF
+	# hearthd listens on every address; the namespace has only loopback.
+	cmp_start hearth 0 "$HEARTH_BIN/hearthd" -c "$W/hearth.yaml" --foreground
+	cmp_wait_tcp $PLAIN_PORT
+	cmp_wait_tcp $TLS_PORT
 }
 # ---------------------------------------------------------------------------
 
@@ -123,14 +139,23 @@ EOF
 	cmp_wait_tcp $TLS_PORT
 }
 
-# measure TOOL URL [--new-connection]: prints requests/s (empty on failure).
+# server_cpu: the proxy's user+system CPU time (all threads), clock ticks.
+server_cpu() {
+	awk '{ print $14 + $15 }' "/proc/$CMP_LAST_PID/stat" 2>/dev/null || echo 0
+}
+
+# measure TOOL URL [--new-connection]: prints "requests/s
+# requests-per-proxy-CPU-second p99-ms" (fields empty on failure).
 measure() {
-	local tool=$1 url=$2 new=${3:-} out=$W/measure.out
+	local tool=$1 url=$2 new=${3:-} out=$W/measure.out rps p99 c0 c1
+	c0=$(server_cpu)
 	if [ "$tool" = wrk ]; then
-		cmp_run 1 wrk -t1 -c"$CMP_CONNECTIONS" -d"${CMP_DURATION}s" "$url" >"$out" 2>&1 ||
+		cmp_run 1 wrk -t1 -c"$CMP_CONNECTIONS" -d"${CMP_DURATION}s" --latency "$url" >"$out" 2>&1 ||
 			{ cmp_log "wrk failed: $(tail -1 "$out")"; return 0; }
 		grep -q 'Non-2xx\|Socket errors' "$out" && cmp_log "wrk $url: $(grep 'Non-2xx\|Socket errors' "$out")"
-		awk '/^Requests\/sec:/ { printf "%.0f\n", $2 }' "$out"
+		rps=$(awk '/^Requests\/sec:/ { printf "%.0f\n", $2 }' "$out")
+		p99=$(awk '$1 == "99%" { v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v);
+			f = (u == "us") ? 0.001 : (u == "s") ? 1000 : 1; printf "%.3f\n", v * f }' "$out")
 	else
 		cmp_run 1 "$HEARTH_BIN/hearth-bench" http --url "$url" --insecure -t 1 \
 			-c "$CMP_CONNECTIONS" -d "$CMP_DURATION" $new --json >"$out" 2>"$W/measure.err" ||
@@ -138,63 +163,87 @@ measure() {
 		local errs
 		errs=$(jq '[.errors[]] | add' "$out")
 		[ "$errs" -eq 0 ] || cmp_log "hearth-bench $url: errors $(jq -c .errors "$out")"
-		jq '.requests_per_second | floor' "$out"
+		rps=$(jq '.requests_per_second | floor' "$out")
+		p99=$(jq '.latency_ms.p99' "$out")
 	fi
+	c1=$(server_cpu)
+	awk -v q="$rps" -v r="$CMP_DURATION" -v c=$((c1 - c0)) -v p="$p99" \
+		'BEGIN { printf "%s %s %s\n", q, (c > 0 ? int(q * r / (c / 100)) : ""), p }'
 }
 
-# The rows: name|scheme|path|mode
+# The rows: name|scheme|path|mode; the key type is chosen per pass below.
 CASES=(
 	"http keep-alive 64 B|http|/64|keep-alive"
 	"http keep-alive 1 MiB|http|/1m|keep-alive"
 	"https keep-alive 64 B|https|/64|keep-alive"
 	"https keep-alive 1 MiB|https|/1m|keep-alive"
-	"https new connection 64 B|https|/64|new"
+	"https new connection 64 B, RSA 2048|https|/64|new"
+)
+ECDSA_CASES=(
+	"https new connection 64 B, ECDSA P-256|https|/64|new"
 )
 declare -A RESULT=()
 
-# run_cases SERVER: measures every case against the proxy now running.
+# run_cases SERVER CASE...: measures the cases against the proxy now running.
 run_cases() {
-	local server=$1 c name scheme path mode port tool
-	for c in "${CASES[@]}"; do
+	local server=$1 c name scheme path mode port q cpu p
+	shift
+	for c in "$@"; do
 		IFS='|' read -r name scheme path mode <<<"$c"
 		port=$PLAIN_PORT
 		[ "$scheme" = https ] && port=$TLS_PORT
 		if [ "$mode" = new ]; then
-			RESULT[$server|$name]=$(measure hearth-bench "$scheme://127.0.0.1:$port$path" --new-connection)
+			read -r q cpu p <<<"$(measure hearth-bench "$scheme://127.0.0.1:$port$path" --new-connection)"
 		else
-			RESULT[$server|$name]=$(measure "$CMP_TOOL" "$scheme://127.0.0.1:$port$path")
+			read -r q cpu p <<<"$(measure "$CMP_TOOL" "$scheme://127.0.0.1:$port$path")"
 		fi
-		cmp_log "$server: $name: ${RESULT[$server|$name]:-failed} requests/s"
+		RESULT[$server|$name]=${q:-}
+		RESULT[$server|$name|cpu]=${cpu:-}
+		RESULT[$server|$name|p99]=${p:-}
+		cmp_log "$server: $name: ${q:-failed} requests/s, ${cpu:-?} per proxy CPU-second, p99 ${p:-?} ms"
 	done
 }
 
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=bench.test \
-	-addext subjectAltName=DNS:bench.test -keyout "$W/key.pem" -out "$W/cert.pem" \
-	2>/dev/null || cmp_die "openssl req failed"
 mkdir -p "$W/tmp-proxy" "$W/tmp-backend"
 backend_start
-for server in hearth nginx haproxy; do
-	case $server in
-	hearth)
-		if ! hearth_proxy_start; then
-			cmp_log "hearth: proxy not available yet; its column is n/a"
-			continue
-		fi
-		;;
-	nginx) nginx_proxy_start ;;
-	haproxy) haproxy_start ;;
-	esac
-	run_cases "$server"
-	cmp_stop "$CMP_LAST_PID"
+for key in rsa ecdsa; do
+	if [ $key = rsa ]; then
+		keyopt=(-newkey rsa:2048)
+		cases=("${CASES[@]}")
+	else
+		keyopt=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1)
+		cases=("${ECDSA_CASES[@]}")
+	fi
+	openssl req -x509 "${keyopt[@]}" -nodes -days 2 -subj /CN=bench.test \
+		-addext subjectAltName=DNS:bench.test -keyout "$W/key.pem" -out "$W/cert.pem" \
+		2>/dev/null || cmp_die "openssl req failed"
+	for server in hearth nginx haproxy; do
+		case $server in
+		hearth)
+			if ! hearth_proxy_start; then
+				cmp_log "hearth: proxy not available; its column is n/a"
+				continue
+			fi
+			;;
+		nginx) nginx_proxy_start ;;
+		haproxy) haproxy_start ;;
+		esac
+		run_cases "$server" "${cases[@]}"
+		cmp_stop "$CMP_LAST_PID"
+	done
 done
 
 cmp_header
-for c in "${CASES[@]}"; do
+for c in "${CASES[@]}" "${ECDSA_CASES[@]}"; do
 	name=${c%%|*}
 	tool=$CMP_TOOL
 	[[ $c == *"|new" ]] && tool=hearth-bench
 	for anchor in nginx haproxy; do
 		cmp_row "$name, req/s ($tool)" "${RESULT[hearth|$name]:-}" "$anchor" "${RESULT[$anchor|$name]:-}"
+		cmp_row "$name, req/s per proxy CPU-s" "${RESULT[hearth|$name|cpu]:-}" \
+			"$anchor" "${RESULT[$anchor|$name|cpu]:-}"
+		cmp_row "$name, p99 ms, lower is better" "${RESULT[hearth|$name|p99]:-}" \
+			"$anchor" "${RESULT[$anchor|$name|p99]:-}"
 	done
 done
 cmp_table
