@@ -56,6 +56,7 @@ struct proxy_conn {
 	struct bufferevent *bev;
 	struct proxy_conf *conf;	/* reference; renewed per request */
 	bool tls, passthrough, draining, in_head, client_eof, lingering;
+	bool plain;			/* the client bev is a plain socket */
 	char peer[INET6_ADDRSTRLEN];
 	int64_t last_io, deadline;
 	/* the request in flight */
@@ -87,6 +88,20 @@ static void up_event_cb(struct bufferevent *bev, short what, void *arg);
 static void try_head(struct proxy_conn *c);
 static void connect_backend(struct proxy_conn *c, bool fresh);
 static void tunnel_start(struct proxy_conn *c);
+static void flush_out(struct bufferevent *bev, bool plain);
+
+static void
+flush_client(struct proxy_conn *c)
+{
+	flush_out(c->bev, c->plain);
+}
+
+static void
+flush_up(struct proxy_conn *c)
+{
+	if (c->up != NULL)
+		flush_out(c->up->bev, true);
+}
 
 static const struct hearth_proxy_limits *
 limits(const struct proxy_conn *c)
@@ -140,6 +155,26 @@ read_more(struct bufferevent *bev, size_t limit)
 			break;		/* the socket is empty now */
 	}
 	evbuffer_freeze(in, 0);
+}
+
+/*
+ * Writes a plain socket's pending output at once and keeps its write
+ * event only while something remains: a short response then costs one
+ * writev and no epoll changes. Every producer of output on a plain
+ * socket calls this after adding (TLS buffers are left to libevent).
+ */
+static void
+flush_out(struct bufferevent *bev, bool plain)
+{
+	if (bev == NULL || !plain)
+		return;
+	struct evbuffer *out = bufferevent_get_output(bev);
+	if (evbuffer_get_length(out) > 0)
+		evbuffer_write(out, bufferevent_getfd(bev));
+	if (evbuffer_get_length(out) == 0)
+		bufferevent_disable(bev, EV_WRITE);
+	else
+		bufferevent_enable(bev, EV_WRITE);
 }
 
 /* Upstreams and pools. */
@@ -349,6 +384,7 @@ close_after_flush(struct proxy_conn *c)
 	bufferevent_setwatermark(c->bev, EV_READ, 0, 0);
 	bufferevent_enable(c->bev, EV_READ);
 	arm(c, 5000);
+	flush_client(c);
 	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
 		linger(c);
 }
@@ -657,6 +693,7 @@ pump_request(struct proxy_conn *c)
 	uint64_t max = limits(c)->max_body_bytes;
 	if (max > 0 && c->req_bytes > max)
 		return respond_error(c, 413, NULL);
+	flush_up(c);
 	if (c->req_done && !was_done && !c->resp_head_done) {
 		c->t_sent = proxy_now_ms();
 		c->deadline = c->t_sent +
@@ -696,6 +733,7 @@ pump_response(struct proxy_conn *c)
 		proxy_conn_free(c);
 		return;
 	}
+	flush_client(c);
 	if (done)
 		finish_response(c);
 }
@@ -769,6 +807,7 @@ handle_response(struct proxy_conn *c)
 			if (!c->http10)
 				send_response_head(c, &m, false);
 			evbuffer_drain(in, (size_t)r);
+			flush_client(c);
 			continue;
 		}
 		if (m.status == 101 && !c->upgrade)
@@ -812,6 +851,7 @@ up_read_cb(struct bufferevent *bev, void *arg)
 		struct evbuffer *out = bufferevent_get_output(c->bev);
 		if (evbuffer_get_length(out) < PROXY_HIGH_WATER)
 			evbuffer_add_buffer(out, bufferevent_get_input(bev));
+		flush_client(c);
 	}
 }
 
@@ -842,6 +882,7 @@ sent_head(struct proxy_conn *c)
 		c->deadline = 0;
 	schedule(c);
 	bufferevent_enable(c->up->bev, EV_READ | EV_WRITE);
+	flush_up(c);
 	pump_request(c);
 }
 
@@ -970,6 +1011,8 @@ tunnel_start(struct proxy_conn *c)
 	    bufferevent_get_input(c->bev));
 	evbuffer_add_buffer(bufferevent_get_output(c->bev),
 	    bufferevent_get_input(c->up->bev));
+	flush_up(c);
+	flush_client(c);
 }
 
 static void
@@ -982,16 +1025,17 @@ client_read_cb(struct bufferevent *bev, void *arg)
 		try_head(c);
 		break;
 	case C_FORWARD:
-		if (!c->tls && !c->req_done)
+		if (c->plain && !c->req_done)
 			read_more(bev, PROXY_HIGH_WATER);
 		pump_request(c);
 		break;
 	case C_TUNNEL: {
-		if (!c->tls)
+		if (c->plain)
 			read_more(bev, PROXY_HIGH_WATER);
 		struct evbuffer *out = bufferevent_get_output(c->up->bev);
 		if (evbuffer_get_length(out) < PROXY_HIGH_WATER)
 			evbuffer_add_buffer(out, bufferevent_get_input(bev));
+		flush_up(c);
 		break;
 	}
 	case C_CLOSING:
@@ -1016,6 +1060,7 @@ client_write_cb(struct bufferevent *bev, void *arg)
 	} else if (c->state == C_TUNNEL) {
 		struct evbuffer *in = bufferevent_get_input(c->up->bev);
 		evbuffer_add_buffer(bufferevent_get_output(bev), in);
+		flush_client(c);
 	}
 }
 
@@ -1086,6 +1131,7 @@ start_passthrough(struct proxy_conn *c, const struct hearth_proxy_route *r)
 	c->bev = bufferevent_socket_new(c->w->base, c->fd, BEV_OPT_CLOSE_ON_FREE);
 	if (c->backend < 0 || c->bev == NULL)
 		return proxy_conn_free(c);
+	c->plain = true;
 	bufferevent_setcb(c->bev, client_read_cb, client_write_cb,
 	    client_event_cb, c);
 	bufferevent_setwatermark(c->bev, EV_READ, 0, PROXY_HIGH_WATER);
@@ -1201,6 +1247,7 @@ proxy_conn_accept(struct proxy_worker *w, int fd, const struct sockaddr *sa,
 	c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL)
 		return proxy_conn_free(c);
+	c->plain = true;
 	client_bev_setup(c);
 	wait_request(c, true);
 }

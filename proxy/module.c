@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -302,6 +303,21 @@ open_listeners(struct proxy_mod *m, const struct proxy_conf *c, int *hfds,
 	return 0;
 }
 
+/* Raises the open-file limit to its hard maximum: a connection is 2 fds. */
+static void
+raise_nofile(uint32_t max_connections)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+	    rl.rlim_cur < (rlim_t)max_connections * 2 + 64)
+		log_info("proxy: open files limited to %llu, below 2 per "
+		    "connection for max_connections %u",
+		    (unsigned long long)rl.rlim_cur, max_connections);
+}
+
 static int
 proxy_create(struct hearth_env *env, const struct hearth_model *model,
     void **state)
@@ -316,6 +332,7 @@ proxy_create(struct hearth_env *env, const struct hearth_model *model,
 	pthread_mutex_init(&m->health_mu, NULL);
 	LIST_INIT(&m->health);
 	m->n_workers = n_cores();
+	raise_nofile(model->proxy.limits.max_connections);
 	m->conf = conf_new(m, model);
 	if (m->conf == NULL) {
 		proxy_destroy(m);

@@ -168,7 +168,15 @@ proxy_worker_start(struct proxy_worker *w)
 	TAILQ_INIT(&w->conns);
 	LIST_INIT(&w->pools);
 	w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	w->base = event_base_new();
+	/* Batched epoll changes: an event added and removed in one loop
+	 * iteration (the write side of a short response) costs nothing. */
+	struct event_config *cfg = event_config_new();
+	if (cfg != NULL) {
+		event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+		event_config_set_flag(cfg, EVENT_BASE_FLAG_NOLOCK);
+		w->base = event_base_new_with_config(cfg);
+		event_config_free(cfg);
+	}
 	w->scratch = evbuffer_new();
 	if (w->wake_fd < 0 || w->base == NULL || w->scratch == NULL)
 		return -ENOMEM;
