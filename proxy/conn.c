@@ -161,14 +161,22 @@ read_more(struct bufferevent *bev, size_t limit)
  * Writes a plain socket's pending output at once and keeps its write
  * event only while something remains: a short response then costs one
  * writev and no epoll changes. Every producer of output on a plain
- * socket calls this after adding (TLS buffers are left to libevent).
+ * socket calls this after adding (TLS output is written by libevent; a
+ * short one is made contiguous first).
  */
 static void
 flush_out(struct bufferevent *bev, bool plain)
 {
-	if (bev == NULL || !plain)
+	if (bev == NULL)
 		return;
 	struct evbuffer *out = bufferevent_get_output(bev);
+	if (!plain) {
+		/* One TLS record for a short response, not one per chain. */
+		size_t len = evbuffer_get_length(out);
+		if (len > 0 && len <= 16384)
+			evbuffer_pullup(out, -1);
+		return;
+	}
 	if (evbuffer_get_length(out) > 0)
 		evbuffer_write(out, bufferevent_getfd(bev));
 	if (evbuffer_get_length(out) == 0)
