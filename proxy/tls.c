@@ -238,7 +238,6 @@ ctx_new(const struct hearth_proxy_cert *pc, struct proxy_tls *t)
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
 	    SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION);
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
-	SSL_CTX_set_read_ahead(ctx, 1);	/* one read per record batch */
 	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"hearth",
 	    6);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
