@@ -21,6 +21,7 @@
 #include <sys/socket.h>
 
 #include "announcer.h"
+#include "bpf.h"
 #include "election.h"
 #include "frame.h"
 #include "heartbeat.h"
@@ -68,6 +69,8 @@ struct l2_announcer {
 	struct l2_change *changes;
 	struct l2_heartbeat *hb_tx, *hb_rx;
 	uint8_t *wire;
+	struct sock_filter *bpf; /* L2_BPF_MAX_LEN */
+	struct in_addr *owned4;  /* L2_BPF_MAX_VIPS */
 	uint64_t incarnation;
 	int pkt_fd, hb_fd, mc_fd;
 	struct event *pkt_ev, *hb_ev, *hb_timer, *el_timer, *garp_timer;
@@ -85,6 +88,7 @@ static const double takeover_bounds[] = {0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.75, 1,
     2, 5};
 
 static void run_tick(struct l2_announcer *a);
+static void update_filter(struct l2_announcer *a);
 
 static int64_t
 now_ms(void)
@@ -379,6 +383,8 @@ run_tick(struct l2_announcer *a)
 			v->next = INT64_MAX;
 		}
 	}
+	if (n > 0)
+		update_filter(a);
 	if (taken > 0)
 		announce_due(a); /* every first announcement at once */
 	if (n > 0 && !a->stopped)
@@ -642,10 +648,32 @@ groups_update(struct l2_announcer *a, const struct vip_io *old, size_t n_old,
 
 /* --- the link -------------------------------------------------------- */
 
+/* The BPF program for the IPv4 VIPs owned now; returns its length. */
+static size_t
+build_filter(struct l2_announcer *a)
+{
+	size_t n = 0;
+	for (size_t i = 0; a->el != NULL && i < a->n_vips; i++)
+		if (n < L2_BPF_MAX_VIPS && l2_election_owns(a->el, i) &&
+		    a->vips[i].addr.family == AF_INET)
+			a->owned4[n++] = a->vips[i].addr.v4;
+	return l2_bpf_build(a->bpf, a->owned4, n);
+}
+
+/* Lets the kernel pass exactly the ARP frames about owned VIPs. */
+static void
+update_filter(struct l2_announcer *a)
+{
+	int rc = l2_packet_filter(a->pkt_fd, a->bpf, build_filter(a));
+	if (rc != 0)
+		log_warnx("l2announce: packet filter not updated: %s",
+		    strerror(-rc));
+}
+
 static int
 open_packet(struct l2_announcer *a)
 {
-	int fd = l2_packet_open(a->link.ifindex);
+	int fd = l2_packet_open(a->link.ifindex, a->bpf, build_filter(a));
 	if (fd < 0)
 		return fd;
 	struct event *ev =
@@ -796,6 +824,12 @@ incarnation_now(void)
 static int
 open_all(struct l2_announcer *a, const struct hearth_model *m)
 {
+	a->bpf = calloc(L2_BPF_MAX_LEN, sizeof(*a->bpf));
+	a->owned4 = calloc(L2_BPF_MAX_VIPS, sizeof(*a->owned4));
+	if (a->bpf == NULL || a->owned4 == NULL) {
+		log_error("l2announce: out of memory");
+		return -ENOMEM;
+	}
 	int rc = l2_link_get(a->shape.ifname, 0, &a->link);
 	if (rc != 0) {
 		log_error("l2announce: interface %s: %s", a->shape.ifname,
@@ -967,6 +1001,8 @@ l2_announcer_free(struct l2_announcer *a)
 	free(a->hb_tx);
 	free(a->hb_rx);
 	free(a->wire);
+	free(a->bpf);
+	free(a->owned4);
 	shape_clear(&a->shape);
 	free(a);
 }
@@ -1055,7 +1091,9 @@ l2_announcer_metrics(struct l2_announcer *a, struct evbuffer *out)
 	    "1 while node.interface is up with carrier", a->link.up);
 	peer_metrics(a, out);
 	metrics_counter(out, "hearth_l2announce_arp_requests_total",
-	    "ARP requests received for a VIP", c->arp_requests);
+	    "ARP requests received for a VIP this node owns (the kernel drops "
+	    "the others)",
+	    c->arp_requests);
 	metrics_counter(out, "hearth_l2announce_arp_replies_total",
 	    "ARP replies sent for owned VIPs", c->arp_replies);
 	metrics_counter(out, "hearth_l2announce_ndp_solicitations_total",

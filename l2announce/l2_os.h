@@ -13,14 +13,17 @@
 #include <stdint.h>
 
 #include <event2/event.h>
+#include <linux/filter.h>
 
 #include "model.h"
 
 /*
- * A raw packet socket bound to ifindex that receives only ARP frames and
- * ICMPv6 neighbour solicitations; nonblocking. Returns the fd or -errno.
+ * A raw packet socket bound to ifindex that receives only what the BPF
+ * program prog passes; nonblocking. Returns the fd or -errno.
  */
-int l2_packet_open(int ifindex);
+int l2_packet_open(int ifindex, const struct sock_filter *prog, size_t len);
+/* Replaces the socket's BPF program; 0 or -errno. */
+int l2_packet_filter(int fd, const struct sock_filter *prog, size_t len);
 /* Sends one whole Ethernet frame; 0 or -errno. */
 int l2_packet_send(int fd, int ifindex, const uint8_t *frame, size_t len);
 /* Adds (or drops) the multicast MAC to the socket's device filter. */

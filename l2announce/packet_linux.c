@@ -1,9 +1,9 @@
 /*
- * The AF_PACKET socket: a classic BPF filter passes only ARP (requests and
- * replies, for conflicts) and ICMPv6 neighbour solicitations without
- * extension headers, so the kernel drops everything else before it is
- * copied to user space. The filter is attached before the socket is bound
- * to the interface, so no unfiltered frame is ever queued.
+ * The AF_PACKET socket with the classic BPF program built by bpf.c (only
+ * ARP frames about owned VIPs and neighbour solicitations reach user
+ * space). The program is attached before the socket is bound to the
+ * interface, so no unfiltered frame is ever queued, and is replaced
+ * atomically whenever the owned VIPs change.
  */
 #include <errno.h>
 #include <string.h>
@@ -17,31 +17,25 @@
 
 #include "l2_os.h"
 
-/* ldh [12]; ARP -> accept; IPv6 -> nh [20] == 58 && type [54] == 135. */
-static struct sock_filter filter[] = {
-    BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12),
-    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_ARP, 5, 0),
-    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IPV6, 0, 5),
-    BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 20),
-    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 58, 0, 3),
-    BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 54),
-    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 135, 0, 1),
-    BPF_STMT(BPF_RET | BPF_K, 1514),
-    BPF_STMT(BPF_RET | BPF_K, 0),
-};
+int
+l2_packet_filter(int fd, const struct sock_filter *prog, size_t len)
+{
+	struct sock_fprog fp = {
+	    .len = (unsigned short)len,
+	    .filter = (struct sock_filter *)prog,
+	};
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof(fp)) != 0)
+		return -errno;
+	return 0;
+}
 
 int
-l2_packet_open(int ifindex)
+l2_packet_open(int ifindex, const struct sock_filter *prog, size_t len)
 {
-	struct sock_fprog prog = {
-	    .len = sizeof(filter) / sizeof(filter[0]),
-	    .filter = filter,
-	};
 	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) !=
-	    0)
+	if (l2_packet_filter(fd, prog, len) != 0)
 		goto fail;
 	struct sockaddr_ll sll = {
 	    .sll_family = AF_PACKET,
