@@ -133,7 +133,7 @@ table_msg(struct nft_batch *b, uint16_t type)
 }
 
 static int
-set_add_msg(struct nft_batch *b, enum nft_set_id id)
+set_add_msg(struct nft_batch *b, enum nft_set_id id, uint32_t size)
 {
 	const struct nft_set_def *d = &nft_sets[id];
 	struct nftnl_set *s = nftnl_set_alloc();
@@ -159,6 +159,8 @@ set_add_msg(struct nft_batch *b, enum nft_set_id id)
 		}
 		nftnl_set_set_data(s, NFTNL_SET_DESC_CONCAT, f, (uint32_t)n);
 	}
+	if (size != 0)
+		nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, size);
 	struct nlmsghdr *nlh = msg_begin(b, NFT_MSG_NEWSET, NLM_F_CREATE);
 	if (nlh == NULL) {
 		nftnl_set_free(s);
@@ -700,7 +702,8 @@ build_body(struct nft_batch *b, const struct nft_changes *ch)
 		    table_msg(b, NFT_MSG_NEWTABLE) < 0)
 			return -ENOMEM;
 		for (int i = 0; i < NFT_SET_COUNT && err == 0; i++)
-			err = set_add_msg(b, (enum nft_set_id)i);
+			err =
+			    set_add_msg(b, (enum nft_set_id)i, ch->set_size[i]);
 	}
 	for (size_t i = 0; i < ch->n_chains && err == 0; i++)
 		if (chain_is(&ch->chains[i], NFT_CHAIN_DEL, true))

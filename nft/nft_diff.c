@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <linux/netfilter/nf_tables.h>
+
 #include "nft_logic.h"
 
 size_t
@@ -347,11 +349,33 @@ diff_chains(struct nft_changes *ch, const struct nft_desc *old,
 	return 0;
 }
 
+uint32_t
+nft_set_size(size_t n)
+{
+	uint32_t size = 1024;
+	while (size < 2 * n && size < (1U << 30))
+		size <<= 1;
+	return size;
+}
+
+bool
+nft_diff_fits(const uint32_t set_size[NFT_SET_COUNT],
+    const struct nft_desc *new)
+{
+	for (int i = 0; i < NFT_SET_COUNT; i++)
+		if (set_size[i] != 0 && new->n_elems[i] > set_size[i])
+			return false;
+	return true;
+}
+
 int
 nft_diff(struct nft_desc *old, struct nft_desc *new, struct nft_changes *ch)
 {
 	nft_changes_reset(ch);
 	ch->recreate = old == NULL;
+	for (int i = 0; ch->recreate && i < NFT_SET_COUNT; i++)
+		if (!(nft_sets[i].flags & NFT_SET_INTERVAL))
+			ch->set_size[i] = nft_set_size(new->n_elems[i]);
 	int err = diff_chains(ch, old, new);
 	if (err == 0)
 		err = diff_allow(ch, old, new);
@@ -375,6 +399,7 @@ void
 nft_changes_reset(struct nft_changes *ch)
 {
 	ch->recreate = false;
+	memset(ch->set_size, 0, sizeof(ch->set_size));
 	ch->n_chains = 0;
 	ch->n_elems = 0;
 }

@@ -51,7 +51,8 @@ struct nft_engine {
 	uint32_t seq;
 	struct mnl_socket *watch;
 	struct nft_desc *installed;
-	struct nft_desc *spare; /* memory for the next description */
+	struct nft_desc *spare;           /* memory for the next description */
+	uint32_t set_size[NFT_SET_COUNT]; /* the sets' sizes in the kernel */
 	bool in_sync;
 	bool poison;
 	uint64_t table_handle;
@@ -377,6 +378,7 @@ commit(struct nft_engine *e, struct nft_desc *next)
 	memcpy(e->stats.elems, next->n_elems, sizeof(e->stats.elems));
 	e->rules_expected = desc_rules(next);
 	if (e->changes.recreate) {
+		memcpy(e->set_size, e->changes.set_size, sizeof(e->set_size));
 		e->stats.rebuilds++;
 		e->in_sync = table_handle(e, &e->table_handle) == 0;
 	}
@@ -408,6 +410,11 @@ nft_engine_apply(struct nft_engine *e, const struct hearth_model *m)
 	struct nft_desc *next = next_desc(e, m);
 	if (next == NULL)
 		return -ENOMEM;
+	if (!nft_diff_fits(e->set_size, next)) {
+		/* A set outgrew its size: recreate the table with room. */
+		keep_spare(e, next);
+		return nft_engine_rebuild(e, m);
+	}
 	int err = nft_diff(e->installed, next, &e->changes);
 	if (err < 0) {
 		keep_spare(e, next);

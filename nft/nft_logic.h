@@ -203,6 +203,8 @@ struct nft_chain_op {
 /* The changes from one description to another, in batch order. */
 struct nft_changes {
 	bool recreate; /* full build: add, delete, add the table */
+	/* With recreate: each set's size (its element limit; 0 = none). */
+	uint32_t set_size[NFT_SET_COUNT];
 	struct nft_chain_op *chains;
 	size_t n_chains, cap_chains;
 	struct nft_elem_op *elems;
@@ -217,6 +219,15 @@ struct nft_changes {
 int nft_diff(struct nft_desc *old, struct nft_desc *new,
     struct nft_changes *ch);
 void nft_changes_reset(struct nft_changes *ch);
+/*
+ * The size a set is created with for n elements: room to double, at least
+ * 1024. Sized sets are filled without rehashing; a set that outgrows its
+ * size is recreated (nft_diff_fits tells when).
+ */
+uint32_t nft_set_size(size_t n);
+/* Do new's element counts fit the sizes of a table built with ch? */
+bool nft_diff_fits(const uint32_t set_size[NFT_SET_COUNT],
+    const struct nft_desc *new);
 void nft_changes_free(struct nft_changes *ch);
 /* Elements a service port contributes (into ops, at most 4 + 2 * n). */
 size_t nft_svc_elems(const struct nft_desc *d, const struct nft_svc *s,

@@ -403,6 +403,33 @@ grab_set(const struct nlmsghdr *nlh, void *arg)
 }
 
 static void
+test_sets_are_sized_with_room_to_double(void **state)
+{
+	assert_int_equal(nft_set_size(0), 1024);
+	assert_int_equal(nft_set_size(512), 1024);
+	assert_int_equal(nft_set_size(513), 2048);
+	assert_int_equal(nft_set_size(20000), 65536);
+	struct built x;
+	build(&x, lab, false);
+	struct set_find f = {.name = "ep4"};
+	each_msg(&x.b, grab_set, &f);
+	assert_int_equal(nftnl_set_get_u32(f.s, NFTNL_SET_DESC_SIZE), 1024);
+	nftnl_set_free(f.s);
+	f = (struct set_find){.name = "allow_in"};
+	each_msg(&x.b, grab_set, &f);
+	assert_false(nftnl_set_is_set(f.s, NFTNL_SET_DESC_SIZE));
+	nftnl_set_free(f.s);
+	/* 600 services x 2 endpoints no longer fit a table sized for 2. */
+	struct hearth_model *big = nfttest_services(600, -1, NULL);
+	struct nft_desc *d = nft_desc_build(big);
+	assert_false(nft_diff_fits(x.ch.set_size, d));
+	assert_true(nft_diff_fits(x.ch.set_size, x.d));
+	nft_desc_free(d);
+	hearth_model_unref(big);
+	built_free(&x);
+}
+
+static void
 test_sets_are_named_maps_never_anonymous(void **state)
 {
 	struct built x;
@@ -549,6 +576,7 @@ main(void)
 	    cmocka_unit_test(
 	        test_elements_decode_to_keys_verdicts_and_endpoints),
 	    cmocka_unit_test(test_sets_are_named_maps_never_anonymous),
+	    cmocka_unit_test(test_sets_are_sized_with_room_to_double),
 	    cmocka_unit_test(test_large_element_lists_are_chunked),
 	    cmocka_unit_test(test_one_change_is_one_small_batch),
 	    cmocka_unit_test(test_poison_adds_a_rule_in_a_missing_chain),
