@@ -34,23 +34,23 @@
 
 #include "config.h"
 
-#define CFG_MAX_BYTES (1024 * 1024)
-#define CFG_MAX_DEPTH 32
-#define CFG_MAX_NODES 200000
-#define CFG_MAX_ERRORS 200
-#define CFG_MAX_MESSAGE 400
+#define CFG_MAX_BYTES     (1024 * 1024)
+#define CFG_MAX_DEPTH     32
+#define CFG_MAX_NODES     200000
+#define CFG_MAX_ERRORS    200
+#define CFG_MAX_MESSAGE   400
 #define CFG_MAX_KEY_BYTES 65536
 #define CFG_MIN_KEY_BYTES 16
-#define CFG_MAX_WEIGHT 1000000
+#define CFG_MAX_WEIGHT    1000000
 #define CFG_MAX_PEM_BYTES (1024 * 1024)
 
 struct cfg {
 	const char *name;
-	char *dir;			/* for relative paths */
+	char *dir; /* for relative paths */
 	yaml_document_t doc;
 	struct hearth_config_errors *errs;
 	struct hearth_model *m;
-	bool full;			/* CFG_MAX_ERRORS reached */
+	bool full; /* CFG_MAX_ERRORS reached */
 };
 
 /* A string key to find duplicates: its text and where it was given. */
@@ -59,7 +59,7 @@ struct dupkey {
 	yaml_node_t *node;
 	size_t index;
 	char *path;
-	const char *first;		/* the earlier one's path, if a repeat */
+	const char *first; /* the earlier one's path, if a repeat */
 };
 
 struct duplist {
@@ -188,10 +188,14 @@ static const char *
 type_name(const yaml_node_t *n)
 {
 	switch (n->type) {
-	case YAML_SCALAR_NODE: return is_null(n) ? "nothing" : "a scalar";
-	case YAML_SEQUENCE_NODE: return "a list";
-	case YAML_MAPPING_NODE: return "a mapping";
-	default: return "nothing";
+	case YAML_SCALAR_NODE:
+		return is_null(n) ? "nothing" : "a scalar";
+	case YAML_SEQUENCE_NODE:
+		return "a list";
+	case YAML_MAPPING_NODE:
+		return "a mapping";
+	default:
+		return "nothing";
 	}
 }
 
@@ -201,8 +205,8 @@ seq_len(const yaml_node_t *n)
 {
 	if (n->type != YAML_SEQUENCE_NODE)
 		return 0;
-	return (size_t)(n->data.sequence.items.top -
-	    n->data.sequence.items.start);
+	return (
+	    size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
 }
 
 static yaml_node_t *
@@ -273,8 +277,8 @@ map_fields(struct cfg *c, const yaml_node_t *n, const char *path,
 				err(c, k, "unknown key \"%s\" at top level",
 				    scalar(k));
 			else
-				err(c, k, "unknown key \"%s\" in %s",
-				    scalar(k), path);
+				err(c, k, "unknown key \"%s\" in %s", scalar(k),
+				    path);
 			continue;
 		}
 		if (vals[i] != NULL) {
@@ -299,8 +303,8 @@ want_scalar(struct cfg *c, const yaml_node_t *n, const char *path)
 
 /* A string; "" and null give NULL when allow_empty, an error otherwise. */
 static bool
-get_str(struct cfg *c, const yaml_node_t *n, const char *path,
-    bool allow_empty, char **out)
+get_str(struct cfg *c, const yaml_node_t *n, const char *path, bool allow_empty,
+    char **out)
 {
 	if (!want_scalar(c, n, path))
 		return false;
@@ -330,8 +334,7 @@ get_str(struct cfg *c, const yaml_node_t *n, const char *path,
 
 /* A network interface name (or "" for none): what the kernel accepts. */
 static bool
-get_ifname(struct cfg *c, const yaml_node_t *n, const char *path,
-    char **out)
+get_ifname(struct cfg *c, const yaml_node_t *n, const char *path, char **out)
 {
 	if (!get_str(c, n, path, true, out))
 		return false;
@@ -343,9 +346,10 @@ get_ifname(struct cfg *c, const yaml_node_t *n, const char *path,
 	for (const char *p = s; ok && *p; p++)
 		ok = isgraph((unsigned char)*p) && *p != '/' && *p != ':';
 	if (!ok) {
-		err(c, n, "%s: \"%s\" is not a valid interface name (at most "
-		    "%d characters, no '/', ':' or spaces)", path, s,
-		    IF_NAMESIZE - 1);
+		err(c, n,
+		    "%s: \"%s\" is not a valid interface name (at most "
+		    "%d characters, no '/', ':' or spaces)",
+		    path, s, IF_NAMESIZE - 1);
 		free(*out);
 		*out = NULL;
 		return false;
@@ -403,8 +407,7 @@ get_u32(struct cfg *c, const yaml_node_t *n, const char *path, uint32_t min,
 }
 
 static bool
-get_port(struct cfg *c, const yaml_node_t *n, const char *path,
-    uint16_t *out)
+get_port(struct cfg *c, const yaml_node_t *n, const char *path, uint16_t *out)
 {
 	unsigned long long v;
 	if (!want_scalar(c, n, path))
@@ -414,8 +417,9 @@ get_port(struct cfg *c, const yaml_node_t *n, const char *path,
 		bool digits = true;
 		for (const char *p = scalar(n); *p; p++)
 			digits = digits && isdigit((unsigned char)*p);
-		if (digits && (strtoul(scalar(n), NULL, 10) < 1 ||
-		    strtoul(scalar(n), NULL, 10) > 65535)) {
+		if (digits &&
+		    (strtoul(scalar(n), NULL, 10) < 1 ||
+		        strtoul(scalar(n), NULL, 10) > 65535)) {
 			err(c, n, "%s: port %s is outside 1-65535", path,
 			    scalar(n));
 			return false;
@@ -490,8 +494,10 @@ get_cidr(struct cfg *c, const yaml_node_t *n, const char *path,
 			for (char *q = slash + 1; *q; q++)
 				digits = digits && isdigit((unsigned char)*q);
 			if (digits && p <= max) {
-				err(c, n, "%s: \"%s\" has host bits set past "
-				    "/%lu", path, scalar(n), p);
+				err(c, n,
+				    "%s: \"%s\" has host bits set past "
+				    "/%lu",
+				    path, scalar(n), p);
 				return false;
 			}
 		}
@@ -508,8 +514,9 @@ get_endpoint(struct cfg *c, const yaml_node_t *n, const char *path,
 		return false;
 	if (hearth_endpoint_parse(scalar(n), default_port, out) != 0) {
 		err(c, n, "%s: malformed address \"%s\" (expected %s)", path,
-		    scalar(n), default_port ? "ADDRESS[:PORT]" :
-		    "ADDRESS:PORT, [IPv6]:PORT");
+		    scalar(n),
+		    default_port ? "ADDRESS[:PORT]" :
+		                   "ADDRESS:PORT, [IPv6]:PORT");
 		return false;
 	}
 	return true;
@@ -621,17 +628,20 @@ static const char *
 file_error(int rc)
 {
 	switch (rc) {
-	case -ENODATA: return "the file is empty";
-	case -EFBIG: return "the file is too large";
-	case -EBADFD: return "not a regular file";
-	default: return strerror(-rc);
+	case -ENODATA:
+		return "the file is empty";
+	case -EFBIG:
+		return "the file is too large";
+	case -EBADFD:
+		return "not a regular file";
+	default:
+		return strerror(-rc);
 	}
 }
 
 /* A path value that must name a readable file; stored resolved. */
 static bool
-get_readable(struct cfg *c, const yaml_node_t *n, const char *path,
-    char **out)
+get_readable(struct cfg *c, const yaml_node_t *n, const char *path, char **out)
 {
 	char *given = NULL;
 	if (!get_str(c, n, path, false, &given))
@@ -652,8 +662,7 @@ get_readable(struct cfg *c, const yaml_node_t *n, const char *path,
 			rc = -ENODATA;
 	}
 	if (rc != 0) {
-		err(c, n, "%s: cannot read %s: %s", path, full,
-		    file_error(rc));
+		err(c, n, "%s: cannot read %s: %s", path, full, file_error(rc));
 		free(full);
 		return false;
 	}
@@ -722,8 +731,10 @@ dup_check(struct cfg *c, struct duplist *d, const char *what)
 		qsort(d->v, d->n, sizeof(*d->v), dup_cmp_index);
 		for (size_t i = 0; i < d->n; i++)
 			if (d->v[i].first != NULL)
-				err(c, d->v[i].node, "%s: %s \"%s\" is already "
-				    "used by %s", d->v[i].path, what, d->v[i].s,
+				err(c, d->v[i].node,
+				    "%s: %s \"%s\" is already "
+				    "used by %s",
+				    d->v[i].path, what, d->v[i].s,
 				    d->v[i].first);
 	}
 	for (size_t i = 0; i < d->n; i++) {
@@ -739,8 +750,7 @@ dup_check(struct cfg *c, struct duplist *d, const char *what)
 static void
 parse_node(struct cfg *c, const yaml_node_t *n)
 {
-	static const char *const keys[] = {"name", "interface", "run_as",
-	    NULL};
+	static const char *const keys[] = {"name", "interface", "run_as", NULL};
 	yaml_node_t *v[3];
 	struct hearth_node *nd = &c->m->node;
 	if (!map_fields(c, n, "node", keys, v))
@@ -777,9 +787,10 @@ load_peer_key(struct cfg *c, const yaml_node_t *n)
 	while (len > 0 && isspace(key[len - 1]))
 		len--;
 	if (len < CFG_MIN_KEY_BYTES) {
-		err(c, n, "peers.key_file: %s holds %zu bytes; at least %d "
-		    "are needed (e.g. head -c 32 /dev/urandom | base64)", full,
-		    len, CFG_MIN_KEY_BYTES);
+		err(c, n,
+		    "peers.key_file: %s holds %zu bytes; at least %d "
+		    "are needed (e.g. head -c 32 /dev/urandom | base64)",
+		    full, len, CFG_MIN_KEY_BYTES);
 		explicit_bzero(key, len);
 		free(key);
 		free(full);
@@ -806,15 +817,14 @@ parse_peers(struct cfg *c, const yaml_node_t *n)
 		for (size_t i = 0; p->members && i < seq_len(v[0]); i++) {
 			path_idx(path, sizeof(path), "peers.members", i);
 			if (get_addr(c, seq_at(c, v[0], i), path,
-			    &p->members[p->n_members]))
+			        &p->members[p->n_members]))
 				p->n_members++;
 		}
 	}
 	if (v[1] != NULL)
 		get_port(c, v[1], "peers.port", &p->port);
 	get_u32(c, v[2], "peers.interval_ms", 1, 3600000, &p->interval_ms);
-	get_u32(c, v[3], "peers.dead_after_ms", 1, 3600000,
-	    &p->dead_after_ms);
+	get_u32(c, v[3], "peers.dead_after_ms", 1, 3600000, &p->dead_after_ms);
 	if (v[4] != NULL)
 		load_peer_key(c, v[4]);
 	get_bool(c, v[5], "peers.quorum", &p->quorum);
@@ -822,11 +832,15 @@ parse_peers(struct cfg *c, const yaml_node_t *n)
 	get_u32(c, v[7], "peers.garp_refresh_seconds", 0, 86400,
 	    &p->garp_refresh_seconds);
 	if (p->dead_after_ms <= p->interval_ms)
-		err(c, v[3] ? v[3] : v[2] ? v[2] : n,
+		err(c,
+		    v[3]     ? v[3] :
+		        v[2] ? v[2] :
+		               n,
 		    "peers.dead_after_ms (%u) must be above interval_ms (%u)",
 		    p->dead_after_ms, p->interval_ms);
 	if (v[0] != NULL && seq_len(v[0]) > 1 && v[4] == NULL)
-		err(c, v[0], "peers.members names other nodes but "
+		err(c, v[0],
+		    "peers.members names other nodes but "
 		    "peers.key_file is not given (heartbeats must be "
 		    "authenticated)");
 }
@@ -839,8 +853,8 @@ struct span {
 };
 
 static void
-add_span(struct span **v, size_t *n, size_t *cap,
-    const struct hearth_range *r, yaml_node_t *node, const char *path)
+add_span(struct span **v, size_t *n, size_t *cap, const struct hearth_range *r,
+    yaml_node_t *node, const char *path)
 {
 	if (*n == *cap) {
 		size_t nc = *cap ? *cap * 2 : 16;
@@ -879,8 +893,8 @@ check_overlaps(struct cfg *c, struct span *v, size_t n)
 		    hearth_addr_cmp(&v[i].r.first, &v[widest].r.last) <= 0) {
 			err(c, v[i].node, "%s: \"%s\" overlaps %s", v[i].path,
 			    scalar(v[i].node), v[widest].path);
-			if (hearth_addr_cmp(&v[i].r.last,
-			    &v[widest].r.last) <= 0)
+			if (hearth_addr_cmp(&v[i].r.last, &v[widest].r.last) <=
+			    0)
 				continue;
 		}
 		widest = i;
@@ -929,10 +943,13 @@ parse_pools(struct cfg *c, const yaml_node_t *n)
 			int rc = hearth_range_parse(scalar(a),
 			    &pool->ranges[pool->n_ranges]);
 			if (rc == -ERANGE)
-				err(c, a, "%s: range \"%s\" ends below its "
-				    "start", ap, scalar(a));
+				err(c, a,
+				    "%s: range \"%s\" ends below its "
+				    "start",
+				    ap, scalar(a));
 			else if (rc != 0)
-				err(c, a, "%s: malformed address range \"%s\" "
+				err(c, a,
+				    "%s: malformed address range \"%s\" "
 				    "(expected A-B, a CIDR or one address)",
 				    ap, scalar(a));
 			else {
@@ -973,8 +990,10 @@ parse_service_port(struct cfg *c, const yaml_node_t *item, const char *path,
 			if (strcmp(scalar(v[2]), "proxy") == 0)
 				sp->to_proxy = true;
 			else
-				err(c, v[2], "%s: the only target is \"proxy\","
-				    " got \"%s\"", sub, scalar(v[2]));
+				err(c, v[2],
+				    "%s: the only target is \"proxy\","
+				    " got \"%s\"",
+				    sub, scalar(v[2]));
 		}
 		if (v[3] != NULL)
 			err(c, v[3], "%s: target and backends are exclusive",
@@ -990,8 +1009,8 @@ parse_service_port(struct cfg *c, const yaml_node_t *item, const char *path,
 	for (size_t i = 0; sp->backends && i < seq_len(v[3]); i++) {
 		char bp[192];
 		path_idx(bp, sizeof(bp), sub, i);
-		if (get_endpoint(c, seq_at(c, v[3], i), bp, sp->port ?
-		    sp->port : 0, &sp->backends[sp->n_backends]))
+		if (get_endpoint(c, seq_at(c, v[3], i), bp,
+		        sp->port ? sp->port : 0, &sp->backends[sp->n_backends]))
 			sp->n_backends++;
 	}
 }
@@ -1180,11 +1199,13 @@ parse_allow_input(struct cfg *c, const yaml_node_t *n)
 			err(c, a, "%s: port outside 1-65535 in \"%s\"", path,
 			    scalar(a));
 		else if (rc == -ERANGE)
-			err(c, a, "%s: range \"%s\" ends below its start",
-			    path, scalar(a));
+			err(c, a, "%s: range \"%s\" ends below its start", path,
+			    scalar(a));
 		else if (rc != 0)
-			err(c, a, "%s: malformed port range \"%s\" (expected "
-			    "PORT/tcp, PORT-PORT/udp ...)", path, scalar(a));
+			err(c, a,
+			    "%s: malformed port range \"%s\" (expected "
+			    "PORT/tcp, PORT-PORT/udp ...)",
+			    path, scalar(a));
 		else
 			nat->n_allow_input++;
 	}
@@ -1240,7 +1261,7 @@ get_endpoint_list(struct cfg *c, const yaml_node_t *n, const char *path,
 		char p[128];
 		path_idx(p, sizeof(p), path, i);
 		if (get_endpoint(c, seq_at(c, n, i), p, default_port,
-		    &(*out)[*count]))
+		        &(*out)[*count]))
 			(*count)++;
 	}
 	return true;
@@ -1267,8 +1288,7 @@ parse_rate_limit(struct cfg *c, const yaml_node_t *n)
 
 /* A zone origin: lower case, no trailing dot, valid labels. */
 static bool
-get_origin(struct cfg *c, const yaml_node_t *n, const char *path,
-    char **out)
+get_origin(struct cfg *c, const yaml_node_t *n, const char *path, char **out)
 {
 	char *s = NULL;
 	if (!get_str(c, n, path, false, &s))
@@ -1326,8 +1346,10 @@ synthesise_apex(struct cfg *c, const char *origin, struct hearth_dns_view *v,
 	char line[700], e[160];
 	struct hearth_rr rr;
 	if (!soa) {
-		snprintf(line, sizeof(line), "@ 300 IN SOA ns.%s. hostmaster."
-		    "%s. 1 3600 600 86400 300", origin, origin);
+		snprintf(line, sizeof(line),
+		    "@ 300 IN SOA ns.%s. hostmaster."
+		    "%s. 1 3600 600 86400 300",
+		    origin, origin);
 		if (hearth_rr_parse(line, origin, &rr, e, sizeof(e)) == 0 &&
 		    rr_append(v, &rr, cap) != 0)
 			hearth_rr_clear(&rr);
@@ -1365,20 +1387,23 @@ check_cnames(struct cfg *c, const char *path, const char *origin,
 	qsort(refs, n, sizeof(*refs), rr_ref_cmp);
 	for (size_t i = 0, j; i < n; i = j) {
 		bool cname = false;
-		for (j = i; j < n && strcmp(refs[j].rr->owner,
-		    refs[i].rr->owner) == 0; j++)
+		for (j = i;
+		     j < n && strcmp(refs[j].rr->owner, refs[i].rr->owner) == 0;
+		     j++)
 			cname = cname || refs[j].rr->type == 5;
 		if (!cname)
 			continue;
 		const struct rr_ref *r = &refs[i + (j - i > 1)];
 		if (strcmp(refs[i].rr->owner, origin) == 0)
-			err(c, r->node, "%s[%zu]: a CNAME at the zone apex "
-			    "(the apex has SOA and NS records)", path,
-			    r->index);
+			err(c, r->node,
+			    "%s[%zu]: a CNAME at the zone apex "
+			    "(the apex has SOA and NS records)",
+			    path, r->index);
 		else if (j - i > 1)
-			err(c, r->node, "%s[%zu]: \"%s\" has a CNAME, so it "
-			    "can have no other record", path, r->index,
-			    refs[i].rr->owner);
+			err(c, r->node,
+			    "%s[%zu]: \"%s\" has a CNAME, so it "
+			    "can have no other record",
+			    path, r->index, refs[i].rr->owner);
 	}
 }
 
@@ -1410,7 +1435,8 @@ parse_records(struct cfg *c, const yaml_node_t *n, const char *path,
 			err(c, r, "%s: NUL byte in record", p);
 			continue;
 		}
-		if (hearth_rr_parse(scalar(r), origin, &rr, e, sizeof(e)) != 0) {
+		if (hearth_rr_parse(scalar(r), origin, &rr, e, sizeof(e)) !=
+		    0) {
 			err(c, r, "%s: bad record \"%s\": %s", p, scalar(r), e);
 			continue;
 		}
@@ -1424,10 +1450,9 @@ parse_records(struct cfg *c, const yaml_node_t *n, const char *path,
 	struct rr_ref *refs = calloc(v->n_records + 1, sizeof(*refs));
 	if (refs != NULL) {
 		for (size_t i = 0; i < v->n_records; i++)
-			refs[i] = (struct rr_ref){&v->records[i], nodes[i],
-			    index[i]};
-		check_cnames(c, path, origin ? origin : "", refs,
-		    v->n_records);
+			refs[i] =
+			    (struct rr_ref){&v->records[i], nodes[i], index[i]};
+		check_cnames(c, path, origin ? origin : "", refs, v->n_records);
 	}
 	free(refs);
 	free(nodes);
@@ -1529,16 +1554,16 @@ parse_dns(struct cfg *c, const yaml_node_t *n)
 		return;
 	if (v[0] != NULL &&
 	    get_endpoint_list(c, v[0], "dns.listen", 53, &d->listen,
-	    &d->n_listen) && seq_len(v[0]) == 0)
+	        &d->n_listen) &&
+	    seq_len(v[0]) == 0)
 		err(c, v[0], "dns.listen: must not be empty");
 	if (v[1] != NULL)
-		get_endpoint_list(c, v[1], "dns.forwarders", 53,
-		    &d->forwarders, &d->n_forwarders);
+		get_endpoint_list(c, v[1], "dns.forwarders", 53, &d->forwarders,
+		    &d->n_forwarders);
 	if (v[2] != NULL)
 		get_cidr_list(c, v[2], "dns.recursion_clients",
 		    &d->recursion_clients, &d->n_recursion_clients);
-	get_u32(c, v[3], "dns.cache_entries", 0, 100000000,
-	    &d->cache_entries);
+	get_u32(c, v[3], "dns.cache_entries", 0, 100000000, &d->cache_entries);
 	uint32_t mup = d->max_udp_payload_bytes;
 	get_u32(c, v[4], "dns.max_udp_payload_bytes", 512, 65535, &mup);
 	d->max_udp_payload_bytes = (uint16_t)mup;
@@ -1566,10 +1591,10 @@ parse_limits(struct cfg *c, const yaml_node_t *n)
 	    &l->max_connections);
 	get_u32(c, v[1], "proxy.limits.max_header_bytes", 1024, 16777216,
 	    &l->max_header_bytes);
-	get_u32(c, v[2], "proxy.limits.max_headers", 1, 10000,
-	    &l->max_headers);
-	if (v[3] != NULL && get_uint(c, v[3], "proxy.limits.max_body_bytes",
-	    0, UINT64_MAX, &body))
+	get_u32(c, v[2], "proxy.limits.max_headers", 1, 10000, &l->max_headers);
+	if (v[3] != NULL &&
+	    get_uint(c, v[3], "proxy.limits.max_body_bytes", 0, UINT64_MAX,
+	        &body))
 		l->max_body_bytes = body;
 	get_u32(c, v[4], "proxy.limits.header_timeout_ms", 1, 3600000,
 	    &l->header_timeout_ms);
@@ -1604,8 +1629,8 @@ parse_certificates(struct cfg *c, const yaml_node_t *n)
 				err(c, item, "%s: \"%s\" is required", path,
 				    keys[k]);
 			else
-				get_readable(c, v[k], sub, k ? &pc->key :
-				    &pc->cert);
+				get_readable(c, v[k], sub,
+				    k ? &pc->key : &pc->cert);
 		}
 	}
 }
@@ -1661,12 +1686,11 @@ parse_headers(struct cfg *c, const yaml_node_t *n, const char *path,
 	if (is_null(n))
 		return;
 	if (n->type != YAML_MAPPING_NODE) {
-		err(c, n, "%s: expected a mapping, got %s", path,
-		    type_name(n));
+		err(c, n, "%s: expected a mapping, got %s", path, type_name(n));
 		return;
 	}
-	size_t len = (size_t)(n->data.mapping.pairs.top -
-	    n->data.mapping.pairs.start);
+	size_t len =
+	    (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
 	r->headers = calloc(len ? len : 1, sizeof(*r->headers));
 	if (r->headers == NULL)
 		return;
@@ -1682,11 +1706,12 @@ parse_headers(struct cfg *c, const yaml_node_t *n, const char *path,
 		path_key(sub, sizeof(sub), path, scalar(k));
 		bool token = scalar(k)[0] != '\0';
 		for (const char *q = scalar(k); *q; q++)
-			token = token && (isalnum((unsigned char)*q) ||
-			    strchr("!#$%&'*+-.^_`|~", *q) != NULL);
+			token = token &&
+			    (isalnum((unsigned char)*q) ||
+			        strchr("!#$%&'*+-.^_`|~", *q) != NULL);
 		if (!token) {
-			err(c, k, "%s: \"%s\" is not a valid header name",
-			    path, scalar(k));
+			err(c, k, "%s: \"%s\" is not a valid header name", path,
+			    scalar(k));
 			continue;
 		}
 		if (!get_str(c, v, sub, true, &h->value))
@@ -1759,7 +1784,7 @@ hostname_ok(const char *s)
 		s += 2;
 	}
 	size_t label = 0;
-	for (const char *p = s; ; p++) {
+	for (const char *p = s;; p++) {
 		if (*p == '.' || *p == '\0') {
 			if (label == 0 || label > 63)
 				return false;
@@ -1828,25 +1853,33 @@ parse_route(struct cfg *c, const yaml_node_t *item, const char *path,
 		if (strcmp(scalar(v[1]), "passthrough") == 0)
 			r->passthrough = true;
 		else
-			err(c, v[1], "%s: the only value is \"passthrough\", "
-			    "got \"%s\"", sub, scalar(v[1]));
+			err(c, v[1],
+			    "%s: the only value is \"passthrough\", "
+			    "got \"%s\"",
+			    sub, scalar(v[1]));
 	}
 	if (r->passthrough) {
 		if (v[2] != NULL)
-			err(c, v[2], "%s: a passthrough route has backends, "
-			    "not rules", path);
+			err(c, v[2],
+			    "%s: a passthrough route has backends, "
+			    "not rules",
+			    path);
 		path_key(sub, sizeof(sub), path, "backends");
 		if (v[3] == NULL)
-			err(c, item, "%s: a passthrough route needs "
-			    "\"backends\"", path);
+			err(c, item,
+			    "%s: a passthrough route needs "
+			    "\"backends\"",
+			    path);
 		else
 			parse_backends(c, v[3], sub, &r->backends,
 			    &r->n_backends);
 		return;
 	}
 	if (v[3] != NULL)
-		err(c, v[3], "%s: route-level backends are for tls: "
-		    "passthrough; an HTTP route has rules", path);
+		err(c, v[3],
+		    "%s: route-level backends are for tls: "
+		    "passthrough; an HTTP route has rules",
+		    path);
 	path_key(sub, sizeof(sub), path, "rules");
 	if (v[2] == NULL) {
 		err(c, item, "%s: an HTTP route needs \"rules\"", path);
@@ -1880,7 +1913,8 @@ parse_routes(struct cfg *c, const yaml_node_t *n)
 		/* Passthrough and HTTP routes may share a host name. */
 		yaml_node_t *tls = NULL;
 		if (item->type == YAML_MAPPING_NODE)
-			for (yaml_node_pair_t *q = item->data.mapping.pairs.start;
+			for (yaml_node_pair_t *q =
+			         item->data.mapping.pairs.start;
 			     q < item->data.mapping.pairs.top; q++)
 				if (node(c, q->key)->type == YAML_SCALAR_NODE &&
 				    strcmp(scalar(node(c, q->key)), "tls") == 0)
@@ -1897,8 +1931,8 @@ static void
 parse_proxy(struct cfg *c, const yaml_node_t *n)
 {
 	static const char *const keys[] = {"http_port", "https_port",
-	    "drain_seconds", "certificates", "redirect_http_to_https",
-	    "limits", "routes", NULL};
+	    "drain_seconds", "certificates", "redirect_http_to_https", "limits",
+	    "routes", NULL};
 	yaml_node_t *v[7];
 	struct hearth_proxy *p = &c->m->proxy;
 	c->m->has_proxy = true;
@@ -1950,8 +1984,7 @@ parse_kubernetes(struct cfg *c, const yaml_node_t *n)
 		get_str(c, v[2], "kubernetes.load_balancer_class", true,
 		    &k->load_balancer_class);
 	if (v[3] != NULL)
-		get_str(c, v[3], "kubernetes.namespace", false,
-		    &k->namespace);
+		get_str(c, v[3], "kubernetes.namespace", false, &k->namespace);
 	get_u32(c, v[4], "kubernetes.lease_duration_seconds", 1, 3600,
 	    &k->lease_duration_seconds);
 	get_u32(c, v[5], "kubernetes.renew_deadline_seconds", 1, 3600,
@@ -1959,15 +1992,21 @@ parse_kubernetes(struct cfg *c, const yaml_node_t *n)
 	get_u32(c, v[6], "kubernetes.retry_period_seconds", 1, 3600,
 	    &k->retry_period_seconds);
 	if (k->lease_duration_seconds <= k->renew_deadline_seconds)
-		err(c, v[4] ? v[4] : v[5] ? v[5] : n,
+		err(c,
+		    v[4]     ? v[4] :
+		        v[5] ? v[5] :
+		               n,
 		    "kubernetes.lease_duration_seconds (%u) must be above "
-		    "renew_deadline_seconds (%u)", k->lease_duration_seconds,
-		    k->renew_deadline_seconds);
+		    "renew_deadline_seconds (%u)",
+		    k->lease_duration_seconds, k->renew_deadline_seconds);
 	if (k->renew_deadline_seconds <= k->retry_period_seconds)
-		err(c, v[5] ? v[5] : v[6] ? v[6] : n,
+		err(c,
+		    v[5]     ? v[5] :
+		        v[6] ? v[6] :
+		               n,
 		    "kubernetes.renew_deadline_seconds (%u) must be above "
-		    "retry_period_seconds (%u)", k->renew_deadline_seconds,
-		    k->retry_period_seconds);
+		    "retry_period_seconds (%u)",
+		    k->renew_deadline_seconds, k->retry_period_seconds);
 }
 
 static void
@@ -1977,11 +2016,10 @@ parse_metrics(struct cfg *c, const yaml_node_t *n)
 	yaml_node_t *v[1];
 	if (!map_fields(c, n, "metrics", keys, v) || v[0] == NULL)
 		return;
-	if (is_null(v[0]) || (v[0]->type == YAML_SCALAR_NODE &&
-	    scalar(v[0])[0] == '\0'))
+	if (is_null(v[0]) ||
+	    (v[0]->type == YAML_SCALAR_NODE && scalar(v[0])[0] == '\0'))
 		return;
-	if (get_endpoint(c, v[0], "metrics.listen", 0,
-	    &c->m->metrics.listen))
+	if (get_endpoint(c, v[0], "metrics.listen", 0, &c->m->metrics.listen))
 		c->m->metrics.enabled = true;
 }
 
@@ -1990,8 +2028,8 @@ parse_metrics(struct cfg *c, const yaml_node_t *n)
 static void
 parse_root(struct cfg *c, const yaml_node_t *root)
 {
-	static const char *const keys[] = {"node", "peers", "pools",
-	    "services", "nat", "dns", "proxy", "kubernetes", "metrics", NULL};
+	static const char *const keys[] = {"node", "peers", "pools", "services",
+	    "nat", "dns", "proxy", "kubernetes", "metrics", NULL};
 	yaml_node_t *v[9];
 	if (!map_fields(c, root, "", keys, v))
 		return;
@@ -2084,8 +2122,8 @@ yaml_error(struct cfg *c, const yaml_parser_t *p)
 		what = "out of memory";
 	if (p->context != NULL)
 		err_at(c, (int)p->problem_mark.line + 1,
-		    (int)p->problem_mark.column + 1, "YAML syntax error: %s (%s)", what,
-		    p->context);
+		    (int)p->problem_mark.column + 1,
+		    "YAML syntax error: %s (%s)", what, p->context);
 	else
 		err_at(c, (int)p->problem_mark.line + 1,
 		    (int)p->problem_mark.column + 1, "YAML syntax error: %s",
@@ -2123,28 +2161,34 @@ prescan(struct cfg *c, const char *buf, size_t len)
 			break;
 		case YAML_DOCUMENT_START_EVENT:
 			if (++docs > 1) {
-				err_at(c, line, col, "YAML: only one document "
+				err_at(c, line, col,
+				    "YAML: only one document "
 				    "is allowed");
 				ok = false;
 			}
 			break;
 		case YAML_ALIAS_EVENT:
-			err_at(c, line, col, "YAML: aliases are not "
+			err_at(c, line, col,
+			    "YAML: aliases are not "
 			    "supported");
 			ok = false;
 			break;
 		case YAML_SEQUENCE_START_EVENT:
 		case YAML_MAPPING_START_EVENT:
 			if (++depth > CFG_MAX_DEPTH) {
-				err_at(c, line, col, "YAML: nested deeper than "
-				    "%d levels", CFG_MAX_DEPTH);
+				err_at(c, line, col,
+				    "YAML: nested deeper than "
+				    "%d levels",
+				    CFG_MAX_DEPTH);
 				ok = false;
 			}
 			/* FALLTHROUGH */
 		case YAML_SCALAR_EVENT:
 			if (++nodes > CFG_MAX_NODES) {
-				err_at(c, line, col, "YAML: more than %d "
-				    "values", CFG_MAX_NODES);
+				err_at(c, line, col,
+				    "YAML: more than %d "
+				    "values",
+				    CFG_MAX_NODES);
 				ok = false;
 			}
 			break;
@@ -2168,9 +2212,10 @@ sort_errors(struct hearth_config_errors *errs)
 	for (size_t i = 1; i < errs->n; i++) {
 		struct hearth_config_error e = errs->v[i];
 		size_t j = i;
-		while (j > 0 && (errs->v[j - 1].pos.line > e.pos.line ||
-		    (errs->v[j - 1].pos.line == e.pos.line &&
-		    errs->v[j - 1].pos.col > e.pos.col))) {
+		while (j > 0 &&
+		    (errs->v[j - 1].pos.line > e.pos.line ||
+		        (errs->v[j - 1].pos.line == e.pos.line &&
+		            errs->v[j - 1].pos.col > e.pos.col))) {
 			errs->v[j] = errs->v[j - 1];
 			j--;
 		}
@@ -2250,13 +2295,13 @@ hearth_config_load(const char *path, struct hearth_config_errors *errs)
 	if (rc != 0) {
 		char *msg = NULL;
 		if (asprintf(&msg, "cannot read the configuration: %s",
-		    file_error(rc)) < 0)
+		        file_error(rc)) < 0)
 			msg = NULL;
 		add_error(errs, 0, 0, msg);
 		return NULL;
 	}
-	struct hearth_model *m = hearth_config_parse(path, (char *)buf, len,
-	    errs);
+	struct hearth_model *m =
+	    hearth_config_parse(path, (char *)buf, len, errs);
 	free(buf);
 	return m;
 }

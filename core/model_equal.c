@@ -66,7 +66,7 @@ service_port_eq(const struct hearth_service_port *a,
 	return a->port == b->port && a->proto == b->proto &&
 	    a->to_proxy == b->to_proxy &&
 	    endpoints_eq(a->backends, a->n_backends, b->backends,
-	    b->n_backends);
+	        b->n_backends);
 }
 
 static bool
@@ -114,13 +114,14 @@ hearth_model_nat_equal(const struct hearth_model *a,
 	    x->keep_on_exit != y->keep_on_exit)
 		return false;
 	for (size_t i = 0; i < x->n_masquerade; i++)
-		if (!cidr_eq(&x->masquerade[i].source, &y->masquerade[i].source)
-		    || !str_eq(x->masquerade[i].out_interface,
-		    y->masquerade[i].out_interface))
+		if (!cidr_eq(&x->masquerade[i].source,
+		        &y->masquerade[i].source) ||
+		    !str_eq(x->masquerade[i].out_interface,
+		        y->masquerade[i].out_interface))
 			return false;
 	for (size_t i = 0; i < x->n_port_forwards; i++) {
 		const struct hearth_port_forward *p = &x->port_forwards[i],
-		    *q = &y->port_forwards[i];
+		                                 *q = &y->port_forwards[i];
 		if (!str_eq(p->in_interface, q->in_interface) ||
 		    p->port != q->port || p->proto != q->proto ||
 		    !endpoint_eq(&p->to, &q->to))
@@ -128,7 +129,7 @@ hearth_model_nat_equal(const struct hearth_model *a,
 	}
 	for (size_t i = 0; i < x->n_allow_input; i++) {
 		const struct hearth_port_range *p = &x->allow_input[i],
-		    *q = &y->allow_input[i];
+		                               *q = &y->allow_input[i];
 		if (p->first != q->first || p->last != q->last ||
 		    p->proto != q->proto)
 			return false;
@@ -189,14 +190,13 @@ hearth_model_dns_equal(const struct hearth_model *a,
 	const struct hearth_dns *x = &a->dns, *y = &b->dns;
 	if (!endpoints_eq(x->listen, x->n_listen, y->listen, y->n_listen) ||
 	    !endpoints_eq(x->forwarders, x->n_forwarders, y->forwarders,
-	    y->n_forwarders) ||
+	        y->n_forwarders) ||
 	    !cidrs_eq(x->recursion_clients, x->n_recursion_clients,
-	    y->recursion_clients, y->n_recursion_clients) ||
+	        y->recursion_clients, y->n_recursion_clients) ||
 	    x->cache_entries != y->cache_entries ||
 	    x->max_udp_payload_bytes != y->max_udp_payload_bytes ||
 	    !rate_limit_eq(&x->rate_limit, &y->rate_limit) ||
-	    !str_eq(x->query_log, y->query_log) ||
-	    x->n_zones != y->n_zones)
+	    !str_eq(x->query_log, y->query_log) || x->n_zones != y->n_zones)
 		return false;
 	for (size_t i = 0; i < x->n_zones; i++)
 		if (!zone_eq(&x->zones[i], &y->zones[i]))
@@ -232,8 +232,7 @@ rule_eq(const struct hearth_proxy_rule *a, const struct hearth_proxy_rule *b)
 }
 
 static bool
-route_eq(const struct hearth_proxy_route *a,
-    const struct hearth_proxy_route *b)
+route_eq(const struct hearth_proxy_route *a, const struct hearth_proxy_route *b)
 {
 	if (a->n_hostnames != b->n_hostnames ||
 	    a->passthrough != b->passthrough || a->n_rules != b->n_rules)
@@ -327,8 +326,8 @@ hearth_model_l2_equal(const struct hearth_model *a,
 	    !bytes_eq(x->key, x->key_len, y->key, y->key_len) ||
 	    x->quorum != y->quorum || x->rebalance != y->rebalance ||
 	    x->garp_refresh_seconds != y->garp_refresh_seconds ||
-	    a->n_pools != b->n_pools || a->kubernetes.enabled !=
-	    b->kubernetes.enabled)
+	    a->n_pools != b->n_pools ||
+	    a->kubernetes.enabled != b->kubernetes.enabled)
 		return false;
 	for (size_t i = 0; i < x->n_members; i++)
 		if (!hearth_addr_eq(&x->members[i], &y->members[i]))
@@ -339,9 +338,9 @@ hearth_model_l2_equal(const struct hearth_model *a,
 			return false;
 		for (size_t j = 0; j < p->n_ranges; j++)
 			if (!hearth_addr_eq(&p->ranges[j].first,
-			    &q->ranges[j].first) ||
+			        &q->ranges[j].first) ||
 			    !hearth_addr_eq(&p->ranges[j].last,
-			    &q->ranges[j].last))
+			        &q->ranges[j].last))
 				return false;
 	}
 	return vips_eq(a, b);

@@ -19,10 +19,10 @@
 #include "config.h"
 
 #define RR_DEFAULT_TTL 300
-#define RR_MAX_TTL 2147483647u
-#define RR_MAX_NAME 255
-#define RR_MAX_LABEL 63
-#define RR_MAX_RDATA 65535
+#define RR_MAX_TTL     2147483647u
+#define RR_MAX_NAME    255
+#define RR_MAX_LABEL   63
+#define RR_MAX_RDATA   65535
 
 /* One token of the line; quoted tokens are already unescaped. */
 struct tok {
@@ -34,7 +34,7 @@ struct tok {
 struct toks {
 	struct tok *v;
 	size_t n;
-	char *buf;			/* storage for unescaped quoted text */
+	char *buf; /* storage for unescaped quoted text */
 };
 
 /* A growing rdata buffer capped at 64 KiB. */
@@ -50,12 +50,19 @@ struct rr_type {
 };
 
 static const struct rr_type rr_types[] = {
-	{"A", 1}, {"NS", 2}, {"CNAME", 5}, {"SOA", 6}, {"PTR", 12},
-	{"MX", 15}, {"TXT", 16}, {"AAAA", 28}, {"SRV", 33}, {"CAA", 257},
+    {"A", 1},
+    {"NS", 2},
+    {"CNAME", 5},
+    {"SOA", 6},
+    {"PTR", 12},
+    {"MX", 15},
+    {"TXT", 16},
+    {"AAAA", 28},
+    {"SRV", 33},
+    {"CAA", 257},
 };
 
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
+static int fail(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static int
@@ -176,7 +183,8 @@ tokenize(const char *line, struct toks *t, char *err, size_t errlen)
 					uint8_t c;
 					if (unescape(&p, &c) != 0)
 						return fail(err, errlen,
-						    "bad escape in quoted string");
+						    "bad escape in quoted "
+						    "string");
 					*o++ = (char)c;
 				} else {
 					*o++ = *p++;
@@ -260,12 +268,23 @@ parse_ttl(const struct tok *k, uint32_t *out)
 		}
 		unsigned long long mul;
 		switch (tolower((unsigned char)c)) {
-		case 's': mul = 1; break;
-		case 'm': mul = 60; break;
-		case 'h': mul = 3600; break;
-		case 'd': mul = 86400; break;
-		case 'w': mul = 604800; break;
-		default: return -EINVAL;
+		case 's':
+			mul = 1;
+			break;
+		case 'm':
+			mul = 60;
+			break;
+		case 'h':
+			mul = 3600;
+			break;
+		case 'd':
+			mul = 86400;
+			break;
+		case 'w':
+			mul = 604800;
+			break;
+		default:
+			return -EINVAL;
 		}
 		if (!digits)
 			return -EINVAL;
@@ -297,8 +316,8 @@ name_char_ok(char c)
  * the wire form into wire; checks characters, labels and length.
  */
 static int
-name_make(const struct tok *k, const char *origin, char *text,
-    uint8_t *wire, size_t *wlen, char *err, size_t errlen)
+name_make(const struct tok *k, const char *origin, char *text, uint8_t *wire,
+    size_t *wlen, char *err, size_t errlen)
 {
 	char t[RR_MAX_NAME * 2 + 4];
 	char shown[80];
@@ -315,7 +334,7 @@ name_make(const struct tok *k, const char *origin, char *text,
 		if (k->len == 1)
 			t[0] = '\0';
 		else
-			tok_str(k, t, k->len);	/* drops the dot */
+			tok_str(k, t, k->len); /* drops the dot */
 	} else if (origin[0] == '\0') {
 		tok_str(k, t, sizeof(t));
 	} else {
@@ -344,7 +363,8 @@ name_make(const struct tok *k, const char *origin, char *text,
 			if (p[i] == '*' && (ll != 1 || p != t))
 				return fail(err, errlen,
 				    "'*' must be the whole leftmost label in "
-				    "\"%s\"", shown);
+				    "\"%s\"",
+				    shown);
 		}
 		wire[n++] = (uint8_t)ll;
 		memcpy(wire + n, p, ll);
@@ -363,8 +383,8 @@ name_make(const struct tok *k, const char *origin, char *text,
 }
 
 static int
-rdata_name(const struct tok *k, const char *origin, struct wbuf *w,
-    char *err, size_t errlen)
+rdata_name(const struct tok *k, const char *origin, struct wbuf *w, char *err,
+    size_t errlen)
 {
 	char text[RR_MAX_NAME * 2 + 4];
 	uint8_t wire[RR_MAX_NAME + 2];
@@ -420,8 +440,7 @@ char_string(const struct tok *k, uint8_t *out, size_t *outlen, size_t max,
 }
 
 static int
-want_args(size_t have, size_t want, const char *type, char *err,
-    size_t errlen)
+want_args(size_t have, size_t want, const char *type, char *err, size_t errlen)
 {
 	if (have < want)
 		return fail(err, errlen, "%s needs %zu fields, got %zu", type,
@@ -432,8 +451,8 @@ want_args(size_t have, size_t want, const char *type, char *err,
 }
 
 static int
-rdata_addr(const struct tok *a, size_t n, int family, struct wbuf *w,
-    char *err, size_t errlen)
+rdata_addr(const struct tok *a, size_t n, int family, struct wbuf *w, char *err,
+    size_t errlen)
 {
 	const char *tn = family == AF_INET ? "A" : "AAAA";
 	if (want_args(n, 1, tn, err, errlen) != 0)
@@ -466,7 +485,7 @@ rdata_soa(const struct tok *a, size_t n, const char *origin, struct wbuf *w,
 		unsigned long u;
 		if (i == 0) {
 			if (rdata_num(&a[2], 0xffffffffu, what[0], &u, err,
-			    errlen) != 0)
+			        errlen) != 0)
 				return -EINVAL;
 			v = (uint32_t)u;
 		} else if (parse_ttl(&a[2 + i], &v) != 0) {
@@ -528,9 +547,9 @@ rdata_caa(const struct tok *a, size_t n, struct wbuf *w, char *err,
 
 /* Numbers then one name: MX (1 number), SRV (3). */
 static int
-rdata_nums_name(const struct tok *a, size_t n, const char *type,
-    size_t nnums, const char *const *what, const char *origin,
-    struct wbuf *w, char *err, size_t errlen)
+rdata_nums_name(const struct tok *a, size_t n, const char *type, size_t nnums,
+    const char *const *what, const char *origin, struct wbuf *w, char *err,
+    size_t errlen)
 {
 	if (want_args(n, nnums + 1, type, err, errlen) != 0)
 		return -EINVAL;
@@ -558,8 +577,11 @@ rdata_build(uint16_t type, const struct tok *a, size_t n, const char *origin,
 	case 2:
 	case 5:
 	case 12:
-		if (want_args(n, 1, type == 2 ? "NS" : type == 5 ? "CNAME" :
-		    "PTR", err, errlen) != 0)
+		if (want_args(n, 1,
+		        type == 2     ? "NS" :
+		            type == 5 ? "CNAME" :
+		                        "PTR",
+		        err, errlen) != 0)
 			return -EINVAL;
 		return rdata_name(&a[0], origin, w, err, errlen);
 	case 6:
@@ -600,7 +622,8 @@ parse_header(const struct toks *t, struct hearth_rr *out, char *err,
 	out->rclass = 1;
 	for (; i < t->n; i++) {
 		const struct tok *k = &t->v[i];
-		if (!k->quoted && k->len > 0 && isdigit((unsigned char)k->s[0])) {
+		if (!k->quoted && k->len > 0 &&
+		    isdigit((unsigned char)k->s[0])) {
 			if (have_ttl)
 				return fail(err, errlen, "two TTLs");
 			if (parse_ttl(k, &out->ttl) != 0)
@@ -663,8 +686,8 @@ hearth_rr_parse(const char *line, const char *origin, struct hearth_rr *out,
 	int first = parse_header(&t, out, err, errlen);
 	if (first < 0)
 		goto done;
-	if (rdata_build(out->type, &t.v[first], t.n - (size_t)first, origin,
-	    &w, err, errlen) != 0)
+	if (rdata_build(out->type, &t.v[first], t.n - (size_t)first, origin, &w,
+	        err, errlen) != 0)
 		goto done;
 	if (w.over) {
 		fail(err, errlen, "record data longer than 65535 bytes");

@@ -18,8 +18,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* Relative paths land in a directory that does not exist. */
 	const char *name = "/nonexistent-hearth-fuzz/hearth.yaml";
 	struct hearth_config_errors e = {0}, e2 = {0};
-	struct hearth_model *m = hearth_config_parse(name, (const char *)data,
-	    size, &e);
+	struct hearth_model *m =
+	    hearth_config_parse(name, (const char *)data, size, &e);
 	if ((m == NULL) == (e.n == 0))
 		abort();
 	FILE *out = fopen("/dev/null", "w");
@@ -28,8 +28,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fclose(out);
 	}
 	if (m != NULL) {
-		struct hearth_model *m2 = hearth_config_parse(name,
-		    (const char *)data, size, &e2);
+		struct hearth_model *m2 =
+		    hearth_config_parse(name, (const char *)data, size, &e2);
 		if (m2 == NULL || !hearth_model_services_equal(m, m2) ||
 		    !hearth_model_nat_equal(m, m2) ||
 		    !hearth_model_dns_equal(m, m2) ||

@@ -35,7 +35,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (size_t i = 0; i < rr.rdlen; i++)
 			sum ^= rr.rdata[i];
 		if (sum == 0 && rr.rdata[0] != 0 && rr.rdlen == 1)
-			abort();	/* reads every byte under ASan */
+			abort(); /* reads every byte under ASan */
 		hearth_rr_clear(&rr);
 	} else if (err[0] == '\0') {
 		abort();

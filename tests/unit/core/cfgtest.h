@@ -25,7 +25,8 @@ static inline int
 cfgtest_setup(void **state)
 {
 	(void)state;
-	snprintf(cfgtest_dir, sizeof(cfgtest_dir), "/tmp/hearth-cfgtest.XXXXXX");
+	snprintf(cfgtest_dir, sizeof(cfgtest_dir),
+	    "/tmp/hearth-cfgtest.XXXXXX");
 	if (mkdtemp(cfgtest_dir) == NULL)
 		return -1;
 	snprintf(cfgtest_name, sizeof(cfgtest_name), "%s/hearth.yaml",
@@ -84,8 +85,8 @@ cfgtest_error(const char *yaml, int line, int col, const char *text)
 	struct hearth_model *m = cfgtest_parse(yaml, &e);
 	if (e.n != 1 || e.v[0].pos.line != line || e.v[0].pos.col != col ||
 	    strstr(e.v[0].message, text) == NULL) {
-		fprintf(stderr, "expected exactly %d:%d: ...%s...; got:\n", line,
-		    col, text);
+		fprintf(stderr, "expected exactly %d:%d: ...%s...; got:\n",
+		    line, col, text);
 		hearth_config_errors_print(&e, stderr);
 		hearth_config_errors_free(&e);
 		hearth_model_unref(m);

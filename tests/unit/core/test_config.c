@@ -142,8 +142,8 @@ test_peers_and_key_are_read(void **state)
 static void
 test_single_member_needs_no_key_file(void **state)
 {
-	struct hearth_model *m = cfgtest_valid(
-	    "peers:\n  members: [192.168.122.10]\n");
+	struct hearth_model *m =
+	    cfgtest_valid("peers:\n  members: [192.168.122.10]\n");
 	assert_int_equal(m->peers.n_members, 1);
 	hearth_model_unref(m);
 }
@@ -151,9 +151,10 @@ test_single_member_needs_no_key_file(void **state)
 static void
 test_pool_takes_ranges_cidrs_and_single_addresses(void **state)
 {
-	struct hearth_model *m = cfgtest_valid(
-	    "pools:\n  - name: lab\n    addresses: [192.168.122.100-192.168.122.150,"
-	    " 10.0.0.0/30, 10.1.1.1, 'fd00::/120']\n");
+	struct hearth_model *m =
+	    cfgtest_valid("pools:\n  - name: lab\n    addresses: "
+	                  "[192.168.122.100-192.168.122.150,"
+	                  " 10.0.0.0/30, 10.1.1.1, 'fd00::/120']\n");
 	assert_int_equal(m->n_pools, 1);
 	const struct hearth_pool *p = &m->pools[0];
 	assert_string_equal(p->name, "lab");
@@ -172,7 +173,8 @@ static void
 test_services_keep_targets_and_backends(void **state)
 {
 	struct hearth_model *m = cfgtest_valid(
-	    "pools: [{name: lab, addresses: [192.168.122.100-192.168.122.150]}]\n"
+	    "pools: [{name: lab, addresses: "
+	    "[192.168.122.100-192.168.122.150]}]\n"
 	    "services:\n"
 	    "  - name: gateway\n    address: 192.168.122.100\n    ports:\n"
 	    "      - {port: 80, protocol: tcp, target: proxy}\n"
@@ -201,11 +203,13 @@ test_services_keep_targets_and_backends(void **state)
 static void
 test_same_port_with_another_protocol_is_allowed(void **state)
 {
-	struct hearth_model *m = cfgtest_valid(
-	    "pools: [{name: lab, addresses: [10.0.0.1]}]\n"
-	    "services:\n"
-	    "  - {name: a, address: 10.0.0.1, ports: [{port: 53, protocol: tcp}]}\n"
-	    "  - {name: b, address: 10.0.0.1, ports: [{port: 53, protocol: udp}]}\n");
+	struct hearth_model *m =
+	    cfgtest_valid("pools: [{name: lab, addresses: [10.0.0.1]}]\n"
+	                  "services:\n"
+	                  "  - {name: a, address: 10.0.0.1, ports: [{port: 53, "
+	                  "protocol: tcp}]}\n"
+	                  "  - {name: b, address: 10.0.0.1, ports: [{port: 53, "
+	                  "protocol: udp}]}\n");
 	assert_int_equal(m->n_services, 2);
 	hearth_model_unref(m);
 }
@@ -213,12 +217,16 @@ test_same_port_with_another_protocol_is_allowed(void **state)
 static void
 test_nat_section_is_read(void **state)
 {
-	struct hearth_model *m = cfgtest_valid(
-	    "nat:\n  masquerade:\n    - {source: 192.168.122.0/24, out_interface: eth0}\n"
-	    "    - {source: 10.0.0.0/8}\n"
-	    "  port_forwards:\n    - {in_interface: eth0, port: 443, protocol: tcp,"
-	    " to: 192.168.122.100:8443}\n    - {port: 53, protocol: udp, to: 10.0.0.1}\n"
-	    "  allow_input: [22/tcp, 2379-2380/tcp, 8472/udp]\n  keep_on_exit: true\n");
+	struct hearth_model *m =
+	    cfgtest_valid("nat:\n  masquerade:\n    - {source: "
+	                  "192.168.122.0/24, out_interface: eth0}\n"
+	                  "    - {source: 10.0.0.0/8}\n"
+	                  "  port_forwards:\n    - {in_interface: eth0, port: "
+	                  "443, protocol: tcp,"
+	                  " to: 192.168.122.100:8443}\n    - {port: 53, "
+	                  "protocol: udp, to: 10.0.0.1}\n"
+	                  "  allow_input: [22/tcp, 2379-2380/tcp, 8472/udp]\n  "
+	                  "keep_on_exit: true\n");
 	assert_true(m->has_nat);
 	assert_int_equal(m->nat.n_masquerade, 2);
 	assert_addr(&m->nat.masquerade[0].source.addr, "192.168.122.0");
@@ -319,12 +327,11 @@ test_apex_soa_and_ns_are_made_when_not_given(void **state)
 	assert_non_null(find_rr(v, "www.example.com", 5));
 	const struct hearth_rr *soa = find_rr(v, "example.com", 6);
 	assert_non_null(soa);
-	static const uint8_t soa_rdata[] = {
-	    2, 'n', 's', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o',
-	    'm', 0, 10, 'h', 'o', 's', 't', 'm', 'a', 's', 't', 'e', 'r', 7,
-	    'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0,
-	    0, 0, 0, 1, 0, 0, 0x0e, 0x10, 0, 0, 0x02, 0x58,
-	    0, 1, 0x51, 0x80, 0, 0, 0x01, 0x2c};
+	static const uint8_t soa_rdata[] = {2, 'n', 's', 7, 'e', 'x', 'a', 'm',
+	    'p', 'l', 'e', 3, 'c', 'o', 'm', 0, 10, 'h', 'o', 's', 't', 'm',
+	    'a', 's', 't', 'e', 'r', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3,
+	    'c', 'o', 'm', 0, 0, 0, 0, 1, 0, 0, 0x0e, 0x10, 0, 0, 0x02, 0x58, 0,
+	    1, 0x51, 0x80, 0, 0, 0x01, 0x2c};
 	assert_int_equal(soa->rdlen, sizeof(soa_rdata));
 	assert_memory_equal(soa->rdata, soa_rdata, sizeof(soa_rdata));
 	const struct hearth_rr *ns = find_rr(v, "example.com", 2);
@@ -356,10 +363,12 @@ test_proxy_section_is_read(void **state)
 	cfgtest_write("a.crt", "-----BEGIN CERTIFICATE-----\n");
 	cfgtest_write("a.key", "-----BEGIN PRIVATE KEY-----\n");
 	struct hearth_model *m = cfgtest_valid(
-	    "proxy:\n  http_port: 8080\n  https_port: 8443\n  drain_seconds: 5\n"
+	    "proxy:\n  http_port: 8080\n  https_port: 8443\n  drain_seconds: "
+	    "5\n"
 	    "  redirect_http_to_https: true\n"
 	    "  certificates: [{cert: a.crt, key: a.key}]\n"
-	    "  limits: {max_connections: 10, max_header_bytes: 4096, max_headers: 20,"
+	    "  limits: {max_connections: 10, max_header_bytes: 4096, "
+	    "max_headers: 20,"
 	    " max_body_bytes: 10000000000, header_timeout_ms: 500,"
 	    " idle_timeout_seconds: 7, connect_timeout_ms: 250,"
 	    " backend_timeout_seconds: 9}\n"
@@ -505,27 +514,28 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_empty_file_is_a_valid_empty_model),
-		cmocka_unit_test(test_file_of_only_comments_is_a_valid_empty_model),
-		cmocka_unit_test(test_keys_left_out_take_their_defaults),
-		cmocka_unit_test(test_node_name_defaults_to_the_hostname),
-		cmocka_unit_test(test_sections_given_without_values_are_present),
-		cmocka_unit_test(test_peers_and_key_are_read),
-		cmocka_unit_test(test_single_member_needs_no_key_file),
-		cmocka_unit_test(test_pool_takes_ranges_cidrs_and_single_addresses),
-		cmocka_unit_test(test_services_keep_targets_and_backends),
-		cmocka_unit_test(test_same_port_with_another_protocol_is_allowed),
-		cmocka_unit_test(test_nat_section_is_read),
-		cmocka_unit_test(test_empty_allow_input_filters_everything),
-		cmocka_unit_test(test_dns_section_is_read),
-		cmocka_unit_test(test_zone_origin_is_lower_case_without_trailing_dot),
-		cmocka_unit_test(test_apex_soa_and_ns_are_made_when_not_given),
-		cmocka_unit_test(test_given_apex_soa_and_ns_are_kept),
-		cmocka_unit_test(test_proxy_section_is_read),
-		cmocka_unit_test(test_kubernetes_and_metrics_are_read),
-		cmocka_unit_test(test_enabled_kubernetes_reads_the_kubeconfig_path),
-		cmocka_unit_test(test_bundled_example_validates),
-		cmocka_unit_test(test_bundled_host_example_validates),
+	    cmocka_unit_test(test_empty_file_is_a_valid_empty_model),
+	    cmocka_unit_test(test_file_of_only_comments_is_a_valid_empty_model),
+	    cmocka_unit_test(test_keys_left_out_take_their_defaults),
+	    cmocka_unit_test(test_node_name_defaults_to_the_hostname),
+	    cmocka_unit_test(test_sections_given_without_values_are_present),
+	    cmocka_unit_test(test_peers_and_key_are_read),
+	    cmocka_unit_test(test_single_member_needs_no_key_file),
+	    cmocka_unit_test(test_pool_takes_ranges_cidrs_and_single_addresses),
+	    cmocka_unit_test(test_services_keep_targets_and_backends),
+	    cmocka_unit_test(test_same_port_with_another_protocol_is_allowed),
+	    cmocka_unit_test(test_nat_section_is_read),
+	    cmocka_unit_test(test_empty_allow_input_filters_everything),
+	    cmocka_unit_test(test_dns_section_is_read),
+	    cmocka_unit_test(
+	        test_zone_origin_is_lower_case_without_trailing_dot),
+	    cmocka_unit_test(test_apex_soa_and_ns_are_made_when_not_given),
+	    cmocka_unit_test(test_given_apex_soa_and_ns_are_kept),
+	    cmocka_unit_test(test_proxy_section_is_read),
+	    cmocka_unit_test(test_kubernetes_and_metrics_are_read),
+	    cmocka_unit_test(test_enabled_kubernetes_reads_the_kubeconfig_path),
+	    cmocka_unit_test(test_bundled_example_validates),
+	    cmocka_unit_test(test_bundled_host_example_validates),
 	};
 	return cmocka_run_group_tests(tests, cfgtest_setup, cfgtest_teardown);
 }

@@ -5,15 +5,17 @@
  */
 #include "cfgtest.h"
 
-#define POOL "pools:\n  - name: lab\n    addresses: [192.168.122.100-192.168.122.150]\n"
+#define POOL                                                                   \
+	"pools:\n  - name: lab\n    addresses: "                               \
+	"[192.168.122.100-192.168.122.150]\n"
 
 static void
 test_unknown_key_is_named_with_its_place(void **state)
 {
 	cfgtest_error("pools:\n"
-	    "  - name: lab\n"
-	    "    adresses: [192.168.122.100]\n"
-	    "    addresses: [192.168.122.100]\n",
+	              "  - name: lab\n"
+	              "    adresses: [192.168.122.100]\n"
+	              "    addresses: [192.168.122.100]\n",
 	    3, 5, "unknown key \"adresses\" in pools[0]");
 }
 
@@ -68,8 +70,8 @@ test_word_where_a_boolean_belongs_is_an_error(void **state)
 static void
 test_malformed_address_is_an_error(void **state)
 {
-	cfgtest_error("peers:\n  members: [192.168.122.300]\n",
-	    2, 13, "malformed address \"192.168.122.300\"");
+	cfgtest_error("peers:\n  members: [192.168.122.300]\n", 2, 13,
+	    "malformed address \"192.168.122.300\"");
 }
 
 static void
@@ -96,7 +98,8 @@ test_malformed_range_is_an_error(void **state)
 static void
 test_range_ending_below_its_start_is_an_error(void **state)
 {
-	cfgtest_error("pools:\n  - name: a\n    addresses: [10.0.0.9-10.0.0.1]\n",
+	cfgtest_error("pools:\n  - name: a\n    addresses: "
+	              "[10.0.0.9-10.0.0.1]\n",
 	    3, 17, "ends below its start");
 }
 
@@ -109,30 +112,33 @@ test_port_zero_is_outside_the_port_range(void **state)
 static void
 test_port_above_65535_is_outside_the_port_range(void **state)
 {
-	cfgtest_error(POOL "services:\n  - name: gw\n    address: 192.168.122.100\n"
-	    "    ports:\n      - {port: 65536}\n", 8, 16,
-	    "port 65536 is outside 1-65535");
+	cfgtest_error(POOL
+	    "services:\n  - name: gw\n    address: 192.168.122.100\n"
+	    "    ports:\n      - {port: 65536}\n",
+	    8, 16, "port 65536 is outside 1-65535");
 }
 
 static void
 test_service_outside_every_pool_is_an_error(void **state)
 {
-	cfgtest_error(POOL "services:\n  - name: gw\n    address: 192.168.122.200\n",
+	cfgtest_error(POOL
+	    "services:\n  - name: gw\n    address: 192.168.122.200\n",
 	    6, 14, "192.168.122.200 is in no pool");
 }
 
 static void
 test_same_address_port_protocol_twice_is_an_error(void **state)
 {
-	cfgtest_error(POOL
-	    "services:\n"
-	    "  - name: a\n"
-	    "    address: 192.168.122.100\n"
-	    "    ports: [{port: 80, target: proxy}]\n"
-	    "  - name: b\n"
-	    "    address: 192.168.122.100\n"
-	    "    ports: [{port: 53, protocol: udp}, {port: 80, protocol: tcp}]\n",
-	    10, 40, "\"192.168.122.100:80/tcp\" is already used by "
+	cfgtest_error(POOL "services:\n"
+	                   "  - name: a\n"
+	                   "    address: 192.168.122.100\n"
+	                   "    ports: [{port: 80, target: proxy}]\n"
+	                   "  - name: b\n"
+	                   "    address: 192.168.122.100\n"
+	                   "    ports: [{port: 53, protocol: udp}, {port: 80, "
+	                   "protocol: tcp}]\n",
+	    10, 40,
+	    "\"192.168.122.100:80/tcp\" is already used by "
 	    "services[0].ports[0]");
 }
 
@@ -140,24 +146,27 @@ static void
 test_negative_weight_is_an_error(void **state)
 {
 	cfgtest_error("proxy:\n  routes:\n    - hostnames: [a.example]\n"
-	    "      rules:\n        - backends: [{address: 10.0.0.1:80, "
-	    "weight: -1}]\n", 5, 53, "must not be negative");
+	              "      rules:\n        - backends: [{address: "
+	              "10.0.0.1:80, "
+	              "weight: -1}]\n",
+	    5, 53, "must not be negative");
 }
 
 static void
 test_weights_summing_to_zero_are_an_error(void **state)
 {
 	cfgtest_error("proxy:\n  routes:\n    - hostnames: [a.example]\n"
-	    "      rules:\n        - backends:\n"
-	    "            - {address: 10.0.0.1:80, weight: 0}\n"
-	    "            - {address: 10.0.0.2:80, weight: 0}\n",
+	              "      rules:\n        - backends:\n"
+	              "            - {address: 10.0.0.1:80, weight: 0}\n"
+	              "            - {address: 10.0.0.2:80, weight: 0}\n",
 	    6, 13, "weights sum to 0");
 }
 
 static void
 test_record_that_does_not_parse_gives_the_reason(void **state)
 {
-	cfgtest_error("dns:\n  zones:\n    - origin: example.com\n      views:\n"
+	cfgtest_error(
+	    "dns:\n  zones:\n    - origin: example.com\n      views:\n"
 	    "        - name: all\n          clients: [0.0.0.0/0]\n"
 	    "          records:\n            - \"www 300 IN MX mail\"\n",
 	    8, 15, "bad record \"www 300 IN MX mail\": MX needs 2 fields");
@@ -166,9 +175,10 @@ test_record_that_does_not_parse_gives_the_reason(void **state)
 static void
 test_record_outside_the_zone_is_an_error(void **state)
 {
-	cfgtest_error("dns:\n  zones:\n    - origin: example.com\n      views:\n"
-	    "        - name: all\n          clients: [0.0.0.0/0]\n"
-	    "          records: [\"www.example.org. A 192.0.2.1\"]\n",
+	cfgtest_error("dns:\n  zones:\n    - origin: example.com\n      "
+	              "views:\n"
+	              "        - name: all\n          clients: [0.0.0.0/0]\n"
+	              "          records: [\"www.example.org. A 192.0.2.1\"]\n",
 	    7, 21, "outside the zone example.com");
 }
 
@@ -176,8 +186,10 @@ static void
 test_unreadable_key_file_names_the_path_and_reason(void **state)
 {
 	char want[256];
-	snprintf(want, sizeof(want), "cannot read %s/missing.key: No such "
-	    "file or directory", cfgtest_dir);
+	snprintf(want, sizeof(want),
+	    "cannot read %s/missing.key: No such "
+	    "file or directory",
+	    cfgtest_dir);
 	cfgtest_error("peers:\n  key_file: missing.key\n", 2, 13, want);
 }
 
@@ -213,53 +225,59 @@ test_interval_above_default_dead_after_is_an_error(void **state)
 static void
 test_target_and_backends_on_one_port_are_an_error(void **state)
 {
-	cfgtest_error(POOL "services:\n  - name: gw\n    address: 192.168.122.100\n"
+	cfgtest_error(POOL
+	    "services:\n  - name: gw\n    address: 192.168.122.100\n"
 	    "    ports:\n      - {port: 80, target: proxy, backends: "
-	    "[10.0.0.1:80]}\n", 8, 45, "target and backends are exclusive");
+	    "[10.0.0.1:80]}\n",
+	    8, 45, "target and backends are exclusive");
 }
 
 static void
 test_target_other_than_proxy_is_an_error(void **state)
 {
-	cfgtest_error(POOL "services:\n  - name: gw\n    address: 192.168.122.100\n"
-	    "    ports:\n      - {port: 80, target: nginx}\n", 8, 28,
-	    "the only target is \"proxy\"");
+	cfgtest_error(POOL
+	    "services:\n  - name: gw\n    address: 192.168.122.100\n"
+	    "    ports:\n      - {port: 80, target: nginx}\n",
+	    8, 28, "the only target is \"proxy\"");
 }
 
 static void
 test_duplicate_pool_names_are_an_error(void **state)
 {
 	cfgtest_error("pools:\n  - {name: lab, addresses: [10.0.0.1]}\n"
-	    "  - {name: lab, addresses: [10.0.0.2]}\n", 3, 12,
-	    "pool name \"lab\" is already used by pools[0].name");
+	              "  - {name: lab, addresses: [10.0.0.2]}\n",
+	    3, 12, "pool name \"lab\" is already used by pools[0].name");
 }
 
 static void
 test_overlapping_pools_are_an_error(void **state)
 {
 	cfgtest_error("pools:\n  - {name: a, addresses: [10.0.0.0/24]}\n"
-	    "  - {name: b, addresses: [10.0.1.0/24, 10.0.0.200-10.0.0.210]}\n",
+	              "  - {name: b, addresses: [10.0.1.0/24, "
+	              "10.0.0.200-10.0.0.210]}\n",
 	    3, 40, "\"10.0.0.200-10.0.0.210\" overlaps pools[0].addresses[0]");
 }
 
 static void
 test_cname_beside_other_records_is_an_error(void **state)
 {
-	cfgtest_error("dns:\n  zones:\n    - origin: example.com\n      views:\n"
-	    "        - name: all\n          clients: [0.0.0.0/0]\n"
-	    "          records:\n            - \"www CNAME web\"\n"
-	    "            - \"web A 192.0.2.1\"\n"
-	    "            - \"WWW.Example.COM. A 192.0.2.1\"\n"
-	    "            - \"www.example.com. TXT x\"\n",
+	cfgtest_error("dns:\n  zones:\n    - origin: example.com\n      "
+	              "views:\n"
+	              "        - name: all\n          clients: [0.0.0.0/0]\n"
+	              "          records:\n            - \"www CNAME web\"\n"
+	              "            - \"web A 192.0.2.1\"\n"
+	              "            - \"WWW.Example.COM. A 192.0.2.1\"\n"
+	              "            - \"www.example.com. TXT x\"\n",
 	    10, 15, "\"www.example.com\" has a CNAME");
 }
 
 static void
 test_cname_at_the_apex_is_an_error(void **state)
 {
-	cfgtest_error("dns:\n  zones:\n    - origin: example.com\n      views:\n"
-	    "        - name: all\n          clients: [0.0.0.0/0]\n"
-	    "          records: [\"@ CNAME example.net.\"]\n",
+	cfgtest_error("dns:\n  zones:\n    - origin: example.com\n      "
+	              "views:\n"
+	              "        - name: all\n          clients: [0.0.0.0/0]\n"
+	              "          records: [\"@ CNAME example.net.\"]\n",
 	    7, 21, "a CNAME at the zone apex");
 }
 
@@ -286,36 +304,39 @@ test_tab_indentation_is_a_syntax_error(void **state)
 static void
 test_view_without_clients_is_an_error(void **state)
 {
-	cfgtest_error("dns:\n  zones:\n    - origin: example.com\n      views:\n"
-	    "        - name: all\n          forward: true\n", 5, 11,
-	    "a view needs \"clients\"");
+	cfgtest_error("dns:\n  zones:\n    - origin: example.com\n      "
+	              "views:\n"
+	              "        - name: all\n          forward: true\n",
+	    5, 11, "a view needs \"clients\"");
 }
 
 static void
 test_rule_with_path_prefix_and_path_exact_is_an_error(void **state)
 {
 	cfgtest_error("proxy:\n  routes:\n    - hostnames: [a.example]\n"
-	    "      rules:\n        - path_prefix: /a\n          path_exact: /b\n"
-	    "          backends: [{address: 10.0.0.1:80}]\n", 6, 23,
-	    "path_prefix and path_exact are exclusive");
+	              "      rules:\n        - path_prefix: /a\n          "
+	              "path_exact: /b\n"
+	              "          backends: [{address: 10.0.0.1:80}]\n",
+	    6, 23, "path_prefix and path_exact are exclusive");
 }
 
 static void
 test_path_not_starting_with_slash_is_an_error(void **state)
 {
 	cfgtest_error("proxy:\n  routes:\n    - hostnames: [a.example]\n"
-	    "      rules:\n        - path_exact: healthz\n"
-	    "          backends: [{address: 10.0.0.1:80}]\n", 5, 23,
-	    "must start with \"/\"");
+	              "      rules:\n        - path_exact: healthz\n"
+	              "          backends: [{address: 10.0.0.1:80}]\n",
+	    5, 23, "must start with \"/\"");
 }
 
 static void
 test_passthrough_route_with_rules_is_an_error(void **state)
 {
 	cfgtest_error("proxy:\n  routes:\n    - hostnames: [a.example]\n"
-	    "      tls: passthrough\n      backends: [{address: 10.0.0.1:443}]\n"
-	    "      rules: [{backends: [{address: 10.0.0.1:80}]}]\n", 6, 14,
-	    "a passthrough route has backends, not rules");
+	              "      tls: passthrough\n      backends: [{address: "
+	              "10.0.0.1:443}]\n"
+	              "      rules: [{backends: [{address: 10.0.0.1:80}]}]\n",
+	    6, 14, "a passthrough route has backends, not rules");
 }
 
 static void
@@ -330,14 +351,16 @@ test_unreadable_certificate_is_an_error(void **state)
 {
 	cfgtest_write("tls.key", "not really a key\n");
 	cfgtest_error("proxy:\n  certificates:\n    - {cert: nope.crt, key: "
-	    "tls.key}\n", 3, 14, "nope.crt: No such file or directory");
+	              "tls.key}\n",
+	    3, 14, "nope.crt: No such file or directory");
 }
 
 static void
 test_certificate_that_is_a_directory_is_an_error(void **state)
 {
 	cfgtest_write("tls.crt", "x\n");
-	cfgtest_error("proxy:\n  certificates:\n    - {cert: tls.crt, key: /}\n",
+	cfgtest_error("proxy:\n  certificates:\n    - {cert: tls.crt, key: "
+	              "/}\n",
 	    3, 28, "Is a directory");
 }
 
@@ -411,10 +434,12 @@ static void
 test_every_error_is_reported_not_just_the_first(void **state)
 {
 	struct hearth_config_errors e;
-	struct hearth_model *m = cfgtest_parse(
-	    "node:\n  nmae: a\n"
-	    "peers:\n  port: 0\n"
-	    "pools:\n  - name: a\n    addresses: [10.0.0.9-10.0.0.1]\n", &e);
+	struct hearth_model *m =
+	    cfgtest_parse("node:\n  nmae: a\n"
+	                  "peers:\n  port: 0\n"
+	                  "pools:\n  - name: a\n    addresses: "
+	                  "[10.0.0.9-10.0.0.1]\n",
+	        &e);
 	assert_null(m);
 	assert_int_equal(e.n, 3);
 	assert_int_equal(e.v[0].pos.line, 2);
@@ -435,9 +460,10 @@ test_errors_print_as_file_line_column_message(void **state)
 	hearth_config_errors_print(&e, f);
 	fclose(f);
 	char want[512];
-	snprintf(want, sizeof(want), "%s:2:3: unknown key \"nmae\" in node\n"
-	    "%s:3:1: unknown key \"bogus\" at top level\n", cfgtest_name,
-	    cfgtest_name);
+	snprintf(want, sizeof(want),
+	    "%s:2:3: unknown key \"nmae\" in node\n"
+	    "%s:3:1: unknown key \"bogus\" at top level\n",
+	    cfgtest_name, cfgtest_name);
 	assert_string_equal(out, want);
 	free(out);
 	hearth_config_errors_free(&e);
@@ -497,61 +523,67 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_unknown_key_is_named_with_its_place),
-		cmocka_unit_test(test_unknown_top_level_key_is_an_error),
-		cmocka_unit_test(test_duplicate_key_in_a_mapping_is_an_error),
-		cmocka_unit_test(test_list_where_a_scalar_belongs_is_a_type_error),
-		cmocka_unit_test(test_scalar_where_a_list_belongs_is_a_type_error),
-		cmocka_unit_test(test_scalar_where_a_section_belongs_is_a_type_error),
-		cmocka_unit_test(test_quoted_number_is_a_type_error),
-		cmocka_unit_test(test_word_where_a_boolean_belongs_is_an_error),
-		cmocka_unit_test(test_malformed_address_is_an_error),
-		cmocka_unit_test(test_malformed_cidr_is_an_error),
-		cmocka_unit_test(test_cidr_with_host_bits_is_an_error),
-		cmocka_unit_test(test_malformed_range_is_an_error),
-		cmocka_unit_test(test_range_ending_below_its_start_is_an_error),
-		cmocka_unit_test(test_port_zero_is_outside_the_port_range),
-		cmocka_unit_test(test_port_above_65535_is_outside_the_port_range),
-		cmocka_unit_test(test_service_outside_every_pool_is_an_error),
-		cmocka_unit_test(test_same_address_port_protocol_twice_is_an_error),
-		cmocka_unit_test(test_negative_weight_is_an_error),
-		cmocka_unit_test(test_weights_summing_to_zero_are_an_error),
-		cmocka_unit_test(test_record_that_does_not_parse_gives_the_reason),
-		cmocka_unit_test(test_record_outside_the_zone_is_an_error),
-		cmocka_unit_test(test_unreadable_key_file_names_the_path_and_reason),
-		cmocka_unit_test(test_key_file_shorter_than_16_bytes_is_an_error),
-		cmocka_unit_test(test_members_naming_other_nodes_need_a_key_file),
-		cmocka_unit_test(test_dead_after_not_above_interval_is_an_error),
-		cmocka_unit_test(test_interval_above_default_dead_after_is_an_error),
-		cmocka_unit_test(test_target_and_backends_on_one_port_are_an_error),
-		cmocka_unit_test(test_target_other_than_proxy_is_an_error),
-		cmocka_unit_test(test_duplicate_pool_names_are_an_error),
-		cmocka_unit_test(test_overlapping_pools_are_an_error),
-		cmocka_unit_test(test_cname_beside_other_records_is_an_error),
-		cmocka_unit_test(test_cname_at_the_apex_is_an_error),
-		cmocka_unit_test(test_http_port_equal_to_default_https_port_is_an_error),
-		cmocka_unit_test(test_yaml_syntax_error_has_libyaml_position),
-		cmocka_unit_test(test_tab_indentation_is_a_syntax_error),
-		cmocka_unit_test(test_view_without_clients_is_an_error),
-		cmocka_unit_test(test_rule_with_path_prefix_and_path_exact_is_an_error),
-		cmocka_unit_test(test_path_not_starting_with_slash_is_an_error),
-		cmocka_unit_test(test_passthrough_route_with_rules_is_an_error),
-		cmocka_unit_test(test_http_route_without_rules_is_an_error),
-		cmocka_unit_test(test_unreadable_certificate_is_an_error),
-		cmocka_unit_test(test_certificate_that_is_a_directory_is_an_error),
-		cmocka_unit_test(test_malformed_allow_input_entry_is_an_error),
-		cmocka_unit_test(test_metrics_listen_without_port_is_an_error),
-		cmocka_unit_test(test_interface_name_longer_than_15_is_an_error),
-		cmocka_unit_test(test_unreadable_kubeconfig_is_an_error_when_enabled),
-		cmocka_unit_test(test_only_one_yaml_document_is_allowed),
-		cmocka_unit_test(test_aliases_are_refused),
-		cmocka_unit_test(test_deep_nesting_is_refused),
-		cmocka_unit_test(test_input_over_one_mebibyte_is_refused),
-		cmocka_unit_test(test_every_error_is_reported_not_just_the_first),
-		cmocka_unit_test(test_errors_print_as_file_line_column_message),
-		cmocka_unit_test(test_missing_file_is_one_error_for_the_file),
-		cmocka_unit_test(test_long_or_multiline_values_give_one_short_line),
-		cmocka_unit_test(test_error_count_is_bounded),
+	    cmocka_unit_test(test_unknown_key_is_named_with_its_place),
+	    cmocka_unit_test(test_unknown_top_level_key_is_an_error),
+	    cmocka_unit_test(test_duplicate_key_in_a_mapping_is_an_error),
+	    cmocka_unit_test(test_list_where_a_scalar_belongs_is_a_type_error),
+	    cmocka_unit_test(test_scalar_where_a_list_belongs_is_a_type_error),
+	    cmocka_unit_test(
+	        test_scalar_where_a_section_belongs_is_a_type_error),
+	    cmocka_unit_test(test_quoted_number_is_a_type_error),
+	    cmocka_unit_test(test_word_where_a_boolean_belongs_is_an_error),
+	    cmocka_unit_test(test_malformed_address_is_an_error),
+	    cmocka_unit_test(test_malformed_cidr_is_an_error),
+	    cmocka_unit_test(test_cidr_with_host_bits_is_an_error),
+	    cmocka_unit_test(test_malformed_range_is_an_error),
+	    cmocka_unit_test(test_range_ending_below_its_start_is_an_error),
+	    cmocka_unit_test(test_port_zero_is_outside_the_port_range),
+	    cmocka_unit_test(test_port_above_65535_is_outside_the_port_range),
+	    cmocka_unit_test(test_service_outside_every_pool_is_an_error),
+	    cmocka_unit_test(test_same_address_port_protocol_twice_is_an_error),
+	    cmocka_unit_test(test_negative_weight_is_an_error),
+	    cmocka_unit_test(test_weights_summing_to_zero_are_an_error),
+	    cmocka_unit_test(test_record_that_does_not_parse_gives_the_reason),
+	    cmocka_unit_test(test_record_outside_the_zone_is_an_error),
+	    cmocka_unit_test(
+	        test_unreadable_key_file_names_the_path_and_reason),
+	    cmocka_unit_test(test_key_file_shorter_than_16_bytes_is_an_error),
+	    cmocka_unit_test(test_members_naming_other_nodes_need_a_key_file),
+	    cmocka_unit_test(test_dead_after_not_above_interval_is_an_error),
+	    cmocka_unit_test(
+	        test_interval_above_default_dead_after_is_an_error),
+	    cmocka_unit_test(test_target_and_backends_on_one_port_are_an_error),
+	    cmocka_unit_test(test_target_other_than_proxy_is_an_error),
+	    cmocka_unit_test(test_duplicate_pool_names_are_an_error),
+	    cmocka_unit_test(test_overlapping_pools_are_an_error),
+	    cmocka_unit_test(test_cname_beside_other_records_is_an_error),
+	    cmocka_unit_test(test_cname_at_the_apex_is_an_error),
+	    cmocka_unit_test(
+	        test_http_port_equal_to_default_https_port_is_an_error),
+	    cmocka_unit_test(test_yaml_syntax_error_has_libyaml_position),
+	    cmocka_unit_test(test_tab_indentation_is_a_syntax_error),
+	    cmocka_unit_test(test_view_without_clients_is_an_error),
+	    cmocka_unit_test(
+	        test_rule_with_path_prefix_and_path_exact_is_an_error),
+	    cmocka_unit_test(test_path_not_starting_with_slash_is_an_error),
+	    cmocka_unit_test(test_passthrough_route_with_rules_is_an_error),
+	    cmocka_unit_test(test_http_route_without_rules_is_an_error),
+	    cmocka_unit_test(test_unreadable_certificate_is_an_error),
+	    cmocka_unit_test(test_certificate_that_is_a_directory_is_an_error),
+	    cmocka_unit_test(test_malformed_allow_input_entry_is_an_error),
+	    cmocka_unit_test(test_metrics_listen_without_port_is_an_error),
+	    cmocka_unit_test(test_interface_name_longer_than_15_is_an_error),
+	    cmocka_unit_test(
+	        test_unreadable_kubeconfig_is_an_error_when_enabled),
+	    cmocka_unit_test(test_only_one_yaml_document_is_allowed),
+	    cmocka_unit_test(test_aliases_are_refused),
+	    cmocka_unit_test(test_deep_nesting_is_refused),
+	    cmocka_unit_test(test_input_over_one_mebibyte_is_refused),
+	    cmocka_unit_test(test_every_error_is_reported_not_just_the_first),
+	    cmocka_unit_test(test_errors_print_as_file_line_column_message),
+	    cmocka_unit_test(test_missing_file_is_one_error_for_the_file),
+	    cmocka_unit_test(test_long_or_multiline_values_give_one_short_line),
+	    cmocka_unit_test(test_error_count_is_bounded),
 	};
 	return cmocka_run_group_tests(tests, cfgtest_setup, cfgtest_teardown);
 }

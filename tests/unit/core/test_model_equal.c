@@ -11,10 +11,12 @@ static const char *base =
     "pools: [{name: lab, addresses: [10.0.0.100-10.0.0.150]}]\n"
     "services:\n"
     "  - {name: gw, address: 10.0.0.100, ports: [{port: 80, target: proxy}]}\n"
-    "  - {name: db, address: 10.0.0.101, ports: [{port: 5432, backends: [10.1.0.1:5432]}]}\n"
+    "  - {name: db, address: 10.0.0.101, ports: [{port: 5432, backends: "
+    "[10.1.0.1:5432]}]}\n"
     "nat: {masquerade: [{source: 10.0.0.0/24}], allow_input: [22/tcp]}\n"
     "dns:\n  zones:\n    - origin: example.com\n      views:\n"
-    "        - {name: all, clients: [0.0.0.0/0], records: [\"www A 10.0.0.100\"]}\n"
+    "        - {name: all, clients: [0.0.0.0/0], records: [\"www A "
+    "10.0.0.100\"]}\n"
     "proxy:\n  routes:\n    - hostnames: [www.example.com]\n"
     "      rules: [{backends: [{address: 10.1.0.2:80, weight: 2}]}]\n";
 
@@ -86,8 +88,8 @@ test_node_name_change_concerns_l2(void **state)
 static void
 test_nat_change_concerns_nat_only(void **state)
 {
-	check("22/tcp", "23/tcp", (struct verdict){true, false, true, true,
-	    true});
+	check("22/tcp", "23/tcp",
+	    (struct verdict){true, false, true, true, true});
 }
 
 static void
@@ -100,8 +102,8 @@ test_record_change_concerns_dns_only(void **state)
 static void
 test_weight_change_concerns_proxy_only(void **state)
 {
-	check("weight: 2", "weight: 3", (struct verdict){true, true, true,
-	    false, true});
+	check("weight: 2", "weight: 3",
+	    (struct verdict){true, true, true, false, true});
 }
 
 static void
@@ -117,12 +119,14 @@ test_removing_a_section_is_a_change(void **state)
 static void
 test_reordered_services_with_same_vips_keep_l2(void **state)
 {
-	struct hearth_model *a = cfgtest_valid(
-	    "pools: [{name: p, addresses: [10.0.0.0/24]}]\n"
-	    "services: [{name: a, address: 10.0.0.1}, {name: b, address: 10.0.0.2}]\n");
-	struct hearth_model *b = cfgtest_valid(
-	    "pools: [{name: p, addresses: [10.0.0.0/24]}]\n"
-	    "services: [{name: b, address: 10.0.0.2}, {name: a, address: 10.0.0.1}]\n");
+	struct hearth_model *a =
+	    cfgtest_valid("pools: [{name: p, addresses: [10.0.0.0/24]}]\n"
+	                  "services: [{name: a, address: 10.0.0.1}, {name: b, "
+	                  "address: 10.0.0.2}]\n");
+	struct hearth_model *b =
+	    cfgtest_valid("pools: [{name: p, addresses: [10.0.0.0/24]}]\n"
+	                  "services: [{name: b, address: 10.0.0.2}, {name: a, "
+	                  "address: 10.0.0.1}]\n");
 	assert_false(hearth_model_services_equal(a, b));
 	assert_true(hearth_model_l2_equal(a, b));
 	hearth_model_unref(a);
@@ -133,15 +137,15 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_two_parses_of_one_file_are_equal),
-		cmocka_unit_test(test_backend_change_concerns_services_only),
-		cmocka_unit_test(test_vip_change_concerns_services_and_l2),
-		cmocka_unit_test(test_node_name_change_concerns_l2),
-		cmocka_unit_test(test_nat_change_concerns_nat_only),
-		cmocka_unit_test(test_record_change_concerns_dns_only),
-		cmocka_unit_test(test_weight_change_concerns_proxy_only),
-		cmocka_unit_test(test_removing_a_section_is_a_change),
-		cmocka_unit_test(test_reordered_services_with_same_vips_keep_l2),
+	    cmocka_unit_test(test_two_parses_of_one_file_are_equal),
+	    cmocka_unit_test(test_backend_change_concerns_services_only),
+	    cmocka_unit_test(test_vip_change_concerns_services_and_l2),
+	    cmocka_unit_test(test_node_name_change_concerns_l2),
+	    cmocka_unit_test(test_nat_change_concerns_nat_only),
+	    cmocka_unit_test(test_record_change_concerns_dns_only),
+	    cmocka_unit_test(test_weight_change_concerns_proxy_only),
+	    cmocka_unit_test(test_removing_a_section_is_a_change),
+	    cmocka_unit_test(test_reordered_services_with_same_vips_keep_l2),
 	};
 	return cmocka_run_group_tests(tests, cfgtest_setup, cfgtest_teardown);
 }

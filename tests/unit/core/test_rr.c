@@ -13,7 +13,7 @@
 
 #include "config.h"
 
-#define ORIGIN "example.com"
+#define ORIGIN    "example.com"
 #define W_EXAMPLE 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0
 
 struct parsed {
@@ -50,7 +50,8 @@ expect_refused(const char *line, const char *text)
 {
 	struct parsed p;
 	assert_int_equal(hearth_rr_parse(line, ORIGIN, &p.rr, p.err,
-	    sizeof(p.err)), -EINVAL);
+	                     sizeof(p.err)),
+	    -EINVAL);
 	if (strstr(p.err, text) == NULL)
 		fail_msg("\"%s\": message \"%s\" lacks \"%s\"", line, p.err,
 		    text);
@@ -68,8 +69,8 @@ test_a_record_is_four_bytes(void **state)
 static void
 test_aaaa_record_is_sixteen_bytes(void **state)
 {
-	static const uint8_t w[] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0,
-	    0, 0, 0, 0, 0, 1};
+	static const uint8_t w[] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0,
+	    0, 0, 0, 0, 1};
 	expect_rr("v6 AAAA 2001:db8::1", "v6.example.com", 28, 300, w, 16);
 }
 
@@ -114,16 +115,16 @@ test_srv_record_has_priority_weight_port_target(void **state)
 {
 	static const uint8_t w[] = {0, 1, 0, 2, 0x13, 0xc4, 3, 's', 'i', 'p',
 	    W_EXAMPLE};
-	expect_rr("_sip._tcp 60 SRV 1 2 5060 sip", "_sip._tcp.example.com",
-	    33, 60, w, sizeof(w));
+	expect_rr("_sip._tcp 60 SRV 1 2 5060 sip", "_sip._tcp.example.com", 33,
+	    60, w, sizeof(w));
 }
 
 static void
 test_soa_record_has_two_names_and_five_numbers(void **state)
 {
 	static const uint8_t w[] = {2, 'n', 's', W_EXAMPLE, 1, 'h', W_EXAMPLE,
-	    0x78, 0x59, 0x35, 0xd1, 0, 0, 0x0e, 0x10, 0, 0, 0x02, 0x58,
-	    0, 0x09, 0x3a, 0x80, 0, 0, 0, 60};
+	    0x78, 0x59, 0x35, 0xd1, 0, 0, 0x0e, 0x10, 0, 0, 0x02, 0x58, 0, 0x09,
+	    0x3a, 0x80, 0, 0, 0, 60};
 	expect_rr("@ 3600 IN SOA ns h 2019112401 1h 10m 1w 60", "example.com",
 	    6, 3600, w, sizeof(w));
 }
@@ -131,8 +132,8 @@ test_soa_record_has_two_names_and_five_numbers(void **state)
 static void
 test_soa_written_with_parentheses_on_one_line(void **state)
 {
-	static const uint8_t w[] = {1, 'a', 0, 1, 'b', 0, 0, 0, 0, 1, 0, 0,
-	    0, 2, 0, 0, 0, 3, 0, 0, 0, 4, 0, 0, 0, 5};
+	static const uint8_t w[] = {1, 'a', 0, 1, 'b', 0, 0, 0, 0, 1, 0, 0, 0,
+	    2, 0, 0, 0, 3, 0, 0, 0, 4, 0, 0, 0, 5};
 	expect_rr("@ SOA a. b. ( 1 2 3 4 5 ) ; comment", "example.com", 6, 300,
 	    w, sizeof(w));
 }
@@ -210,7 +211,8 @@ test_name_longer_than_255_is_refused(void **state)
 {
 	char line[400] = "";
 	for (int i = 0; i < 5; i++)
-		strcat(line, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.");
+		strcat(line,
+		    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.");
 	strcat(line, "x A 10.0.0.1");
 	expect_refused(line, "longer than 255");
 }
@@ -253,26 +255,26 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_a_record_is_four_bytes),
-		cmocka_unit_test(test_aaaa_record_is_sixteen_bytes),
-		cmocka_unit_test(test_cname_target_relative_to_origin),
-		cmocka_unit_test(test_cname_target_absolute_keeps_its_case),
-		cmocka_unit_test(test_ns_record),
-		cmocka_unit_test(test_ptr_record),
-		cmocka_unit_test(test_mx_record_has_preference_then_name),
-		cmocka_unit_test(test_srv_record_has_priority_weight_port_target),
-		cmocka_unit_test(test_soa_record_has_two_names_and_five_numbers),
-		cmocka_unit_test(test_soa_written_with_parentheses_on_one_line),
-		cmocka_unit_test(test_txt_record_with_several_strings_and_escapes),
-		cmocka_unit_test(test_txt_record_of_an_empty_string),
-		cmocka_unit_test(test_caa_record_has_flags_tag_value),
-		cmocka_unit_test(test_ttl_and_class_in_either_order),
-		cmocka_unit_test(test_owner_forms),
-		cmocka_unit_test(test_name_outside_the_zone_is_refused),
-		cmocka_unit_test(test_label_longer_than_63_is_refused),
-		cmocka_unit_test(test_name_longer_than_255_is_refused),
-		cmocka_unit_test(test_malformed_lines_are_refused_with_the_reason),
-		cmocka_unit_test(test_txt_string_longer_than_255_is_refused),
+	    cmocka_unit_test(test_a_record_is_four_bytes),
+	    cmocka_unit_test(test_aaaa_record_is_sixteen_bytes),
+	    cmocka_unit_test(test_cname_target_relative_to_origin),
+	    cmocka_unit_test(test_cname_target_absolute_keeps_its_case),
+	    cmocka_unit_test(test_ns_record),
+	    cmocka_unit_test(test_ptr_record),
+	    cmocka_unit_test(test_mx_record_has_preference_then_name),
+	    cmocka_unit_test(test_srv_record_has_priority_weight_port_target),
+	    cmocka_unit_test(test_soa_record_has_two_names_and_five_numbers),
+	    cmocka_unit_test(test_soa_written_with_parentheses_on_one_line),
+	    cmocka_unit_test(test_txt_record_with_several_strings_and_escapes),
+	    cmocka_unit_test(test_txt_record_of_an_empty_string),
+	    cmocka_unit_test(test_caa_record_has_flags_tag_value),
+	    cmocka_unit_test(test_ttl_and_class_in_either_order),
+	    cmocka_unit_test(test_owner_forms),
+	    cmocka_unit_test(test_name_outside_the_zone_is_refused),
+	    cmocka_unit_test(test_label_longer_than_63_is_refused),
+	    cmocka_unit_test(test_name_longer_than_255_is_refused),
+	    cmocka_unit_test(test_malformed_lines_are_refused_with_the_reason),
+	    cmocka_unit_test(test_txt_string_longer_than_255_is_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
