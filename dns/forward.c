@@ -275,9 +275,6 @@ dns_pending_free(struct dns_pending *p)
 		TAILQ_REMOVE(&p->tcp->pending, p, tlink);
 		p->tcp->n_pending--;
 	}
-	if (p->chan != NULL && --p->chan->pending == 0 &&
-	    p->chan != p->srv->chan && p->srv->reap_ev != NULL)
-		event_active(p->srv->reap_ev, EV_TIMEOUT, 0);
 	dns_listener_unref(p->listener);
 	dns_snapshot_unref(p->snap);
 	atomic_fetch_sub(&p->srv->inflight, 1);
@@ -307,10 +304,14 @@ reply(struct dns_pending *p, const struct dns_query *q, uint8_t *buf,
 	    buf, len);
 }
 
+/*
+ * Finishes one client's query with the upstream outcome: the answer
+ * (cached when store is set), else a stale cached answer, else SERVFAIL.
+ */
 static void
-forward_done(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
+finish_one(struct dns_pending *p, int status, const unsigned char *abuf,
+    int alen, bool store)
 {
-	struct dns_pending *p = arg;
 	struct dns_server *srv = p->srv;
 	struct dns_query q;
 	struct dns_result res;
@@ -334,14 +335,15 @@ forward_done(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 	}
 	if (n >= 0 && (buf[3] & 0xf) != DNS_R_SERVFAIL &&
 	    (buf[3] & 0xf) != DNS_R_REFUSED) {
-		if (srv->cache != NULL)
+		if (store && srv->cache != NULL)
 			dns_cache_store(srv->cache, abuf, (size_t)alen,
 			    dns_cache_flags(&q), now);
 		reply(p, &q, buf, (size_t)n, &res);
 		dns_pending_free(p);
 		return;
 	}
-	srv->stats.forward_failures++;
+	if (store)
+		srv->stats.forward_failures++;
 	size_t len;
 	if (srv->cache != NULL &&
 	    dns_cache_lookup(srv->cache, &q, now, true, buf,
@@ -353,7 +355,7 @@ forward_done(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 		return;
 	}
 	len = dns_reply_rcode(&q, DNS_R_SERVFAIL, buf, sizeof(srv->tcpbuf));
-	if (srv->cache != NULL) {
+	if (store && srv->cache != NULL) {
 		uint8_t sf[DNS_HDR_LEN + DNS_NAME_MAX + 4];
 		size_t sl = DNS_HDR_LEN + q.qname_len + 4u;
 		memcpy(sf, buf, sl);
@@ -364,6 +366,55 @@ forward_done(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 	dns_pending_free(p);
 }
 
+/*
+ * One upstream question and the clients waiting for its answer: identical
+ * cache misses in flight at once share one upstream query.
+ */
+struct dns_inflight {
+	struct dns_inflight *next; /* hash chain */
+	bool in_table;
+	uint32_t hash;
+	struct dns_server *srv;
+	struct dns_chan *chan;
+	unsigned n;
+	TAILQ_HEAD(, dns_pending) waiters;
+	size_t keylen;
+	uint8_t key[DNS_NAME_MAX + 5];
+};
+
+#define FWD_MAX_WAITERS 64
+
+static struct dns_inflight **
+inflight_slot(struct dns_server *srv, uint32_t hash)
+{
+	return &srv->fwd_tab[hash % DNS_FWD_TAB];
+}
+
+static void
+forward_done(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
+{
+	struct dns_inflight *f = arg;
+	struct dns_server *srv = f->srv;
+	if (f->in_table) {
+		struct dns_inflight **pp = inflight_slot(srv, f->hash);
+		while (*pp != f)
+			pp = &(*pp)->next;
+		*pp = f->next;
+	}
+	bool first = true;
+	struct dns_pending *p;
+	while ((p = TAILQ_FIRST(&f->waiters)) != NULL) {
+		TAILQ_REMOVE(&f->waiters, p, qlink);
+		finish_one(p, status, abuf, alen, first);
+		first = false;
+	}
+	struct dns_chan *c = f->chan;
+	if (c != NULL && --c->pending == 0 && c != srv->chan &&
+	    srv->reap_ev != NULL)
+		event_active(srv->reap_ev, EV_TIMEOUT, 0);
+	free(f);
+}
+
 void
 dns_forward_start(struct dns_server *srv, struct dns_pending *p)
 {
@@ -372,16 +423,55 @@ dns_forward_start(struct dns_server *srv, struct dns_pending *p)
 	int n = -1;
 	if (dns_query_parse(p->pkt, p->len, &q) == DNS_PARSE_OK)
 		n = dns_upstream_query(&q, qb, sizeof(qb));
-	struct dns_chan *c = srv->stopping ? NULL : chan_current(srv);
-	if (n < 0 || c == NULL) {
-		forward_done(p, ARES_ECONNREFUSED, 0, NULL, 0);
+	if (n < 0) {
+		finish_one(p, ARES_ECONNREFUSED, NULL, 0, false);
 		return;
 	}
+	/* The key: name, type, class and the DO/CD bits. */
+	uint8_t key[DNS_NAME_MAX + 5];
+	size_t kl = q.qname_len;
+	memcpy(key, q.lname, kl);
+	dns_put16(key + kl, q.qtype);
+	dns_put16(key + kl + 2, q.qclass);
+	key[kl + 4] = dns_cache_flags(&q);
+	kl += 5;
+	uint32_t h = dns_name_hash(key, kl);
+	struct dns_inflight *f = *inflight_slot(srv, h);
+	for (; f != NULL; f = f->next)
+		if (f->hash == h && f->keylen == kl &&
+		    memcmp(f->key, key, kl) == 0)
+			break;
+	if (f != NULL && f->n < FWD_MAX_WAITERS) {
+		TAILQ_INSERT_TAIL(&f->waiters, p, qlink);
+		f->n++;
+		srv->stats.coalesced++;
+		return;
+	}
+	struct dns_chan *c = srv->stopping ? NULL : chan_current(srv);
+	bool in_table = f == NULL;
+	f = c ? calloc(1, sizeof(*f)) : NULL;
+	if (f == NULL) {
+		finish_one(p, ARES_ECONNREFUSED, NULL, 0, false);
+		return;
+	}
+	f->srv = srv;
+	f->chan = c;
+	f->hash = h;
+	f->keylen = kl;
+	memcpy(f->key, key, kl);
+	TAILQ_INIT(&f->waiters);
+	TAILQ_INSERT_TAIL(&f->waiters, p, qlink);
+	f->n = 1;
+	if (in_table) {
+		struct dns_inflight **slot = inflight_slot(srv, h);
+		f->next = *slot;
+		*slot = f;
+		f->in_table = true;
+	}
 	srv->stats.forwarded++;
-	p->chan = c;
 	c->pending++;
 	c->sent++;
-	ares_send(c->ch, qb, n, forward_done, p);
+	ares_send(c->ch, qb, n, forward_done, f);
 	arm_timer(c);
 }
 

@@ -284,6 +284,9 @@ dns_metrics(void *state, struct evbuffer *out)
 	    st->dropped);
 	metrics_counter(out, "hearth_dns_tcp_connections_total",
 	    "TCP connections accepted.", st->tcp_conns);
+	metrics_counter(out, "hearth_dns_forwarding_coalesced_total",
+	    "Cache misses that joined an identical query already upstream.",
+	    st->coalesced);
 	metrics_gauge(out, "hearth_dns_forwarding_in_flight",
 	    "Queries waiting for the forwarders.",
 	    (double)atomic_load(&srv->inflight));

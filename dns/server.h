@@ -29,6 +29,7 @@
 #define DNS_TCP_MAX_CONNS    1024
 #define DNS_TCP_IDLE_SECONDS 10
 #define DNS_TCP_MAX_PENDING  64
+#define DNS_FWD_TAB          1024 /* buckets of upstream questions */
 #define DNS_MAX_INFLIGHT     8192 /* queries waiting for the forwarders */
 #define DNS_MAX_VIEWS        16
 #define DNS_N_TYPES          14
@@ -40,7 +41,7 @@ struct dns_stats {
 	uint64_t queries[DNS_MAX_VIEWS][DNS_N_TYPES][DNS_N_RCODES];
 	uint64_t cache_hits, cache_misses, stale_served;
 	uint64_t truncated, rl_dropped, rl_slipped, dropped;
-	uint64_t forwarded, forward_failures;
+	uint64_t forwarded, forward_failures, coalesced;
 	uint64_t tcp_conns, tcp_refused;
 	struct metrics_histogram fwd_latency;
 };
@@ -109,7 +110,6 @@ struct dns_pending {
 	struct in_pktinfo pi4;
 	bool has_pi;
 	struct dns_listener *listener; /* UDP: answers go out through it */
-	struct dns_chan *chan;         /* the c-ares channel asked */
 	struct hearth_addr src;
 	uint64_t start_ns;
 	char view[64];
@@ -125,6 +125,7 @@ struct dns_ares_sock {
 
 struct dns_qlog;
 struct dns_chan;
+struct dns_inflight;
 
 struct dns_server {
 	struct hearth_env *env;
@@ -151,7 +152,8 @@ struct dns_server {
 	int fwdq_fd; /* eventfd */
 	struct event *fwdq_ev;
 	atomic_uint inflight; /* queries waiting for forwarders */
-	atomic_ulong shed;    /* cache misses dropped past the bound */
+	struct dns_inflight *fwd_tab[DNS_FWD_TAB]; /* upstream questions */
+	atomic_ulong shed; /* cache misses dropped past the bound */
 	uint8_t tcpbuf[65535 + 64];
 };
 

@@ -233,6 +233,7 @@ dns_stats_merge(struct dns_stats *into, const struct dns_stats *from)
 	into->dropped += from->dropped;
 	into->forwarded += from->forwarded;
 	into->forward_failures += from->forward_failures;
+	into->coalesced += from->coalesced;
 	into->tcp_conns += from->tcp_conns;
 	into->tcp_refused += from->tcp_refused;
 }
