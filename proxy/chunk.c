@@ -11,9 +11,9 @@
 #include "http.h"
 
 enum {
-	S_SIZE,		/* hex digits */
-	S_SIZE_WS,	/* BWS before ';' */
-	S_EXT,		/* chunk-ext up to CR */
+	S_SIZE,    /* hex digits */
+	S_SIZE_WS, /* BWS before ';' */
+	S_EXT,     /* chunk-ext up to CR */
 	S_SIZE_LF,
 	S_DATA,
 	S_DATA_CR,
@@ -109,7 +109,8 @@ step_size(struct proxy_chunk *c, char ch)
 			c->state = S_SIZE_LF;
 			return 0;
 		}
-		if (!fchar((unsigned char)ch) || ++c->line_bytes > MAX_EXT_BYTES)
+		if (!fchar((unsigned char)ch) ||
+		    ++c->line_bytes > MAX_EXT_BYTES)
 			return -1;
 		return 0;
 	case S_SIZE_LF:
@@ -134,7 +135,7 @@ step_trailer(struct proxy_chunk *c, char ch)
 		else if (tchar((unsigned char)ch))
 			c->state = S_TRAILER_NAME;
 		else
-			return -1;	/* obs-fold or junk */
+			return -1; /* obs-fold or junk */
 		return 0;
 	case S_TRAILER_NAME:
 		if (ch == ':')

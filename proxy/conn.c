@@ -24,24 +24,24 @@
 #include "proxy_int.h"
 #include "sni.h"
 
-#define RESP_HEAD_MAX 131072
-#define POOL_MAX_IDLE 256
-#define PROXY_IO_CHUNK (256 * 1024)	/* bytes per read or write call */
+#define RESP_HEAD_MAX  131072
+#define POOL_MAX_IDLE  256
+#define PROXY_IO_CHUNK (256 * 1024) /* bytes per read or write call */
 
 enum conn_state {
-	C_PEEK,		/* TLS port: waiting for the ClientHello */
-	C_HEAD,		/* reading a request head */
-	C_CONNECT,	/* connecting to a backend */
-	C_FORWARD,	/* request and response bodies */
-	C_TUNNEL,	/* after 101 or for passthrough: bytes both ways */
-	C_CLOSING,	/* flushing a last response, then closing */
+	C_PEEK,    /* TLS port: waiting for the ClientHello */
+	C_HEAD,    /* reading a request head */
+	C_CONNECT, /* connecting to a backend */
+	C_FORWARD, /* request and response bodies */
+	C_TUNNEL,  /* after 101 or for passthrough: bytes both ways */
+	C_CLOSING, /* flushing a last response, then closing */
 };
 
 struct proxy_upstream {
 	struct bufferevent *bev;
 	struct proxy_pool *pool;
 	struct proxy_health *health;
-	struct proxy_conn *owner;	/* NULL while idle in the pool */
+	struct proxy_conn *owner; /* NULL while idle in the pool */
 	bool reused;
 	TAILQ_ENTRY(proxy_upstream) link;
 };
@@ -54,9 +54,9 @@ struct proxy_conn {
 	struct event *peek_ev;
 	struct event *timer;
 	struct bufferevent *bev;
-	struct proxy_conf *conf;	/* reference; renewed per request */
+	struct proxy_conf *conf; /* reference; renewed per request */
 	bool tls, passthrough, draining, in_head, client_eof, lingering;
-	bool plain;			/* the client bev is a plain socket */
+	bool plain; /* the client bev is a plain socket */
 	char peer[INET6_ADDRSTRLEN];
 	int64_t last_io, deadline;
 	/* the request in flight */
@@ -64,7 +64,7 @@ struct proxy_conn {
 	struct proxy_pick *pick;
 	int backend;
 	bool retried;
-	struct evbuffer *head;		/* request head for the upstream */
+	struct evbuffer *head; /* request head for the upstream */
 	enum proxy_body req_body;
 	uint64_t req_left, req_bytes;
 	struct proxy_chunk req_chunk;
@@ -152,7 +152,7 @@ read_more(struct bufferevent *bev, size_t limit)
 		}
 		evbuffer_commit_space(in, v, n);
 		if ((size_t)r < want)
-			break;		/* the socket is empty now */
+			break; /* the socket is empty now */
 	}
 	evbuffer_freeze(in, 0);
 }
@@ -204,7 +204,7 @@ up_free(struct proxy_upstream *u)
 static void
 idle_read_cb(struct bufferevent *bev, void *arg)
 {
-	up_free(arg);		/* a backend speaking unasked: drop it */
+	up_free(arg); /* a backend speaking unasked: drop it */
 }
 
 static void
@@ -227,9 +227,8 @@ pool_get(struct proxy_worker *w, const struct hearth_endpoint *ep)
 {
 	struct proxy_pool *p;
 	LIST_FOREACH(p, &w->pools, link)
-		if (p->ep.port == ep->port && hearth_addr_eq(&p->ep.addr,
-		    &ep->addr))
-			return p;
+	if (p->ep.port == ep->port && hearth_addr_eq(&p->ep.addr, &ep->addr))
+		return p;
 	p = calloc(1, sizeof(*p));
 	if (p == NULL)
 		return NULL;
@@ -332,12 +331,14 @@ record(struct proxy_conn *c, unsigned status)
 	if (log_enabled(HEARTH_LOG_DEBUG)) {
 		char be[HEARTH_ENDPOINT_STRLEN] = "-";
 		if (c->pick != NULL && c->backend >= 0)
-			hearth_endpoint_str(&c->pick->backends[c->backend].address,
+			hearth_endpoint_str(&c->pick->backends[c->backend]
+			                         .address,
 			    be, sizeof(be));
 		log_debug("proxy: access %s \"%s %s\" host=%s route=%s "
-		    "status=%u backend=%s bytes=%llu ms=%lld", c->peer,
-		    c->method, c->path, c->host, route[0] ? route : "-", status,
-		    be, (unsigned long long)c->resp_bytes,
+		          "status=%u backend=%s bytes=%llu ms=%lld",
+		    c->peer, c->method, c->path, c->host,
+		    route[0] ? route : "-", status, be,
+		    (unsigned long long)c->resp_bytes,
 		    (long long)(proxy_now_ms() - c->t_start));
 	}
 }
@@ -346,18 +347,30 @@ static const char *
 reason(unsigned status)
 {
 	switch (status) {
-	case 308: return "Permanent Redirect";
-	case 400: return "Bad Request";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 408: return "Request Timeout";
-	case 413: return "Content Too Large";
-	case 431: return "Request Header Fields Too Large";
-	case 501: return "Not Implemented";
-	case 502: return "Bad Gateway";
-	case 503: return "Service Unavailable";
-	case 504: return "Gateway Timeout";
-	case 505: return "HTTP Version Not Supported";
+	case 308:
+		return "Permanent Redirect";
+	case 400:
+		return "Bad Request";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 408:
+		return "Request Timeout";
+	case 413:
+		return "Content Too Large";
+	case 431:
+		return "Request Header Fields Too Large";
+	case 501:
+		return "Not Implemented";
+	case 502:
+		return "Bad Gateway";
+	case 503:
+		return "Service Unavailable";
+	case 504:
+		return "Gateway Timeout";
+	case 505:
+		return "HTTP Version Not Supported";
 	}
 	return "Error";
 }
@@ -409,8 +422,8 @@ respond_error(struct proxy_conn *c, unsigned status, const char *extra)
 	int n = snprintf(body, sizeof(body), "%u %s\n", status, reason(status));
 	evbuffer_add_printf(bufferevent_get_output(c->bev),
 	    "HTTP/1.1 %u %s\r\nContent-Type: text/plain\r\n"
-	    "Content-Length: %d\r\n%sConnection: close\r\n\r\n%s", status,
-	    reason(status), n, extra ? extra : "", body);
+	    "Content-Length: %d\r\n%sConnection: close\r\n\r\n%s",
+	    status, reason(status), n, extra ? extra : "", body);
 	c->resp_head_done = true;
 	c->resp_bytes = (uint64_t)n;
 	record(c, status);
@@ -501,9 +514,10 @@ build_head(struct proxy_conn *c, const struct proxy_http_msg *m)
 			evbuffer_add_printf(b, "%.*s, ", (int)h->value.len,
 			    h->value.p);
 	}
-	evbuffer_add_printf(b, "%s\r\nX-Forwarded-Proto: %s\r\n"
-	    "X-Forwarded-Host: %.*s\r\n", c->peer, proto, (int)m->host.len,
-	    m->host.p);
+	evbuffer_add_printf(b,
+	    "%s\r\nX-Forwarded-Proto: %s\r\n"
+	    "X-Forwarded-Host: %.*s\r\n",
+	    c->peer, proto, (int)m->host.len, m->host.p);
 	for (size_t i = 0; i < m->n_headers; i++) {
 		const struct proxy_http_header *h = &m->headers[i];
 		if (proxy_http_is_hop(m, h->name) ||
@@ -518,15 +532,18 @@ build_head(struct proxy_conn *c, const struct proxy_http_msg *m)
 		evbuffer_add(b, "\r\n", 2);
 	}
 	bool v6 = strchr(c->peer, ':') != NULL;
-	evbuffer_add_printf(b, "Forwarded: for=%s%s%s;host=\"%.*s\";proto=%s"
-	    "\r\n", v6 ? "\"[" : "", c->peer, v6 ? "]\"" : "",
-	    (int)m->host.len, m->host.p, proto);
+	evbuffer_add_printf(b,
+	    "Forwarded: for=%s%s%s;host=\"%.*s\";proto=%s"
+	    "\r\n",
+	    v6 ? "\"[" : "", c->peer, v6 ? "]\"" : "", (int)m->host.len,
+	    m->host.p, proto);
 	if (m->body == PROXY_BODY_CHUNKED)
 		evbuffer_add_printf(b, "Transfer-Encoding: chunked\r\n");
 	if (m->upgrade) {
-		const struct proxy_http_header *u = proxy_http_find(m,
-		    "upgrade");
-		evbuffer_add_printf(b, "Connection: upgrade\r\nUpgrade: %.*s\r\n",
+		const struct proxy_http_header *u =
+		    proxy_http_find(m, "upgrade");
+		evbuffer_add_printf(b,
+		    "Connection: upgrade\r\nUpgrade: %.*s\r\n",
 		    (int)u->value.len, u->value.p);
 	}
 	evbuffer_add(b, "\r\n", 2);
@@ -537,8 +554,8 @@ redirect(struct proxy_conn *c, const struct proxy_http_msg *m)
 {
 	char loc[2048];
 	struct proxy_str h = m->host;
-	const char *colon = h.len > 0 && h.p[0] != '[' ?
-	    memchr(h.p, ':', h.len) : NULL;
+	const char *colon =
+	    h.len > 0 && h.p[0] != '[' ? memchr(h.p, ':', h.len) : NULL;
 	if (colon != NULL)
 		h.len = (size_t)(colon - h.p);
 	struct proxy_str t = origin_target(m->target);
@@ -576,10 +593,12 @@ start_request(struct proxy_conn *c, const struct proxy_http_msg *m,
 		return respond_error(c, 413, NULL);
 	if (c->conf->p->redirect_http_to_https && !c->tls)
 		return redirect(c, m);
-	const struct hearth_proxy_route *route = proxy_router_host(
-	    c->conf->router, m->host.p, m->host.len, PROXY_ROUTES_HTTP);
+	const struct hearth_proxy_route *route =
+	    proxy_router_host(c->conf->router, m->host.p, m->host.len,
+	        PROXY_ROUTES_HTTP);
 	size_t id = 0;
-	const struct hearth_proxy_rule *rule = route == NULL ? NULL :
+	const struct hearth_proxy_rule *rule = route == NULL ?
+	    NULL :
 	    proxy_router_rule(c->conf->router, route, m->path, m, &id);
 	if (rule == NULL)
 		return respond_error(c, 404, NULL);
@@ -695,8 +714,8 @@ pump_request(struct proxy_conn *c)
 		return;
 	bool was_done = c->req_done;
 	if (move_body(bufferevent_get_input(c->bev),
-	    bufferevent_get_output(c->up->bev), c->req_body, &c->req_left,
-	    &c->req_chunk, false, &c->req_done, &c->req_bytes) != 0)
+	        bufferevent_get_output(c->up->bev), c->req_body, &c->req_left,
+	        &c->req_chunk, false, &c->req_done, &c->req_bytes) != 0)
 		return respond_error(c, 400, NULL);
 	uint64_t max = limits(c)->max_body_bytes;
 	if (max > 0 && c->req_bytes > max)
@@ -735,8 +754,9 @@ pump_response(struct proxy_conn *c)
 	if (c->resp_body == PROXY_BODY_NONE) {
 		done = true;
 	} else if (move_body(bufferevent_get_input(c->up->bev),
-	    bufferevent_get_output(c->bev), c->resp_body, &c->resp_left,
-	    &c->resp_chunk, c->dechunk, &done, &c->resp_bytes) != 0) {
+	               bufferevent_get_output(c->bev), c->resp_body,
+	               &c->resp_left, &c->resp_chunk, c->dechunk, &done,
+	               &c->resp_bytes) != 0) {
 		proxy_health_fail(c->up->health);
 		proxy_conn_free(c);
 		return;
@@ -766,14 +786,16 @@ send_response_head(struct proxy_conn *c, const struct proxy_http_msg *m,
 		evbuffer_add(o, "\r\n", 2);
 	}
 	if (m->status == 101) {
-		const struct proxy_http_header *u = proxy_http_find(m, "upgrade");
+		const struct proxy_http_header *u =
+		    proxy_http_find(m, "upgrade");
 		evbuffer_add_printf(o, "Connection: upgrade\r\n");
 		if (u != NULL)
 			evbuffer_add_printf(o, "Upgrade: %.*s\r\n",
 			    (int)u->value.len, u->value.p);
 	} else if (final) {
 		if (c->resp_body == PROXY_BODY_CHUNKED && !c->dechunk)
-			evbuffer_add_printf(o, "Transfer-Encoding: chunked\r\n");
+			evbuffer_add_printf(o,
+			    "Transfer-Encoding: chunked\r\n");
 		if (!c->keep_after)
 			evbuffer_add_printf(o, "Connection: close\r\n");
 		else if (c->http10)
@@ -804,8 +826,8 @@ handle_response(struct proxy_conn *c)
 		struct proxy_http_msg m = {.headers = c->w->hdrs,
 		    .cap_headers = c->w->cap_hdrs};
 		struct proxy_http_limits pl = {RESP_HEAD_MAX, c->w->cap_hdrs};
-		ssize_t r = proxy_http_parse_response(buf, n, &pl, c->is_head,
-		    &m);
+		ssize_t r =
+		    proxy_http_parse_response(buf, n, &pl, c->is_head, &m);
 		if (r == 0)
 			return;
 		if (r < 0)
@@ -826,8 +848,8 @@ handle_response(struct proxy_conn *c)
 		proxy_chunk_init(&c->resp_chunk, RESP_HEAD_MAX);
 		c->dechunk = c->http10 && m.body == PROXY_BODY_CHUNKED;
 		c->up_reusable = m.keep_alive && m.body != PROXY_BODY_CLOSE;
-		c->keep_after = c->client_ka && !c->client_eof && !c->draining &&
-		    m.body != PROXY_BODY_CLOSE && !c->dechunk;
+		c->keep_after = c->client_ka && !c->client_eof &&
+		    !c->draining && m.body != PROXY_BODY_CLOSE && !c->dechunk;
 		c->deadline = 0;
 		struct proxy_stats *s = &c->w->stats;
 		pthread_mutex_lock(&s->mu);
@@ -952,14 +974,15 @@ up_event_cb(struct bufferevent *bev, short what, void *arg)
 		c->up_reusable = false;
 		return finish_response(c);
 	}
-	proxy_conn_free(c);	/* truncated response */
+	proxy_conn_free(c); /* truncated response */
 }
 
 static void
 connect_backend(struct proxy_conn *c, bool fresh)
 {
 	struct proxy_worker *w = c->w;
-	const struct hearth_endpoint *ep = &c->pick->backends[c->backend].address;
+	const struct hearth_endpoint *ep =
+	    &c->pick->backends[c->backend].address;
 	struct proxy_pool *pool = pool_get(w, ep);
 	if (pool == NULL)
 		return respond_error(c, 502, NULL);
@@ -1002,7 +1025,7 @@ connect_backend(struct proxy_conn *c, bool fresh)
 	c->deadline = 0;
 	arm(c, limits(c)->connect_timeout_ms);
 	if (bufferevent_socket_connect(u->bev, (struct sockaddr *)&ss,
-	    (int)sl) != 0)
+	        (int)sl) != 0)
 		return connect_failed(c);
 }
 
@@ -1136,7 +1159,8 @@ start_passthrough(struct proxy_conn *c, const struct hearth_proxy_route *r)
 	c->t_start = proxy_now_ms();
 	snprintf(c->method, sizeof(c->method), "TLS");
 	snprintf(c->host, sizeof(c->host), "%s", r->hostnames[0]);
-	c->bev = bufferevent_socket_new(c->w->base, c->fd, BEV_OPT_CLOSE_ON_FREE);
+	c->bev =
+	    bufferevent_socket_new(c->w->base, c->fd, BEV_OPT_CLOSE_ON_FREE);
 	if (c->backend < 0 || c->bev == NULL)
 		return proxy_conn_free(c);
 	c->plain = true;
@@ -1175,17 +1199,18 @@ peek_cb(evutil_socket_t fd, short what, void *arg)
 	if (r == PROXY_SNI_MORE && (size_t)n < sizeof(buf))
 		return;
 	if (r == -EBADMSG)
-		return tls_alert_close(c, 50);		/* decode_error */
+		return tls_alert_close(c, 50); /* decode_error */
 	event_free(c->peek_ev);
 	c->peek_ev = NULL;
 	if (r == PROXY_SNI_FOUND) {
-		const struct hearth_proxy_route *rt = proxy_router_host(
-		    c->conf->router, name, strlen(name), PROXY_ROUTES_ANY);
+		const struct hearth_proxy_route *rt =
+		    proxy_router_host(c->conf->router, name, strlen(name),
+		        PROXY_ROUTES_ANY);
 		if (rt != NULL && rt->passthrough)
 			return start_passthrough(c, rt);
 	}
 	if (c->conf->tls == NULL)
-		return tls_alert_close(c, 112);		/* unrecognized_name */
+		return tls_alert_close(c, 112); /* unrecognized_name */
 	SSL *ssl = SSL_new(proxy_tls_default(c->conf->tls));
 	if (ssl == NULL)
 		return proxy_conn_free(c);
@@ -1212,7 +1237,8 @@ peer_str(const struct sockaddr *sa, char *out, size_t len)
 		const struct in6_addr *a =
 		    &((const struct sockaddr_in6 *)sa)->sin6_addr;
 		if (IN6_IS_ADDR_V4MAPPED(a))
-			inet_ntop(AF_INET, &a->s6_addr[12], out, (socklen_t)len);
+			inet_ntop(AF_INET, &a->s6_addr[12], out,
+			    (socklen_t)len);
 		else
 			inet_ntop(AF_INET6, a, out, (socklen_t)len);
 	}
@@ -1244,8 +1270,8 @@ proxy_conn_accept(struct proxy_worker *w, int fd, const struct sockaddr *sa,
 		return proxy_conn_free(c);
 	if (tls) {
 		c->state = C_PEEK;
-		c->peek_ev = event_new(w->base, fd, EV_READ | EV_PERSIST | EV_ET,
-		    peek_cb, c);
+		c->peek_ev = event_new(w->base, fd,
+		    EV_READ | EV_PERSIST | EV_ET, peek_cb, c);
 		if (c->peek_ev == NULL)
 			return proxy_conn_free(c);
 		event_add(c->peek_ev, NULL);

@@ -58,8 +58,8 @@ str_ieq_lower(struct proxy_str s, const char *lower, size_t n)
  * limit, -400 on a bare LF or CR.
  */
 static int
-next_line(const char *buf, size_t len, size_t pos, size_t limit,
-    size_t *end, size_t *next)
+next_line(const char *buf, size_t len, size_t pos, size_t limit, size_t *end,
+    size_t *next)
 {
 	size_t wend = len < limit ? len : limit;
 	if (pos >= wend)
@@ -138,7 +138,7 @@ struct head_state {
 	bool seen_cl, seen_te, seen_host;
 	bool conn_close, conn_keep_alive, conn_upgrade, has_upgrade;
 	bool te_chunked_last, te_only_chunked;
-	int err;			/* -status for the first fault */
+	int err; /* -status for the first fault */
 };
 
 static void
@@ -212,7 +212,7 @@ parse_field(const char *p, size_t n, struct proxy_http_header *h)
 	while (i < n && is_tchar((unsigned char)p[i]))
 		i++;
 	if (i == 0 || i == n || p[i] != ':')
-		return -1;	/* empty name, space before ':', or bad char */
+		return -1; /* empty name, space before ':', or bad char */
 	h->name.p = p;
 	h->name.len = i;
 	i++;
@@ -237,7 +237,7 @@ parse_fields(const char *buf, size_t len, size_t pos,
     struct head_state *st)
 {
 	size_t max_h = lim->max_headers < msg->cap_headers ? lim->max_headers :
-	    msg->cap_headers;
+	                                                     msg->cap_headers;
 	int too_many = st->is_request ? -431 : -502;
 	for (;;) {
 		size_t end, next;
@@ -245,11 +245,12 @@ parse_fields(const char *buf, size_t len, size_t pos,
 		    &next);
 		if (r <= 0)
 			return r == -431 && !st->is_request ? -502 :
-			    r == -400 && !st->is_request ? -502 : r;
+			    r == -400 && !st->is_request    ? -502 :
+			                                      r;
 		if (end == pos)
 			return (ssize_t)next;
 		if (buf[pos] == ' ' || buf[pos] == '\t')
-			return st->is_request ? -400 : -502;	/* obs-fold */
+			return st->is_request ? -400 : -502; /* obs-fold */
 		if (msg->n_headers >= max_h)
 			return too_many;
 		struct proxy_http_header *h = &msg->headers[msg->n_headers];
@@ -264,8 +265,8 @@ parse_fields(const char *buf, size_t len, size_t pos,
 static int
 parse_version(const char *p, size_t n, unsigned *minor)
 {
-	if (n != 8 || memcmp(p, "HTTP/", 5) != 0 || p[6] != '.' ||
-	    p[5] < '0' || p[5] > '9' || p[7] < '0' || p[7] > '9')
+	if (n != 8 || memcmp(p, "HTTP/", 5) != 0 || p[6] != '.' || p[5] < '0' ||
+	    p[5] > '9' || p[7] < '0' || p[7] > '9')
 		return -400;
 	if (p[5] != '1' || p[7] > '1')
 		return -505;
@@ -448,13 +449,13 @@ proxy_http_parse_response(const char *buf, size_t len,
 	if (req_head || s < 200 || s == 204 || s == 304) {
 		msg->body = PROXY_BODY_NONE;
 	} else if (st.seen_te) {
-		msg->body = st.te_chunked_last ? PROXY_BODY_CHUNKED :
-		    PROXY_BODY_CLOSE;
+		msg->body =
+		    st.te_chunked_last ? PROXY_BODY_CHUNKED : PROXY_BODY_CLOSE;
 		if (st.seen_cl || !st.te_chunked_last)
 			msg->keep_alive = false;
 	} else if (st.seen_cl) {
 		msg->body = msg->content_length > 0 ? PROXY_BODY_LENGTH :
-		    PROXY_BODY_NONE;
+		                                      PROXY_BODY_NONE;
 	} else {
 		msg->body = PROXY_BODY_CLOSE;
 		msg->keep_alive = false;

@@ -24,14 +24,14 @@ struct proxy_str {
 
 struct proxy_http_header {
 	struct proxy_str name;
-	struct proxy_str value;		/* without surrounding white space */
+	struct proxy_str value; /* without surrounding white space */
 };
 
 enum proxy_body {
-	PROXY_BODY_NONE,		/* no body (or Content-Length: 0) */
-	PROXY_BODY_LENGTH,		/* content_length bytes */
-	PROXY_BODY_CHUNKED,		/* chunked, ends at the last chunk */
-	PROXY_BODY_CLOSE,		/* responses only: until the peer closes */
+	PROXY_BODY_NONE,    /* no body (or Content-Length: 0) */
+	PROXY_BODY_LENGTH,  /* content_length bytes */
+	PROXY_BODY_CHUNKED, /* chunked, ends at the last chunk */
+	PROXY_BODY_CLOSE,   /* responses only: until the peer closes */
 };
 
 /* A parsed request or response head; slices point into the input. */
@@ -39,28 +39,28 @@ struct proxy_http_msg {
 	/* request */
 	struct proxy_str method;
 	struct proxy_str target;
-	struct proxy_str host;		/* Host, or the absolute-form authority */
-	struct proxy_str path;		/* the target's path, without query */
+	struct proxy_str host; /* Host, or the absolute-form authority */
+	struct proxy_str path; /* the target's path, without query */
 	bool is_head;
 	/* response */
 	unsigned status;
 	struct proxy_str reason;
 	/* both */
-	unsigned minor;			/* HTTP/1.<minor>: 0 or 1 */
-	struct proxy_http_header *headers;	/* caller's array */
+	unsigned minor;                    /* HTTP/1.<minor>: 0 or 1 */
+	struct proxy_http_header *headers; /* caller's array */
 	size_t n_headers;
 	size_t cap_headers;
 	enum proxy_body body;
 	uint64_t content_length;
-	bool keep_alive;		/* the sender allows another message */
-	bool upgrade;			/* Connection: upgrade with Upgrade */
-	bool expect_continue;		/* Expect: 100-continue */
-	bool has_te;			/* Transfer-Encoding was present */
+	bool keep_alive;      /* the sender allows another message */
+	bool upgrade;         /* Connection: upgrade with Upgrade */
+	bool expect_continue; /* Expect: 100-continue */
+	bool has_te;          /* Transfer-Encoding was present */
 };
 
 struct proxy_http_limits {
-	size_t max_header_bytes;	/* start line + fields + blank line */
-	size_t max_headers;		/* at most cap_headers */
+	size_t max_header_bytes; /* start line + fields + blank line */
+	size_t max_headers;      /* at most cap_headers */
 };
 
 /*
@@ -90,26 +90,25 @@ ssize_t proxy_http_parse_response(const char *buf, size_t len,
 bool proxy_str_ieq(struct proxy_str s, const char *lit);
 
 /* The first header named name (lower case), or NULL. */
-const struct proxy_http_header *proxy_http_find(
-    const struct proxy_http_msg *msg, const char *name);
+const struct proxy_http_header *
+proxy_http_find(const struct proxy_http_msg *msg, const char *name);
 
 /*
  * Whether the header named name must not be forwarded: the fixed
  * hop-by-hop set (Connection, Keep-Alive, Proxy-Connection, TE, Trailer,
  * Transfer-Encoding, Upgrade) and every field the Connection header lists.
  */
-bool proxy_http_is_hop(const struct proxy_http_msg *msg,
-    struct proxy_str name);
+bool proxy_http_is_hop(const struct proxy_http_msg *msg, struct proxy_str name);
 
 /* The streaming chunked-body decoder. */
 struct proxy_chunk {
 	int state;
-	uint64_t remaining;		/* data bytes left in this chunk */
-	unsigned digits;		/* hex digits in the size so far */
-	size_t line_bytes;		/* bytes of the current ext/trailer line */
-	size_t trailer_bytes;		/* all trailer bytes so far */
-	size_t max_trailer_bytes;	/* 0: 65536 */
-	bool in_name;			/* trailer line: still in the field name */
+	uint64_t remaining;       /* data bytes left in this chunk */
+	unsigned digits;          /* hex digits in the size so far */
+	size_t line_bytes;        /* bytes of the current ext/trailer line */
+	size_t trailer_bytes;     /* all trailer bytes so far */
+	size_t max_trailer_bytes; /* 0: 65536 */
+	bool in_name;             /* trailer line: still in the field name */
 	size_t name_len;
 };
 

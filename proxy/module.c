@@ -35,9 +35,8 @@ proxy_health_get(struct proxy_mod *m, const struct hearth_endpoint *ep)
 	struct proxy_health *h;
 	pthread_mutex_lock(&m->health_mu);
 	LIST_FOREACH(h, &m->health, link)
-		if (h->ep.port == ep->port && hearth_addr_eq(&h->ep.addr,
-		    &ep->addr))
-			break;
+	if (h->ep.port == ep->port && hearth_addr_eq(&h->ep.addr, &ep->addr))
+		break;
 	if (h == NULL && (h = calloc(1, sizeof(*h))) != NULL) {
 		h->ep = *ep;
 		LIST_INSERT_HEAD(&m->health, h, link);
@@ -69,15 +68,16 @@ proxy_health_ok(struct proxy_health *h)
 }
 
 int
-proxy_pick_backend(struct proxy_pick *pk, int not)
+proxy_pick_backend(struct proxy_pick *pk, int not )
 {
 	uint64_t alive = 0;
 	int64_t now = proxy_now_ms();
 	for (size_t i = 0; i < pk->n && i < 64; i++) {
 		struct proxy_health *h = pk->health[i];
-		if ((int)i != not && (h == NULL ||
-		    __atomic_load_n(&h->ejected_until_ms, __ATOMIC_RELAXED) <=
-		    now))
+		if ((int)i !=
+		    not &&(h == NULL ||
+		        __atomic_load_n(&h->ejected_until_ms,
+		            __ATOMIC_RELAXED) <= now))
 			alive |= UINT64_C(1) << i;
 	}
 	pthread_mutex_lock(&pk->mu);
@@ -98,7 +98,8 @@ pick_init(struct proxy_mod *m, struct proxy_pick *pk,
 	if (pk->cur == NULL || pk->health == NULL)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++)
-		if ((pk->health[i] = proxy_health_get(m, &b[i].address)) == NULL)
+		if ((pk->health[i] = proxy_health_get(m, &b[i].address)) ==
+		    NULL)
 			return -ENOMEM;
 	return 0;
 }
@@ -163,11 +164,12 @@ conf_new(struct proxy_mod *mod, const struct hearth_model *m)
 		if (r->passthrough)
 			c->https = true;
 		if (pick_init(mod, &c->route_picks[i], r->backends,
-		    r->n_backends) != 0)
+		        r->n_backends) != 0)
 			goto fail;
 		for (size_t j = 0; j < r->n_rules; j++)
 			if (pick_init(mod, &c->rule_picks[id++],
-			    r->rules[j].backends, r->rules[j].n_backends) != 0)
+			        r->rules[j].backends,
+			        r->rules[j].n_backends) != 0)
 				goto fail;
 	}
 	if (c->tls != NULL)
@@ -183,11 +185,13 @@ fail:
 static int
 listen_socket(uint16_t port)
 {
-	int fd = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd =
+	    socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	int one = 1, zero = 0;
 	bool v6 = fd >= 0;
 	if (!v6)
-		fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    0);
 	if (fd < 0)
 		return -errno;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -196,7 +200,8 @@ listen_socket(uint16_t port)
 	if (v6) {
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
 		struct sockaddr_in6 sa = {.sin6_family = AF_INET6,
-		    .sin6_port = htons(port), .sin6_addr = in6addr_any};
+		    .sin6_port = htons(port),
+		    .sin6_addr = in6addr_any};
 		rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
 	} else {
 		struct sockaddr_in sa = {.sin_family = AF_INET,
@@ -314,7 +319,7 @@ raise_nofile(uint32_t max_connections)
 	if (setrlimit(RLIMIT_NOFILE, &rl) == 0 &&
 	    rl.rlim_cur < (rlim_t)max_connections * 2 + 64)
 		log_info("proxy: open files limited to %llu, below 2 per "
-		    "connection for max_connections %u",
+		         "connection for max_connections %u",
 		    (unsigned long long)rl.rlim_cur, max_connections);
 }
 
@@ -346,8 +351,8 @@ proxy_create(struct hearth_env *env, const struct hearth_model *model,
 	m->https_port = model->proxy.https_port;
 	m->https = m->conf->https;
 	m->done_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	m->done_ev = event_new(env->base, m->done_fd, EV_READ | EV_PERSIST,
-	    done_cb, m);
+	m->done_ev =
+	    event_new(env->base, m->done_fd, EV_READ | EV_PERSIST, done_cb, m);
 	m->workers = calloc(m->n_workers, sizeof(*m->workers));
 	if (m->done_fd < 0 || m->done_ev == NULL || m->workers == NULL) {
 		for (unsigned i = 0; i < m->n_workers; i++) {
@@ -379,11 +384,13 @@ proxy_create(struct hearth_env *env, const struct hearth_model *model,
 	}
 	if (m->https)
 		log_info("proxy: listening on ports %u and %u with %u workers, "
-		    "%zu routes", m->http_port, m->https_port, m->n_workers,
+		         "%zu routes",
+		    m->http_port, m->https_port, m->n_workers,
 		    model->proxy.n_routes);
 	else
 		log_info("proxy: listening on port %u with %u workers, %zu "
-		    "routes", m->http_port, m->n_workers, model->proxy.n_routes);
+		         "routes",
+		    m->http_port, m->n_workers, model->proxy.n_routes);
 	*state = m;
 	return 0;
 }
@@ -466,8 +473,8 @@ proxy_destroy(void *state)
 	free(m);
 }
 
-static const double latency_bounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025,
-    0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+static const double latency_bounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+    0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 
 static void
 proxy_metrics(void *state, struct evbuffer *out)
@@ -514,12 +521,12 @@ proxy_wanted(const struct hearth_model *m)
 }
 
 const struct hearth_module_ops proxy_module = {
-	.name = "proxy",
-	.wanted = proxy_wanted,
-	.create = proxy_create,
-	.apply = proxy_apply,
-	.health = proxy_health,
-	.metrics = proxy_metrics,
-	.stop = proxy_stop,
-	.destroy = proxy_destroy,
+    .name = "proxy",
+    .wanted = proxy_wanted,
+    .create = proxy_create,
+    .apply = proxy_apply,
+    .health = proxy_health,
+    .metrics = proxy_metrics,
+    .stop = proxy_stop,
+    .destroy = proxy_destroy,
 };

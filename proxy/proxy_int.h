@@ -24,16 +24,16 @@
 #include "module.h"
 #include "router.h"
 
-#define PROXY_EJECT_AFTER 3		/* consecutive failures */
-#define PROXY_EJECT_MS 10000		/* before a backend is tried again */
-#define PROXY_HIGH_WATER (1024 * 1024)	/* per direction buffered */
+#define PROXY_EJECT_AFTER     3     /* consecutive failures */
+#define PROXY_EJECT_MS        10000 /* before a backend is tried again */
+#define PROXY_HIGH_WATER      (1024 * 1024) /* per direction buffered */
 #define PROXY_MAX_ROUTE_STATS 256
 
 /* A backend's passive health, shared by every worker and snapshot. */
 struct proxy_health {
 	struct hearth_endpoint ep;
-	uint32_t fails;			/* atomic */
-	int64_t ejected_until_ms;	/* atomic; monotonic ms */
+	uint32_t fails;           /* atomic */
+	int64_t ejected_until_ms; /* atomic; monotonic ms */
 	LIST_ENTRY(proxy_health) link;
 };
 
@@ -56,15 +56,15 @@ SSL_CTX *proxy_tls_default(struct proxy_tls *t);
 
 /* One configuration snapshot; immutable but for the pick states. */
 struct proxy_conf {
-	int refs;			/* atomic */
-	struct hearth_model *model;	/* reference held */
+	int refs;                   /* atomic */
+	struct hearth_model *model; /* reference held */
 	const struct hearth_proxy *p;
 	struct proxy_router *router;
-	struct proxy_tls *tls;		/* NULL without certificates */
-	struct proxy_pick *rule_picks;	/* by rule id */
+	struct proxy_tls *tls;         /* NULL without certificates */
+	struct proxy_pick *rule_picks; /* by rule id */
 	size_t n_rule_picks;
-	struct proxy_pick *route_picks;	/* by route index (passthrough) */
-	bool https;			/* listen on https_port */
+	struct proxy_pick *route_picks; /* by route index (passthrough) */
+	bool https;                     /* listen on https_port */
 };
 
 struct proxy_conf *proxy_conf_ref(struct proxy_conf *c);
@@ -82,7 +82,7 @@ struct proxy_stats {
 	struct proxy_route_stat routes[PROXY_MAX_ROUTE_STATS];
 	size_t n_routes;
 	struct metrics_histogram latency;
-	uint64_t tls_handshakes;	/* atomic */
+	uint64_t tls_handshakes; /* atomic */
 };
 
 struct proxy_conn;
@@ -104,12 +104,12 @@ struct proxy_worker {
 	pthread_t thread;
 	bool started;
 	struct event_base *base;
-	int wake_fd;			/* eventfd: the mailbox has news */
+	int wake_fd; /* eventfd: the mailbox has news */
 	struct event *wake_ev;
 	/* mailbox, under mu */
 	pthread_mutex_t mu;
 	struct proxy_conf *next_conf;
-	int next_http_fd, next_https_fd;	/* -1: none; -2: unchanged */
+	int next_http_fd, next_https_fd; /* -1: none; -2: unchanged */
 	bool stop_req, exit_req;
 	/* owned by the worker thread */
 	struct proxy_conf *conf;
@@ -118,7 +118,7 @@ struct proxy_worker {
 	struct proxy_conn_list conns;
 	unsigned n_conns;
 	LIST_HEAD(, proxy_pool) pools;
-	struct proxy_http_header *hdrs;	/* parse scratch, cap_hdrs long */
+	struct proxy_http_header *hdrs; /* parse scratch, cap_hdrs long */
 	size_t cap_hdrs;
 	struct evbuffer *scratch;
 	struct proxy_stats stats;
@@ -134,9 +134,9 @@ struct proxy_mod {
 	bool https;
 	pthread_mutex_t health_mu;
 	LIST_HEAD(, proxy_health) health;
-	uint64_t active;		/* atomic: open client connections */
+	uint64_t active; /* atomic: open client connections */
 	uint64_t reloads;
-	int done_fd;			/* eventfd: a worker has drained */
+	int done_fd; /* eventfd: a worker has drained */
 	struct event *done_ev;
 	bool stopping, stopped_told;
 };
@@ -162,7 +162,7 @@ int64_t proxy_now_ms(void);
 struct proxy_health *proxy_health_get(struct proxy_mod *m,
     const struct hearth_endpoint *ep);
 /* Picks a live backend of pk other than `not` (-1: any); -1 if none. */
-int proxy_pick_backend(struct proxy_pick *pk, int not);
+int proxy_pick_backend(struct proxy_pick *pk, int not );
 void proxy_health_fail(struct proxy_health *h);
 void proxy_health_ok(struct proxy_health *h);
 

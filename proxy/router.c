@@ -10,7 +10,7 @@
 #include "router.h"
 
 struct host_ent {
-	const char *name;		/* exact name, or the suffix ".x.y" */
+	const char *name; /* exact name, or the suffix ".x.y" */
 	size_t len;
 	const struct hearth_proxy_route *route;
 };
@@ -23,7 +23,7 @@ struct rule_ent {
 
 struct route_ent {
 	const struct hearth_proxy_route *route;
-	struct rule_ent *rules;		/* sorted by precedence */
+	struct rule_ent *rules; /* sorted by precedence */
 	size_t n_rules;
 };
 
@@ -96,11 +96,11 @@ table_build(struct host_table *t, const struct hearth_proxy *p, bool http)
 		for (size_t j = 0; j < rt->n_hostnames; j++) {
 			const char *h = rt->hostnames[j];
 			if (h[0] == '*' && h[1] == '.')
-				t->wild[t->n_wild++] = (struct host_ent){h + 1,
-				    strlen(h + 1), rt};
+				t->wild[t->n_wild++] =
+				    (struct host_ent){h + 1, strlen(h + 1), rt};
 			else
-				t->exact[t->n_exact++] = (struct host_ent){h,
-				    strlen(h), rt};
+				t->exact[t->n_exact++] =
+				    (struct host_ent){h, strlen(h), rt};
 		}
 	}
 	/* On equal names the earlier route wins. */
@@ -120,7 +120,8 @@ routes_build(struct proxy_router *r, const struct hearth_proxy *p)
 		struct route_ent *e = &r->routes[i];
 		e->route = &p->routes[i];
 		e->n_rules = p->routes[i].n_rules;
-		e->rules = calloc(e->n_rules ? e->n_rules : 1, sizeof(*e->rules));
+		e->rules =
+		    calloc(e->n_rules ? e->n_rules : 1, sizeof(*e->rules));
 		if (e->rules == NULL)
 			return -1;
 		for (size_t j = 0; j < e->n_rules; j++)
@@ -189,8 +190,8 @@ proxy_router_host(const struct proxy_router *r, const char *host, size_t len,
     enum proxy_route_kind kind)
 {
 	char name[256];
-	const struct host_table *t = kind == PROXY_ROUTES_HTTP ? &r->http :
-	    &r->any;
+	const struct host_table *t =
+	    kind == PROXY_ROUTES_HTTP ? &r->http : &r->any;
 	if (len > 0 && host[0] != '[') {
 		const char *colon = memchr(host, ':', len);
 		if (colon != NULL)
@@ -240,7 +241,7 @@ headers_match(const struct hearth_proxy_rule *rule,
 		size_t nl = strlen(m->name), vl = strlen(m->value);
 		bool found = false;
 		for (size_t j = 0; msg != NULL && j < msg->n_headers && !found;
-		    j++) {
+		     j++) {
 			const struct proxy_http_header *h = &msg->headers[j];
 			found = h->name.len == nl &&
 			    strncasecmp(h->name.p, m->name, nl) == 0 &&
@@ -268,7 +269,8 @@ proxy_router_rule(const struct proxy_router *r,
 		const struct hearth_proxy_rule *rule = e->rules[i].rule;
 		const char *rp = rule->path ? rule->path : "/";
 		bool ok = rule->match == HEARTH_PATH_EXACT ?
-		    strlen(rp) == path.len && memcmp(rp, path.p, path.len) == 0 :
+		    strlen(rp) == path.len &&
+		        memcmp(rp, path.p, path.len) == 0 :
 		    proxy_path_prefix_match(rp, path);
 		if (ok && headers_match(rule, msg)) {
 			*rule_id = e->rules[i].id;
@@ -279,8 +281,8 @@ proxy_router_rule(const struct proxy_router *r,
 }
 
 int
-proxy_swrr_pick(const struct hearth_proxy_backend *b, size_t n,
-    uint64_t alive, int64_t *cur)
+proxy_swrr_pick(const struct hearth_proxy_backend *b, size_t n, uint64_t alive,
+    int64_t *cur)
 {
 	int64_t total = 0;
 	int best = -1;

@@ -20,8 +20,8 @@ struct proxy_router;
 
 /* Which routes a host lookup considers. */
 enum proxy_route_kind {
-	PROXY_ROUTES_ANY,		/* TLS SNI: passthrough or terminated */
-	PROXY_ROUTES_HTTP,		/* HTTP requests: no passthrough routes */
+	PROXY_ROUTES_ANY,  /* TLS SNI: passthrough or terminated */
+	PROXY_ROUTES_HTTP, /* HTTP requests: no passthrough routes */
 };
 
 /*
@@ -38,18 +38,16 @@ size_t proxy_router_n_rules(const struct proxy_router *r);
  * The route for host name (any case; a ":port" suffix and a trailing dot
  * are ignored), or NULL.
  */
-const struct hearth_proxy_route *proxy_router_host(
-    const struct proxy_router *r, const char *host, size_t len,
-    enum proxy_route_kind kind);
+const struct hearth_proxy_route *proxy_router_host(const struct proxy_router *r,
+    const char *host, size_t len, enum proxy_route_kind kind);
 
 /*
  * The rule of route serving path (no query) for request msg's headers,
  * or NULL. *rule_id is its id for per-rule state.
  */
-const struct hearth_proxy_rule *proxy_router_rule(
-    const struct proxy_router *r, const struct hearth_proxy_route *route,
-    struct proxy_str path, const struct proxy_http_msg *msg,
-    size_t *rule_id);
+const struct hearth_proxy_rule *proxy_router_rule(const struct proxy_router *r,
+    const struct hearth_proxy_route *route, struct proxy_str path,
+    const struct proxy_http_msg *msg, size_t *rule_id);
 
 /* Does a path_prefix match path, by whole segments ("/a" covers "/a/b"). */
 bool proxy_path_prefix_match(const char *prefix, struct proxy_str path);

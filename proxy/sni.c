@@ -98,7 +98,7 @@ parse_hello(struct rd h, char *name, size_t cap)
 {
 	unsigned major = rd_u8(&h);
 	rd_u8(&h);
-	rd_sub(&h, 32);				/* random */
+	rd_sub(&h, 32); /* random */
 	unsigned sid = rd_u8(&h);
 	if (major != 3 || sid > 32)
 		return -EBADMSG;
@@ -114,7 +114,7 @@ parse_hello(struct rd h, char *name, size_t cap)
 	if (h.bad)
 		return -EBADMSG;
 	if (h.len == 0)
-		return PROXY_SNI_NONE;		/* no extensions at all */
+		return PROXY_SNI_NONE; /* no extensions at all */
 	struct rd exts = rd_sub(&h, rd_u16(&h));
 	if (h.bad || h.len != 0)
 		return -EBADMSG;
@@ -128,7 +128,7 @@ parse_hello(struct rd h, char *name, size_t cap)
 		if (type != 0)
 			continue;
 		if (seen)
-			return -EBADMSG;	/* duplicate server_name */
+			return -EBADMSG; /* duplicate server_name */
 		seen = true;
 		result = parse_server_name(ext, name, cap);
 		if (result < 0)
@@ -141,14 +141,15 @@ int
 proxy_sni_parse(const uint8_t *buf, size_t len, char *name, size_t name_cap)
 {
 	static __thread uint8_t msg[PROXY_SNI_MAX_HELLO + 4];
-	size_t have = 0, need = 0;	/* handshake bytes gathered / wanted */
+	size_t have = 0, need = 0; /* handshake bytes gathered / wanted */
 	size_t pos = 0;
 	while (pos < len) {
 		if (len - pos < 5)
 			return PROXY_SNI_MORE;
 		const uint8_t *rec = buf + pos;
 		size_t rlen = (size_t)rec[3] << 8 | rec[4];
-		if (rec[0] != 22 || rec[1] != 3 || rlen == 0 || rlen > 16384 + 256)
+		if (rec[0] != 22 || rec[1] != 3 || rlen == 0 ||
+		    rlen > 16384 + 256)
 			return -EBADMSG;
 		size_t avail = len - pos - 5;
 		size_t take = avail < rlen ? avail : rlen;
@@ -158,9 +159,10 @@ proxy_sni_parse(const uint8_t *buf, size_t len, char *name, size_t name_cap)
 		have += take;
 		if (need == 0 && have >= 4) {
 			if (msg[0] != 1)
-				return -EBADMSG;	/* not a ClientHello */
-			need = 4 + ((size_t)msg[1] << 16 | (size_t)msg[2] << 8 |
-			    msg[3]);
+				return -EBADMSG; /* not a ClientHello */
+			need = 4 +
+			    ((size_t)msg[1] << 16 | (size_t)msg[2] << 8 |
+			        msg[3]);
 			if (need > sizeof(msg))
 				return -EMSGSIZE;
 			if (need < 4 + 38)

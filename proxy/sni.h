@@ -12,9 +12,9 @@
 #include <stdint.h>
 
 enum proxy_sni_result {
-	PROXY_SNI_MORE = 0,		/* incomplete: read more and call again */
-	PROXY_SNI_FOUND = 1,		/* name holds the server name */
-	PROXY_SNI_NONE = 2,		/* a valid ClientHello without a name */
+	PROXY_SNI_MORE = 0,  /* incomplete: read more and call again */
+	PROXY_SNI_FOUND = 1, /* name holds the server name */
+	PROXY_SNI_NONE = 2,  /* a valid ClientHello without a name */
 };
 
 /* The largest ClientHello handshake message accepted. */

@@ -24,7 +24,7 @@
 
 struct tls_cert {
 	SSL_CTX *ctx;
-	char **names;			/* lower-case SAN DNS names */
+	char **names; /* lower-case SAN DNS names */
 	size_t n_names;
 };
 
@@ -80,23 +80,24 @@ ticket_cb(SSL *ssl, unsigned char name[16], unsigned char *iv,
 	} else if (tickets.prev.set &&
 	    CRYPTO_memcmp(name, tickets.prev.name, 16) == 0) {
 		k = tickets.prev;
-		rc = 2;				/* accept, and issue a new one */
+		rc = 2; /* accept, and issue a new one */
 	} else {
 		pthread_mutex_unlock(&tickets.mu);
-		return 0;			/* unknown: full handshake */
+		return 0; /* unknown: full handshake */
 	}
 	pthread_mutex_unlock(&tickets.mu);
 	OSSL_PARAM params[] = {
-		OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY, k.hmac,
-		    sizeof(k.hmac)),
-		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-		    (char *)"SHA256", 0),
-		OSSL_PARAM_construct_end(),
+	    OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY, k.hmac,
+	        sizeof(k.hmac)),
+	    OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+	        (char *)"SHA256", 0),
+	    OSSL_PARAM_construct_end(),
 	};
 	if (enc && RAND_bytes(iv, EVP_MAX_IV_LENGTH) != 1)
 		rc = -1;
 	else if (EVP_CipherInit_ex(cctx, EVP_aes_256_cbc(), NULL, k.aes, iv,
-	    enc) != 1 || EVP_MAC_CTX_set_params(hctx, params) != 1)
+	             enc) != 1 ||
+	    EVP_MAC_CTX_set_params(hctx, params) != 1)
 		rc = -1;
 	OPENSSL_cleanse(&k, sizeof(k));
 	return rc;
@@ -128,8 +129,8 @@ add_name(struct tls_cert *c, const char *s, size_t len)
 static int
 cert_names(struct tls_cert *c, X509 *x)
 {
-	GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL,
-	    NULL);
+	GENERAL_NAMES *gens =
+	    X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
 	for (int i = 0; gens != NULL && i < sk_GENERAL_NAME_num(gens); i++) {
 		GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
 		if (g->type != GEN_DNS)
@@ -172,7 +173,7 @@ tls_pick(struct proxy_tls *t, const char *host)
 		for (size_t i = 0; i < t->n_certs; i++)
 			for (size_t j = 0; j < t->certs[i].n_names; j++)
 				if (name_covers(t->certs[i].names[j], host,
-				    wild))
+				        wild))
 					return t->certs[i].ctx;
 	return t->certs[0].ctx;
 }
@@ -190,7 +191,8 @@ servername_cb(SSL *ssl, int *alert, void *arg)
 		return SSL_TLSEXT_ERR_OK;
 	for (size_t i = 0; i <= len; i++)
 		host[i] = name[i] >= 'A' && name[i] <= 'Z' ?
-		    (char)(name[i] + 32) : name[i];
+		    (char)(name[i] + 32) :
+		    name[i];
 	if (len > 0 && host[len - 1] == '.')
 		host[len - 1] = '\0';
 	SSL_CTX *ctx = tls_pick(t, host);
@@ -235,11 +237,11 @@ ctx_new(const struct hearth_proxy_cert *pc, struct proxy_tls *t)
 		return NULL;
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
 	SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION);
-	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
-	    SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION);
+	SSL_CTX_set_options(ctx,
+	    SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
+	        SSL_OP_NO_COMPRESSION);
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
-	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"hearth",
-	    6);
+	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"hearth", 6);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
 	SSL_CTX_set_num_tickets(ctx, 1);
 	SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, ticket_cb);

@@ -14,8 +14,8 @@
 #include "log.h"
 #include "proxy_int.h"
 
-static const double latency_bounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025,
-    0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+static const double latency_bounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+    0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 
 static void
 accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
@@ -117,8 +117,8 @@ wake_cb(evutil_socket_t fd, short what, void *arg)
 		if (want < 256)
 			want = 256;
 		if (want > w->cap_hdrs) {
-			struct proxy_http_header *h = realloc(w->hdrs,
-			    want * sizeof(*h));
+			struct proxy_http_header *h =
+			    realloc(w->hdrs, want * sizeof(*h));
 			if (h != NULL) {
 				w->hdrs = h;
 				w->cap_hdrs = want;
@@ -163,8 +163,8 @@ proxy_worker_start(struct proxy_worker *w)
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_mutex_init(&w->stats.mu, NULL);
 	w->stats.latency.bounds = latency_bounds;
-	w->stats.latency.n_bounds = sizeof(latency_bounds) /
-	    sizeof(*latency_bounds);
+	w->stats.latency.n_bounds =
+	    sizeof(latency_bounds) / sizeof(*latency_bounds);
 	TAILQ_INIT(&w->conns);
 	LIST_INIT(&w->pools);
 	w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -172,7 +172,8 @@ proxy_worker_start(struct proxy_worker *w)
 	 * iteration (the write side of a short response) costs nothing. */
 	struct event_config *cfg = event_config_new();
 	if (cfg != NULL) {
-		event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+		event_config_set_flag(cfg,
+		    EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
 		event_config_set_flag(cfg, EVENT_BASE_FLAG_NOLOCK);
 		w->base = event_base_new_with_config(cfg);
 		event_config_free(cfg);
@@ -180,8 +181,8 @@ proxy_worker_start(struct proxy_worker *w)
 	w->scratch = evbuffer_new();
 	if (w->wake_fd < 0 || w->base == NULL || w->scratch == NULL)
 		return -ENOMEM;
-	w->wake_ev = event_new(w->base, w->wake_fd, EV_READ | EV_PERSIST,
-	    wake_cb, w);
+	w->wake_ev =
+	    event_new(w->base, w->wake_fd, EV_READ | EV_PERSIST, wake_cb, w);
 	if (w->wake_ev == NULL || event_add(w->wake_ev, NULL) != 0)
 		return -ENOMEM;
 	/* Take the first snapshot and sockets before the thread runs. */

@@ -45,7 +45,7 @@ test_simple_get_is_parsed(void **st)
 {
 	struct proxy_http_msg m;
 	const char *s = "GET /a/b?x=1 HTTP/1.1\r\nHost: Example.com:8080\r\n"
-	    "User-Agent:  curl  \r\n\r\n";
+	                "User-Agent:  curl  \r\n\r\n";
 	assert_int_equal(req(s, &m), strlen(s));
 	assert_true(slice_is(m.method, "GET"));
 	assert_true(slice_is(m.target, "/a/b?x=1"));
@@ -62,7 +62,8 @@ static void
 test_every_prefix_is_incomplete(void **st)
 {
 	struct proxy_http_msg m;
-	const char *s = "POST /u HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\n";
+	const char *s =
+	    "POST /u HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\n";
 	for (size_t i = 0; i < strlen(s); i++) {
 		memset(&m, 0, sizeof(m));
 		m.headers = hdrs;
@@ -78,7 +79,8 @@ static void
 test_pipelined_requests_parse_one_after_another(void **st)
 {
 	struct proxy_http_msg m;
-	const char *s = "GET /1 HTTP/1.1\r\nHost: a\r\n\r\n"
+	const char *s =
+	    "GET /1 HTTP/1.1\r\nHost: a\r\n\r\n"
 	    "GET /2 HTTP/1.1\r\nHost: b\r\nConnection: close\r\n\r\n";
 	ssize_t n = req(s, &m);
 	assert_int_equal(n, 28);
@@ -98,67 +100,80 @@ test_smuggling_vectors_are_refused(void **st)
 		const char *req;
 		ssize_t want;
 	} cases[] = {
-		/* Content-Length with Transfer-Encoding */
-		{"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\n"
-		 "Transfer-Encoding: chunked\r\n\r\n", -400},
-		{"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n"
-		 "Content-Length: 4\r\n\r\n", -400},
-		/* duplicate and invalid Content-Length */
-		{"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\n"
-		 "Content-Length: 4\r\n\r\n", -400},
-		{"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 4, 4\r\n\r\n", -400},
-		{"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: +4\r\n\r\n", -400},
-		{"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: -1\r\n\r\n", -400},
-		{"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 0x10\r\n\r\n", -400},
-		{"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1 2\r\n\r\n", -400},
-		{"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: \r\n\r\n", -400},
-		{"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: "
-		 "99999999999999999999\r\n\r\n", -400},
-		/* Transfer-Encoding variants */
-		{"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n"
-		 "Transfer-Encoding: chunked\r\n\r\n", -400},
-		{"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, "
-		 "chunked\r\n\r\n", -400},
-		{"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: xchunked\r\n\r\n",
-		 -400},
-		{"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, gzip"
-		 "\r\n\r\n", -400},
-		{"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked"
-		 "\r\n\r\n", -501},
-		{"POST / HTTP/1.0\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n",
-		 -400},
-		{"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding : chunked\r\n\r\n",
-		 -400},
-		{"POST / HTTP/1.1\r\nHost: h\r\n Transfer-Encoding: chunked\r\n\r\n",
-		 -400},
-		/* obs-fold */
-		{"GET / HTTP/1.1\r\nHost: h\r\nX-A: 1\r\n 2\r\n\r\n", -400},
-		{"GET / HTTP/1.1\r\nHost: h\r\nX-A: 1\r\n\t2\r\n\r\n", -400},
-		/* bare CR, bare LF, control characters */
-		{"GET / HTTP/1.1\r\nHost: h\r\nX-A: 1\r2\r\n\r\n", -400},
-		{"GET / HTTP/1.1\nHost: h\r\n\r\n", -400},
-		{"GET / HTTP/1.1\r\nHost: h\nX: y\r\n\r\n", -400},
-		{"GET / HTTP/1.1\r\nHost: h\r\nX-A: a\x01z\r\n\r\n", -400},
-		{"GET / HTTP/1.1\r\nHost: h\r\nX-A: a\x7fz\r\n\r\n", -400},
-		{"GET / HTTP/1.1\r\nHost: h\r\nX\x01A: 1\r\n\r\n", -400},
-		{"GET / HTTP/1.1\r\nHost: h\r\nX(A): 1\r\n\r\n", -400},
-		{"GET / HTTP/1.1\r\nHost: h\r\n: 1\r\n\r\n", -400},
-		{"GET / HTTP/1.1\r\nHost: h\r\nNoColon\r\n\r\n", -400},
-		/* request line */
-		{"GET  / HTTP/1.1\r\nHost: h\r\n\r\n", -400},
-		{"GET / HTTP/1.1 \r\nHost: h\r\n\r\n", -400},
-		{"GET /a b HTTP/1.1\r\nHost: h\r\n\r\n", -400},
-		{"GET /\x80 HTTP/1.1\r\nHost: h\r\n\r\n", -400},
-		{"GET / HTTP/2.0\r\nHost: h\r\n\r\n", -505},
-		{"GET / HTTP/1.2\r\nHost: h\r\n\r\n", -505},
-		{"GET / http/1.1\r\nHost: h\r\n\r\n", -400},
-		{"GET foo HTTP/1.1\r\nHost: h\r\n\r\n", -400},
-		{"CONNECT h:443 HTTP/1.1\r\nHost: h\r\n\r\n", -405},
-		/* Host */
-		{"GET / HTTP/1.1\r\n\r\n", -400},
-		{"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", -400},
-		{"GET / HTTP/1.1\r\nHost: a b\r\n\r\n", -400},
-		{"GET / HTTP/1.1\r\nHost: a/b\r\n\r\n", -400},
+	    /* Content-Length with Transfer-Encoding */
+	    {"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\n"
+	     "Transfer-Encoding: chunked\r\n\r\n",
+	        -400},
+	    {"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n"
+	     "Content-Length: 4\r\n\r\n",
+	        -400},
+	    /* duplicate and invalid Content-Length */
+	    {"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\n"
+	     "Content-Length: 4\r\n\r\n",
+	        -400},
+	    {"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 4, 4\r\n\r\n",
+	        -400},
+	    {"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: +4\r\n\r\n", -400},
+	    {"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: -1\r\n\r\n", -400},
+	    {"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 0x10\r\n\r\n",
+	        -400},
+	    {"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1 2\r\n\r\n", -400},
+	    {"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: \r\n\r\n", -400},
+	    {"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: "
+	     "99999999999999999999\r\n\r\n",
+	        -400},
+	    /* Transfer-Encoding variants */
+	    {"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n"
+	     "Transfer-Encoding: chunked\r\n\r\n",
+	        -400},
+	    {"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, "
+	     "chunked\r\n\r\n",
+	        -400},
+	    {"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: "
+	     "xchunked\r\n\r\n",
+	        -400},
+	    {"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, gzip"
+	     "\r\n\r\n",
+	        -400},
+	    {"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked"
+	     "\r\n\r\n",
+	        -501},
+	    {"POST / HTTP/1.0\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n",
+	        -400},
+	    {"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding : "
+	     "chunked\r\n\r\n",
+	        -400},
+	    {"POST / HTTP/1.1\r\nHost: h\r\n Transfer-Encoding: "
+	     "chunked\r\n\r\n",
+	        -400},
+	    /* obs-fold */
+	    {"GET / HTTP/1.1\r\nHost: h\r\nX-A: 1\r\n 2\r\n\r\n", -400},
+	    {"GET / HTTP/1.1\r\nHost: h\r\nX-A: 1\r\n\t2\r\n\r\n", -400},
+	    /* bare CR, bare LF, control characters */
+	    {"GET / HTTP/1.1\r\nHost: h\r\nX-A: 1\r2\r\n\r\n", -400},
+	    {"GET / HTTP/1.1\nHost: h\r\n\r\n", -400},
+	    {"GET / HTTP/1.1\r\nHost: h\nX: y\r\n\r\n", -400},
+	    {"GET / HTTP/1.1\r\nHost: h\r\nX-A: a\x01z\r\n\r\n", -400},
+	    {"GET / HTTP/1.1\r\nHost: h\r\nX-A: a\x7fz\r\n\r\n", -400},
+	    {"GET / HTTP/1.1\r\nHost: h\r\nX\x01A: 1\r\n\r\n", -400},
+	    {"GET / HTTP/1.1\r\nHost: h\r\nX(A): 1\r\n\r\n", -400},
+	    {"GET / HTTP/1.1\r\nHost: h\r\n: 1\r\n\r\n", -400},
+	    {"GET / HTTP/1.1\r\nHost: h\r\nNoColon\r\n\r\n", -400},
+	    /* request line */
+	    {"GET  / HTTP/1.1\r\nHost: h\r\n\r\n", -400},
+	    {"GET / HTTP/1.1 \r\nHost: h\r\n\r\n", -400},
+	    {"GET /a b HTTP/1.1\r\nHost: h\r\n\r\n", -400},
+	    {"GET /\x80 HTTP/1.1\r\nHost: h\r\n\r\n", -400},
+	    {"GET / HTTP/2.0\r\nHost: h\r\n\r\n", -505},
+	    {"GET / HTTP/1.2\r\nHost: h\r\n\r\n", -505},
+	    {"GET / http/1.1\r\nHost: h\r\n\r\n", -400},
+	    {"GET foo HTTP/1.1\r\nHost: h\r\n\r\n", -400},
+	    {"CONNECT h:443 HTTP/1.1\r\nHost: h\r\n\r\n", -405},
+	    /* Host */
+	    {"GET / HTTP/1.1\r\n\r\n", -400},
+	    {"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", -400},
+	    {"GET / HTTP/1.1\r\nHost: a b\r\n\r\n", -400},
+	    {"GET / HTTP/1.1\r\nHost: a/b\r\n\r\n", -400},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
 		struct proxy_http_msg m;
@@ -198,7 +213,8 @@ static void
 test_chunked_request_and_connection_tokens(void **st)
 {
 	struct proxy_http_msg m;
-	const char *s = "POST /u HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: "
+	const char *s =
+	    "POST /u HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: "
 	    "Chunked\r\nExpect: 100-continue\r\nConnection: keep-alive, X-Hop"
 	    "\r\nX-Hop: 1\r\nX-End: 2\r\n\r\n";
 	assert_int_equal(req(s, &m), strlen(s));
@@ -214,10 +230,11 @@ test_websocket_upgrade_is_recognised(void **st)
 {
 	struct proxy_http_msg m;
 	const char *s = "GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\n"
-	    "Connection: Upgrade\r\n\r\n";
+	                "Connection: Upgrade\r\n\r\n";
 	assert_int_equal(req(s, &m), strlen(s));
 	assert_true(m.upgrade);
-	const char *s2 = "GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\n\r\n";
+	const char *s2 =
+	    "GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\n\r\n";
 	assert_int_equal(req(s2, &m), strlen(s2));
 	assert_false(m.upgrade);
 }
@@ -265,7 +282,8 @@ dechunk(const char *s, size_t len, size_t step, char *out, size_t *out_len)
 static void
 test_chunked_body_with_extensions_and_trailers(void **st)
 {
-	const char *s = "5;name=value;q=\"x y\"\r\nhello\r\n"
+	const char *s =
+	    "5;name=value;q=\"x y\"\r\nhello\r\n"
 	    "6 ; ext\r\n world\r\n0\r\nX-Sum: abc\r\nX-B:\r\n\r\nNEXT";
 	char out[64];
 	size_t ol;
@@ -281,11 +299,20 @@ static void
 test_bad_chunks_are_refused(void **st)
 {
 	static const char *bad[] = {
-		"-1\r\n", "0x5\r\nhello\r\n0\r\n\r\n", "\r\n", "5 5\r\n",
-		"fffffffffffffffff\r\n", "5\nhello\r\n", "5\r\nhelloX\r\n",
-		"5\r\nhello\r\r", "0\r\nX: 1\r\n folded\r\n\r\n",
-		"0\r\nX 1\r\n\r\n", "0\r\n\r\r", "5;\x01\r\n", "g\r\n",
-		"0\r\nX: a\rb\r\n\r\n",
+	    "-1\r\n",
+	    "0x5\r\nhello\r\n0\r\n\r\n",
+	    "\r\n",
+	    "5 5\r\n",
+	    "fffffffffffffffff\r\n",
+	    "5\nhello\r\n",
+	    "5\r\nhelloX\r\n",
+	    "5\r\nhello\r\r",
+	    "0\r\nX: 1\r\n folded\r\n\r\n",
+	    "0\r\nX 1\r\n\r\n",
+	    "0\r\n\r\r",
+	    "5;\x01\r\n",
+	    "g\r\n",
+	    "0\r\nX: a\rb\r\n\r\n",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
 		char out[64];
@@ -314,7 +341,7 @@ test_response_framing(void **st)
 	assert_int_equal(m.body, PROXY_BODY_CLOSE);
 	assert_false(m.keep_alive);
 	const char *d = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
-	    "Content-Length: 3\r\n\r\n";
+	                "Content-Length: 3\r\n\r\n";
 	assert_int_equal(resp(d, false, &m), strlen(d));
 	assert_int_equal(m.body, PROXY_BODY_CHUNKED);
 	assert_false(m.keep_alive);
@@ -322,14 +349,17 @@ test_response_framing(void **st)
 	assert_int_equal(resp(e, false, &m), strlen(e));
 	assert_int_equal(m.status, 100);
 	const char *f = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket"
-	    "\r\nConnection: upgrade\r\n\r\n";
+	                "\r\nConnection: upgrade\r\n\r\n";
 	assert_int_equal(resp(f, false, &m), strlen(f));
 	assert_true(m.upgrade);
 	assert_int_equal(resp("HTTP/1.1 2000 OK\r\n\r\n", false, &m), -502);
 	assert_int_equal(resp("HTTP/1.1 200 OK\r\nA: b\r\n c\r\n\r\n", false,
-	    &m), -502);
+	                     &m),
+	    -502);
 	assert_int_equal(resp("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n"
-	    "Content-Length: 2\r\n\r\n", false, &m), -502);
+	                      "Content-Length: 2\r\n\r\n",
+	                     false, &m),
+	    -502);
 	assert_int_equal(resp("HTTP/1.1 200", false, &m), 0);
 }
 
@@ -337,18 +367,18 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_simple_get_is_parsed),
-		cmocka_unit_test(test_every_prefix_is_incomplete),
-		cmocka_unit_test(test_pipelined_requests_parse_one_after_another),
-		cmocka_unit_test(test_smuggling_vectors_are_refused),
-		cmocka_unit_test(test_large_head_is_431),
-		cmocka_unit_test(test_too_many_headers_is_431),
-		cmocka_unit_test(test_chunked_request_and_connection_tokens),
-		cmocka_unit_test(test_websocket_upgrade_is_recognised),
-		cmocka_unit_test(test_http10_and_absolute_form),
-		cmocka_unit_test(test_chunked_body_with_extensions_and_trailers),
-		cmocka_unit_test(test_bad_chunks_are_refused),
-		cmocka_unit_test(test_response_framing),
+	    cmocka_unit_test(test_simple_get_is_parsed),
+	    cmocka_unit_test(test_every_prefix_is_incomplete),
+	    cmocka_unit_test(test_pipelined_requests_parse_one_after_another),
+	    cmocka_unit_test(test_smuggling_vectors_are_refused),
+	    cmocka_unit_test(test_large_head_is_431),
+	    cmocka_unit_test(test_too_many_headers_is_431),
+	    cmocka_unit_test(test_chunked_request_and_connection_tokens),
+	    cmocka_unit_test(test_websocket_upgrade_is_recognised),
+	    cmocka_unit_test(test_http10_and_absolute_form),
+	    cmocka_unit_test(test_chunked_body_with_extensions_and_trailers),
+	    cmocka_unit_test(test_bad_chunks_are_refused),
+	    cmocka_unit_test(test_response_framing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

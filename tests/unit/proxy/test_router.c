@@ -13,31 +13,31 @@
 
 #include "router.h"
 
-static struct hearth_proxy_backend be[4] = {
-	{.weight = 1}, {.weight = 1}, {.weight = 1}, {.weight = 1}};
+static struct hearth_proxy_backend be[4] = {{.weight = 1}, {.weight = 1},
+    {.weight = 1}, {.weight = 1}};
 static struct hearth_proxy_header_match dbg = {"x-debug", "1"};
 static struct hearth_proxy_rule rules_a[] = {
-	{HEARTH_PATH_PREFIX, "/", NULL, 0, &be[0], 1},
-	{HEARTH_PATH_PREFIX, "/api", NULL, 0, &be[1], 1},
-	{HEARTH_PATH_PREFIX, "/api/v2/", NULL, 0, &be[2], 1},
-	{HEARTH_PATH_EXACT, "/api", NULL, 0, &be[3], 1},
-	{HEARTH_PATH_PREFIX, "/api", &dbg, 1, &be[0], 1},
+    {HEARTH_PATH_PREFIX, "/", NULL, 0, &be[0], 1},
+    {HEARTH_PATH_PREFIX, "/api", NULL, 0, &be[1], 1},
+    {HEARTH_PATH_PREFIX, "/api/v2/", NULL, 0, &be[2], 1},
+    {HEARTH_PATH_EXACT, "/api", NULL, 0, &be[3], 1},
+    {HEARTH_PATH_PREFIX, "/api", &dbg, 1, &be[0], 1},
 };
 static struct hearth_proxy_rule rules_w[] = {
-	{HEARTH_PATH_PREFIX, "/", NULL, 0, &be[1], 1},
+    {HEARTH_PATH_PREFIX, "/", NULL, 0, &be[1], 1},
 };
 static struct hearth_proxy_rule rules_w2[] = {
-	{HEARTH_PATH_PREFIX, "/", NULL, 0, &be[2], 1},
+    {HEARTH_PATH_PREFIX, "/", NULL, 0, &be[2], 1},
 };
 static char *h_a[] = {"harbor.qroksera.com"};
 static char *h_w[] = {"*.qroksera.com"};
 static char *h_w2[] = {"*.b.qroksera.com"};
 static char *h_p[] = {"argocd.qroksera.com"};
 static struct hearth_proxy_route routes[] = {
-	{h_w, 1, false, rules_w, 1, NULL, 0},
-	{h_a, 1, false, rules_a, 5, NULL, 0},
-	{h_w2, 1, false, rules_w2, 1, NULL, 0},
-	{h_p, 1, true, NULL, 0, &be[3], 1},
+    {h_w, 1, false, rules_w, 1, NULL, 0},
+    {h_a, 1, false, rules_a, 5, NULL, 0},
+    {h_w2, 1, false, rules_w2, 1, NULL, 0},
+    {h_p, 1, true, NULL, 0, &be[3], 1},
 };
 static struct hearth_proxy proxy = {.routes = routes, .n_routes = 4};
 
@@ -158,11 +158,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_exact_host_beats_wildcard),
-		cmocka_unit_test(test_passthrough_route_only_for_sni),
-		cmocka_unit_test(test_rule_precedence),
-		cmocka_unit_test(test_weights_3_to_1_give_3_of_4),
-		cmocka_unit_test(test_weighted_choice_is_smooth_and_skips_dead),
+	    cmocka_unit_test(test_exact_host_beats_wildcard),
+	    cmocka_unit_test(test_passthrough_route_only_for_sni),
+	    cmocka_unit_test(test_rule_precedence),
+	    cmocka_unit_test(test_weights_3_to_1_give_3_of_4),
+	    cmocka_unit_test(test_weighted_choice_is_smooth_and_skips_dead),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -33,10 +33,10 @@ hello(uint8_t *out, const char *sni)
 	*p++ = 3;
 	memset(p, 0xab, 32);
 	p += 32;
-	*p++ = 0;			/* session id */
+	*p++ = 0; /* session id */
 	p += put16(p, 4);
 	*p++ = 0x13, *p++ = 0x01, *p++ = 0x13, *p++ = 0x02;
-	*p++ = 1, *p++ = 0;		/* compression: null */
+	*p++ = 1, *p++ = 0; /* compression: null */
 	uint8_t *ext_len = p;
 	p += 2;
 	/* supported_versions first, then server_name */
@@ -140,7 +140,8 @@ test_malformed_hellos_are_refused(void **st)
 	assert_int_equal(proxy_sni_parse(bad, n, name, 256), -EBADMSG);
 	/* plain HTTP on the TLS port */
 	assert_int_equal(proxy_sni_parse((const uint8_t *)"GET / HTTP/1.1\r\n",
-	    16, name, 256), -EBADMSG);
+	                     16, name, 256),
+	    -EBADMSG);
 	/* not a ClientHello */
 	memcpy(bad, rec, n);
 	bad[5] = 2;
@@ -203,12 +204,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_valid_hello_gives_name),
-		cmocka_unit_test(test_hello_fragmented_over_records),
-		cmocka_unit_test(test_hello_over_segments_needs_more_until_whole),
-		cmocka_unit_test(test_hello_without_name),
-		cmocka_unit_test(test_malformed_hellos_are_refused),
-		cmocka_unit_test(test_real_clients_hellos),
+	    cmocka_unit_test(test_valid_hello_gives_name),
+	    cmocka_unit_test(test_hello_fragmented_over_records),
+	    cmocka_unit_test(test_hello_over_segments_needs_more_until_whole),
+	    cmocka_unit_test(test_hello_without_name),
+	    cmocka_unit_test(test_malformed_hellos_are_refused),
+	    cmocka_unit_test(test_real_clients_hellos),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
