@@ -11,6 +11,7 @@ cat >"$LAB_DIR/slow.py" <<'PY'
 import select, socket, struct, sys, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("192.168.122.53", 5300))
+print("ready", flush=True)
 due = []
 while True:
     wait = max(0, due[0][0] - time.time()) if due else None
@@ -29,6 +30,7 @@ while True:
         due.pop(0)
 PY
 lab_bg upstream slow python3 -u "$LAB_DIR/slow.py"
+lab_wait_log slow "^ready" 5 || lab_fail "the slow upstream did not start"
 conf=$LAB_DIR/hearth.yaml
 cat >"$conf" <<'YAML'
 node: {name: node1}
