@@ -225,20 +225,39 @@ want_seq(struct cfg *c, const yaml_node_t *n, const char *path)
 	return false;
 }
 
-/* Joins a path and a key or index for messages. */
+/* Appends s to out (of len bytes) at *at, shortening what does not fit. */
+static void
+path_append(char *out, size_t len, size_t *at, const char *s)
+{
+	size_t n = strlen(s);
+	if (*at + n >= len)
+		n = len - 1 - *at;
+	memcpy(out + *at, s, n);
+	*at += n;
+	out[*at] = '\0';
+}
+
+/* Joins a path and a key or index for messages (long paths are cut). */
 static void
 path_key(char *out, size_t len, const char *path, const char *key)
 {
-	if (path[0] == '\0')
-		snprintf(out, len, "%s", key);
-	else
-		snprintf(out, len, "%s.%s", path, key);
+	size_t at = 0;
+	out[0] = '\0';
+	path_append(out, len, &at, path);
+	if (path[0] != '\0')
+		path_append(out, len, &at, ".");
+	path_append(out, len, &at, key);
 }
 
 static void
 path_idx(char *out, size_t len, const char *path, size_t i)
 {
-	snprintf(out, len, "%s[%zu]", path, i);
+	char idx[32];
+	size_t at = 0;
+	snprintf(idx, sizeof(idx), "[%zu]", i);
+	out[0] = '\0';
+	path_append(out, len, &at, path);
+	path_append(out, len, &at, idx);
 }
 
 /*

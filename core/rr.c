@@ -481,7 +481,7 @@ rdata_soa(const struct tok *a, size_t n, const char *origin, struct wbuf *w,
 	    rdata_name(&a[1], origin, w, err, errlen) != 0)
 		return -EINVAL;
 	for (size_t i = 0; i < 5; i++) {
-		uint32_t v;
+		uint32_t v = 0;
 		unsigned long u;
 		if (i == 0) {
 			if (rdata_num(&a[2], 0xffffffffu, what[0], &u, err,
@@ -506,7 +506,7 @@ rdata_txt(const struct tok *a, size_t n, struct wbuf *w, char *err,
 		return fail(err, errlen, "TXT needs at least one string");
 	for (size_t i = 0; i < n; i++) {
 		uint8_t s[255];
-		size_t sl;
+		size_t sl = 0;
 		if (char_string(&a[i], s, &sl, sizeof(s), err, errlen) != 0)
 			return -EINVAL;
 		wb_u8(w, (uint8_t)sl);
@@ -530,7 +530,7 @@ rdata_caa(const struct tok *a, size_t n, struct wbuf *w, char *err,
 			return fail(err, errlen,
 			    "CAA tag must be 1-15 letters/digits");
 	uint8_t *v = malloc(a[2].len + 1);
-	size_t vl;
+	size_t vl = 0;
 	if (v == NULL)
 		return fail(err, errlen, "out of memory");
 	int rc = char_string(&a[2], v, &vl, RR_MAX_RDATA, err, errlen);
@@ -554,7 +554,7 @@ rdata_nums_name(const struct tok *a, size_t n, const char *type, size_t nnums,
 	if (want_args(n, nnums + 1, type, err, errlen) != 0)
 		return -EINVAL;
 	for (size_t i = 0; i < nnums; i++) {
-		unsigned long v;
+		unsigned long v = 0;
 		if (rdata_num(&a[i], 65535, what[i], &v, err, errlen) != 0)
 			return -EINVAL;
 		wb_u16(w, (uint16_t)v);
