@@ -296,6 +296,10 @@ daemon_new(struct event_base *base, const struct daemon_options *opts,
 	event_active(d->ready_check, 0, 0);
 	return d;
 fail:
+	/* Undo what started (e.g. remove the nft table) before freeing. */
+	for (size_t i = N_MODULES; i-- > 0;)
+		if (d->mods[i].running && d->mods[i].ops->stop != NULL)
+			d->mods[i].ops->stop(d->mods[i].state, 0);
 	daemon_free(d);
 	return NULL;
 }
