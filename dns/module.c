@@ -233,6 +233,20 @@ static const char *const type_names[DNS_N_TYPES] = {"A", "AAAA", "CNAME", "MX",
 static const char *const rcode_names[DNS_N_RCODES] = {"NOERROR", "FORMERR",
     "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "BADVERS", "other"};
 
+/* A view name as a Prometheus label value: quotes, backslashes and
+ * control characters become '_'. */
+static void
+label_value(const char *in, char *out, size_t cap)
+{
+	size_t i = 0;
+	for (; in[i] != '\0' && i + 1 < cap; i++)
+		out[i] = (in[i] == '"' || in[i] == '\\' ||
+		             (unsigned char)in[i] < 0x20) ?
+		    '_' :
+		    in[i];
+	out[i] = '\0';
+}
+
 static void
 dns_metrics(void *state, struct evbuffer *out)
 {
@@ -249,11 +263,11 @@ dns_metrics(void *state, struct evbuffer *out)
 			for (unsigned r = 0; r < DNS_N_RCODES; r++) {
 				if (st->queries[v][t][r] == 0)
 					continue;
-				char labels[200];
+				char labels[200], view[64];
+				label_value(st->views[v], view, sizeof(view));
 				snprintf(labels, sizeof(labels),
 				    "view=\"%s\",type=\"%s\",rcode=\"%s\"",
-				    st->views[v], type_names[t],
-				    rcode_names[r]);
+				    view, type_names[t], rcode_names[r]);
 				metrics_sample(out, "hearth_dns_queries_total",
 				    labels, (double)st->queries[v][t][r]);
 			}
