@@ -484,15 +484,20 @@ proxy_metrics(void *state, struct evbuffer *out)
 	    .n_bounds = sizeof(latency_bounds) / sizeof(*latency_bounds)};
 	uint64_t tls = 0;
 	metrics_header(out, "hearth_proxy_requests_total", "counter",
-	    "Requests answered, by route and status.");
+	    "Requests answered, by route and status (code \"passthrough\": "
+	    "a spliced TLS connection).");
 	for (unsigned i = 0; i < m->n_workers; i++) {
 		struct proxy_stats *s = &m->workers[i].stats;
 		pthread_mutex_lock(&s->mu);
 		for (size_t j = 0; j < s->n_routes; j++) {
-			char labels[128];
+			char labels[160], code[16];
+			/* Status 0: a passthrough connection (TLS not opened).
+			 */
+			snprintf(code, sizeof(code), "%u", s->routes[j].status);
 			snprintf(labels, sizeof(labels),
-			    "route=\"%s\",code=\"%u\",worker=\"%u\"",
-			    s->routes[j].route, s->routes[j].status, i);
+			    "route=\"%s\",code=\"%s\",worker=\"%u\"",
+			    s->routes[j].route,
+			    s->routes[j].status ? code : "passthrough", i);
 			metrics_sample(out, "hearth_proxy_requests_total",
 			    labels, (double)s->routes[j].count);
 		}

@@ -12,6 +12,7 @@ px_backend 1 8080
 px_backend 2 8443 --tls "$LAB_DIR/backend.crt" "$LAB_DIR/backend.key"
 cat >"$LAB_DIR/conf.yaml" <<EOC
 node: {name: node1}
+metrics: {listen: 127.0.0.1:9477}
 proxy:
   redirect_http_to_https: true
   certificates:
@@ -83,4 +84,9 @@ out=$(printf 'GET / HTTP/1.1\r\nHost: a.test\r\n\r\n' |
 px_expect "plain HTTP on 443 gets a TLS alert" "1503" "$out"
 px_expect "still serving" "be1 /after" \
     "$(px_curl --cacert "$LAB_DIR/def.crt" https://a.test/after)"
+m=$(lab_exec node1 curl -s http://127.0.0.1:9477/metrics)
+grep -q 'hearth_proxy_requests_total{route="pass.test",code="passthrough"' <<<"$m" ||
+    lab_fail "no passthrough metric"
+grep -q '^hearth_proxy_tls_handshakes_total [1-9]' <<<"$m" || lab_fail "no handshakes counted"
+PX_PASSED=$((PX_PASSED + 1))
 px_done
