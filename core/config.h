@@ -13,12 +13,12 @@
 #include "model.h"
 
 struct hearth_config_error {
-	struct hearth_pos pos;		/* line 0: the file as a whole */
+	struct hearth_pos pos; /* line 0: the file as a whole */
 	char *message;
 };
 
 struct hearth_config_errors {
-	const char *file;		/* borrowed, for printing */
+	const char *file; /* borrowed, for printing */
 	struct hearth_config_error *v;
 	size_t n;
 };

@@ -21,10 +21,10 @@
 #include "proxy.h"
 
 static const struct hearth_module_ops *const module_table[] = {
-	&nft_module,
-	&proxy_module,
-	&dns_module,
-	&l2announce_module,
+    &nft_module,
+    &proxy_module,
+    &dns_module,
+    &l2announce_module,
 };
 #define N_MODULES (sizeof(module_table) / sizeof(module_table[0]))
 
@@ -191,11 +191,12 @@ metrics_fill(struct evbuffer *out, void *arg)
 	    "hearth_config_reloads_total{result=\"failed\"} %llu\n",
 	    (unsigned long long)d->reloads_ok,
 	    (unsigned long long)d->reloads_failed);
-	metrics_gauge(out, "hearth_config_last_reload_success_timestamp_seconds",
+	metrics_gauge(out,
+	    "hearth_config_last_reload_success_timestamp_seconds",
 	    "When the configuration in force was loaded",
 	    (double)d->last_reload_ok);
-	metrics_gauge(out, "hearth_start_time_seconds",
-	    "When hearthd started", (double)d->started);
+	metrics_gauge(out, "hearth_start_time_seconds", "When hearthd started",
+	    (double)d->started);
 	metrics_header(out, "hearth_module_up", "gauge",
 	    "1 when the module runs and serves, 0.5 degraded, 0 starting");
 	for (size_t i = 0; i < N_MODULES; i++) {
@@ -203,10 +204,13 @@ metrics_fill(struct evbuffer *out, void *arg)
 		if (!s->running)
 			continue;
 		enum hearth_health h = s->ops->health ?
-		    s->ops->health(s->state) : HEARTH_HEALTH_OK;
+		    s->ops->health(s->state) :
+		    HEARTH_HEALTH_OK;
 		evbuffer_add_printf(out, "hearth_module_up{module=\"%s\"} %s\n",
-		    s->ops->name, h == HEARTH_HEALTH_OK ? "1" :
-		    h == HEARTH_HEALTH_DEGRADED ? "0.5" : "0");
+		    s->ops->name,
+		    h == HEARTH_HEALTH_OK           ? "1" :
+		        h == HEARTH_HEALTH_DEGRADED ? "0.5" :
+		                                      "0");
 	}
 	for (size_t i = 0; i < N_MODULES; i++) {
 		const struct module_slot *s = &d->mods[i];
@@ -236,8 +240,9 @@ metrics_cfg_equal(const struct hearth_metrics_cfg *a,
 {
 	if (a->enabled != b->enabled)
 		return false;
-	return !a->enabled || (a->listen.port == b->listen.port &&
-	    hearth_addr_eq(&a->listen.addr, &b->listen.addr));
+	return !a->enabled ||
+	    (a->listen.port == b->listen.port &&
+	        hearth_addr_eq(&a->listen.addr, &b->listen.addr));
 }
 
 /* Opens the metrics endpoint of m, or NULL with errno when it fails. */
@@ -264,11 +269,11 @@ daemon_new(struct event_base *base, const struct daemon_options *opts,
 	d->opts = *opts;
 	d->started = d->last_reload_ok = time(NULL);
 	d->env = (struct hearth_env){
-		.base = base,
-		.node_name = m->node.name,
-		.stopped = env_stopped,
-		.health_changed = env_health_changed,
-		.daemon = d,
+	    .base = base,
+	    .node_name = m->node.name,
+	    .stopped = env_stopped,
+	    .health_changed = env_health_changed,
+	    .daemon = d,
 	};
 	for (size_t i = 0; i < N_MODULES; i++)
 		d->mods[i].ops = module_table[i];
@@ -285,7 +290,7 @@ daemon_new(struct event_base *base, const struct daemon_options *opts,
 	}
 	if (m->kubernetes.enabled)
 		log_warnx("kubernetes.enabled: this build has no Kubernetes "
-		    "source yet; serving the static configuration only");
+		          "source yet; serving the static configuration only");
 	for (size_t i = 0; i < N_MODULES; i++) {
 		struct module_slot *s = &d->mods[i];
 		if (s->ops->wanted == NULL || !s->ops->wanted(m))
@@ -318,7 +323,8 @@ reload_rollback(struct daemon *d, const struct hearth_model *old,
 		else if (s->ops->wanted(old) && s->ops->wanted(new) &&
 		    s->ops->apply(s->state, new, old) < 0)
 			log_warnx("%s: could not return to the previous "
-			    "configuration", s->ops->name);
+			          "configuration",
+			    s->ops->name);
 	}
 }
 
@@ -329,7 +335,8 @@ daemon_apply(struct daemon *d, struct hearth_model *new)
 	struct hearth_model *old = d->model;
 	struct metrics_http *metrics = NULL;
 	bool created[N_MODULES] = {0};
-	bool metrics_changed = !metrics_cfg_equal(&d->metrics_cfg, &new->metrics);
+	bool metrics_changed =
+	    !metrics_cfg_equal(&d->metrics_cfg, &new->metrics);
 
 	if (metrics_changed && new->metrics.enabled) {
 		/* Free the old listener first when the address is reused. */
@@ -354,8 +361,8 @@ daemon_apply(struct daemon *d, struct hearth_model *new)
 		}
 		if (rc < 0) {
 			log_warnx("%s: refused the new configuration (%s); "
-			    "keeping the running one", s->ops->name,
-			    strerror(-rc));
+			          "keeping the running one",
+			    s->ops->name, strerror(-rc));
 			reload_rollback(d, old, new, created, i);
 			if (metrics_changed) {
 				metrics_http_free(metrics);
@@ -391,14 +398,15 @@ daemon_reload(struct daemon *d)
 		return -ECANCELED;
 	notify_reloading();
 	log_info("reloading %s", d->opts.config_path);
-	struct hearth_model *new = hearth_config_load(d->opts.config_path,
-	    &errs);
+	struct hearth_model *new =
+	    hearth_config_load(d->opts.config_path, &errs);
 	if (new == NULL) {
 		for (size_t i = 0; i < errs.n; i++)
 			log_warnx("%s:%d:%d: %s", errs.file, errs.v[i].pos.line,
 			    errs.v[i].pos.col, errs.v[i].message);
 		log_warnx("reload refused: %zu error(s) in %s; the running "
-		    "configuration stays in force", errs.n, d->opts.config_path);
+		          "configuration stays in force",
+		    errs.n, d->opts.config_path);
 		hearth_config_errors_free(&errs);
 		d->reloads_failed++;
 		notify_ready();
@@ -409,7 +417,7 @@ daemon_reload(struct daemon *d)
 	if (rc < 0) {
 		d->reloads_failed++;
 		log_warnx("reload refused; the running configuration stays in "
-		    "force");
+		          "force");
 	} else {
 		d->reloads_ok++;
 		d->last_reload_ok = time(NULL);

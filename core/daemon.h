@@ -42,7 +42,8 @@ void notify_reloading(void);
 void notify_stopping(void);
 void notify_status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* OS glue: drop to user keeping CAP_NET_ADMIN, CAP_NET_RAW, CAP_NET_BIND_SERVICE. */
+/* OS glue: drop to user keeping CAP_NET_ADMIN, CAP_NET_RAW,
+ * CAP_NET_BIND_SERVICE. */
 int privdrop_run_as(const char *user);
 
 /* The metrics endpoint: GET /metrics (Prometheus text) and /healthz. */

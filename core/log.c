@@ -56,7 +56,8 @@ json_escape(char *buf, size_t cap, size_t len, const char *s)
 			buf[len++] = '\\';
 			buf[len++] = (char)c;
 		} else if (c < 0x20) {
-			len += (size_t)snprintf(buf + len, cap - len, "\\u%04x", c);
+			len += (size_t)snprintf(buf + len, cap - len, "\\u%04x",
+			    c);
 		} else {
 			buf[len++] = (char)c;
 		}
@@ -81,7 +82,8 @@ log_emit(enum hearth_log_level level, const char *msg)
 		    "{\"ts\":\"%s\",\"level\":\"%s\",\"msg\":\"", ts,
 		    level_names[level]);
 		len = json_escape(line, sizeof(line), len, msg);
-		len += (size_t)snprintf(line + len, sizeof(line) - len, "\"}\n");
+		len +=
+		    (size_t)snprintf(line + len, sizeof(line) - len, "\"}\n");
 	} else {
 		len = (size_t)snprintf(line, sizeof(line), "%s %s %s\n", ts,
 		    level_names[level], msg);
@@ -102,19 +104,20 @@ log_v(enum hearth_log_level level, int err, const char *fmt, va_list ap)
 		return;
 	int n = vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (err != 0 && n >= 0 && (size_t)n < sizeof(msg))
-		snprintf(msg + n, sizeof(msg) - (size_t)n, ": %s", strerror(err));
+		snprintf(msg + n, sizeof(msg) - (size_t)n, ": %s",
+		    strerror(err));
 	log_emit(level, msg);
 }
 
-#define LOG_FN(fn, level, with_errno)                 \
-	void fn(const char *fmt, ...)                 \
-	{                                             \
-		int saved = errno;                    \
-		va_list ap;                           \
-		va_start(ap, fmt);                    \
-		log_v(level, with_errno ? saved : 0, fmt, ap); \
-		va_end(ap);                           \
-		errno = saved;                        \
+#define LOG_FN(fn, level, with_errno)                                          \
+	void fn(const char *fmt, ...)                                          \
+	{                                                                      \
+		int saved = errno;                                             \
+		va_list ap;                                                    \
+		va_start(ap, fmt);                                             \
+		log_v(level, with_errno ? saved : 0, fmt, ap);                 \
+		va_end(ap);                                                    \
+		errno = saved;                                                 \
 	}
 
 LOG_FN(log_warn, HEARTH_LOG_WARN, 1)

@@ -20,9 +20,9 @@
 #include "daemon.h"
 #include "log.h"
 
-#define EXIT_CONFIG	1
-#define EXIT_USAGE	2
-#define EXIT_RESOURCE	3
+#define EXIT_CONFIG   1
+#define EXIT_USAGE    2
+#define EXIT_RESOURCE 3
 
 struct options {
 	const char *config;
@@ -46,14 +46,14 @@ static int
 parse_args(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"check-config", no_argument, NULL, 'C'},
-		{"foreground", no_argument, NULL, 'f'},
-		{"log-level", required_argument, NULL, 'l'},
-		{"log-format", required_argument, NULL, 'F'},
-		{"version", no_argument, NULL, 'V'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'},
+	    {"check-config", no_argument, NULL, 'C'},
+	    {"foreground", no_argument, NULL, 'f'},
+	    {"log-level", required_argument, NULL, 'l'},
+	    {"log-format", required_argument, NULL, 'F'},
+	    {"version", no_argument, NULL, 'V'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	int ch;
 
@@ -71,8 +71,10 @@ parse_args(int argc, char **argv, struct options *o)
 			break;
 		case 'l':
 			if (log_level_parse(optarg, &o->level) != 0) {
-				fprintf(stderr, "hearthd: unknown log level "
-				    "\"%s\" (error, warn, info, debug)\n", optarg);
+				fprintf(stderr,
+				    "hearthd: unknown log level "
+				    "\"%s\" (error, warn, info, debug)\n",
+				    optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -82,8 +84,10 @@ parse_args(int argc, char **argv, struct options *o)
 			else if (strcmp(optarg, "json") == 0)
 				o->format = HEARTH_LOG_JSON;
 			else {
-				fprintf(stderr, "hearthd: unknown log format "
-				    "\"%s\" (text, json)\n", optarg);
+				fprintf(stderr,
+				    "hearthd: unknown log format "
+				    "\"%s\" (text, json)\n",
+				    optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -179,9 +183,9 @@ int
 main(int argc, char **argv)
 {
 	struct options o = {
-		.config = "/etc/hearth/hearth.yaml",
-		.level = HEARTH_LOG_INFO,
-		.format = HEARTH_LOG_TEXT,
+	    .config = "/etc/hearth/hearth.yaml",
+	    .level = HEARTH_LOG_INFO,
+	    .format = HEARTH_LOG_TEXT,
 	};
 	int rc = parse_args(argc, argv, &o);
 	if (rc != 0)
@@ -212,7 +216,7 @@ main(int argc, char **argv)
 	struct daemon *d = daemon_new(base, &dopts, m);
 	if (d == NULL) {
 		log_error("cannot start: a needed resource could not be had "
-		    "(see above)");
+		          "(see above)");
 		hearth_model_unref(m);
 		event_base_free(base);
 		detach_done(ready_fd, EXIT_RESOURCE);
@@ -221,8 +225,10 @@ main(int argc, char **argv)
 	if (m->node.run_as != NULL) {
 		rc = privdrop_run_as(m->node.run_as);
 		if (rc < 0) {
-			fprintf(stderr, "hearthd: cannot drop privileges to "
-			    "\"%s\": %s\n", m->node.run_as, strerror(-rc));
+			fprintf(stderr,
+			    "hearthd: cannot drop privileges to "
+			    "\"%s\": %s\n",
+			    m->node.run_as, strerror(-rc));
 			daemon_free(d);
 			hearth_model_unref(m);
 			event_base_free(base);
@@ -241,7 +247,8 @@ main(int argc, char **argv)
 			return EXIT_RESOURCE;
 		}
 	}
-	log_info("hearthd %s started (pid %ld)", HEARTH_VERSION, (long)getpid());
+	log_info("hearthd %s started (pid %ld)", HEARTH_VERSION,
+	    (long)getpid());
 	detach_done(ready_fd, 0);
 	event_base_dispatch(base);
 

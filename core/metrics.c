@@ -64,6 +64,6 @@ metrics_histogram_write(struct evbuffer *out, const char *name,
 	}
 	evbuffer_add_printf(out, "%s_bucket{le=\"+Inf\"} %llu\n", name,
 	    (unsigned long long)h->count);
-	evbuffer_add_printf(out, "%s_sum %.17g\n%s_count %llu\n", name,
-	    h->sum, name, (unsigned long long)h->count);
+	evbuffer_add_printf(out, "%s_sum %.17g\n%s_count %llu\n", name, h->sum,
+	    name, (unsigned long long)h->count);
 }

@@ -13,11 +13,11 @@
 void metrics_header(struct evbuffer *out, const char *name, const char *type,
     const char *help);
 /* One sample: name{labels} value; labels may be NULL or "". */
-void metrics_sample(struct evbuffer *out, const char *name,
-    const char *labels, double value);
+void metrics_sample(struct evbuffer *out, const char *name, const char *labels,
+    double value);
 /* A counter or gauge with its header and one unlabelled sample. */
-void metrics_counter(struct evbuffer *out, const char *name,
-    const char *help, uint64_t value);
+void metrics_counter(struct evbuffer *out, const char *name, const char *help,
+    uint64_t value);
 void metrics_gauge(struct evbuffer *out, const char *name, const char *help,
     double value);
 

@@ -51,8 +51,8 @@ handle_healthz(struct evhttp_request *req, void *arg)
 	evbuffer_add_printf(out, ok ? "ok\n" : "not ready\n");
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Content-Type", "text/plain; charset=utf-8");
-	evhttp_send_reply(req, ok ? HTTP_OK : 503, ok ? "OK" :
-	    "Service Unavailable", out);
+	evhttp_send_reply(req, ok ? HTTP_OK : 503,
+	    ok ? "OK" : "Service Unavailable", out);
 	evbuffer_free(out);
 }
 

@@ -31,14 +31,14 @@ hearth_model_new(void)
 	m->proxy.https_port = 443;
 	m->proxy.drain_seconds = 30;
 	m->proxy.limits = (struct hearth_proxy_limits){
-		.max_connections = 100000,
-		.max_header_bytes = 65536,
-		.max_headers = 100,
-		.max_body_bytes = 0,
-		.header_timeout_ms = 10000,
-		.idle_timeout_seconds = 60,
-		.connect_timeout_ms = 3000,
-		.backend_timeout_seconds = 60,
+	    .max_connections = 100000,
+	    .max_header_bytes = 65536,
+	    .max_headers = 100,
+	    .max_body_bytes = 0,
+	    .header_timeout_ms = 10000,
+	    .idle_timeout_seconds = 60,
+	    .connect_timeout_ms = 3000,
+	    .backend_timeout_seconds = 60,
 	};
 	m->kubernetes.lease_duration_seconds = 15;
 	m->kubernetes.renew_deadline_seconds = 10;
@@ -191,7 +191,7 @@ static const uint8_t *
 addr_bytes(const struct hearth_addr *a)
 {
 	return a->family == AF_INET ? (const uint8_t *)&a->v4 :
-	    (const uint8_t *)&a->v6;
+	                              (const uint8_t *)&a->v6;
 }
 
 /* True when the bits of a past prefix are all zero. */
@@ -324,7 +324,7 @@ cidr_bounds(const struct hearth_cidr *c, struct hearth_range *r)
 	r->first = c->addr;
 	r->last = c->addr;
 	uint8_t *b = r->last.family == AF_INET ? (uint8_t *)&r->last.v4 :
-	    (uint8_t *)&r->last.v6;
+	                                         (uint8_t *)&r->last.v6;
 	for (unsigned i = c->prefix; i < addr_bits(&c->addr); i++)
 		b[i / 8] |= (uint8_t)(0x80 >> (i % 8));
 }

@@ -30,7 +30,7 @@ struct hearth_addr {
 };
 
 struct hearth_cidr {
-	struct hearth_addr addr;	/* host bits cleared */
+	struct hearth_addr addr; /* host bits cleared */
 	uint8_t prefix;
 };
 
@@ -52,54 +52,54 @@ enum hearth_proto {
 };
 
 struct hearth_node {
-	char *name;		/* default: the hostname */
-	char *interface;	/* NULL: derived from the first pool at start */
-	char *run_as;		/* NULL: stay as started */
+	char *name;      /* default: the hostname */
+	char *interface; /* NULL: derived from the first pool at start */
+	char *run_as;    /* NULL: stay as started */
 };
 
 struct hearth_peers {
 	struct hearth_addr *members;
 	size_t n_members;
-	uint16_t port;			/* 7946 */
-	uint32_t interval_ms;		/* 100 */
-	uint32_t dead_after_ms;		/* 400 */
-	char *key_file;			/* NULL when not given */
-	uint8_t *key;			/* the file's bytes, trailing space removed */
+	uint16_t port;          /* 7946 */
+	uint32_t interval_ms;   /* 100 */
+	uint32_t dead_after_ms; /* 400 */
+	char *key_file;         /* NULL when not given */
+	uint8_t *key;           /* the file's bytes, trailing space removed */
 	size_t key_len;
-	bool quorum;			/* true */
-	bool rebalance;			/* false */
-	uint32_t garp_refresh_seconds;	/* 60 */
+	bool quorum;                   /* true */
+	bool rebalance;                /* false */
+	uint32_t garp_refresh_seconds; /* 60 */
 };
 
 struct hearth_pool {
 	char *name;
-	struct hearth_range *ranges;	/* "a-b", a CIDR or one address */
+	struct hearth_range *ranges; /* "a-b", a CIDR or one address */
 	size_t n_ranges;
 };
 
 struct hearth_service_port {
 	uint16_t port;
 	enum hearth_proto proto;
-	bool to_proxy;			/* target: proxy */
-	struct hearth_endpoint *backends;	/* DNAT, one per new connection */
-	size_t n_backends;		/* 0 and !to_proxy: refuse (reset) */
+	bool to_proxy;                    /* target: proxy */
+	struct hearth_endpoint *backends; /* DNAT, one per new connection */
+	size_t n_backends;                /* 0 and !to_proxy: refuse (reset) */
 };
 
 struct hearth_service {
-	char *name;			/* static: as configured; kube: "ns/name" */
-	struct hearth_addr address;	/* the VIP */
+	char *name;                 /* static: as configured; kube: "ns/name" */
+	struct hearth_addr address; /* the VIP */
 	struct hearth_service_port *ports;
 	size_t n_ports;
-	bool local_traffic;		/* externalTrafficPolicy: Local */
+	bool local_traffic; /* externalTrafficPolicy: Local */
 };
 
 struct hearth_masquerade {
 	struct hearth_cidr source;
-	char *out_interface;		/* NULL: any */
+	char *out_interface; /* NULL: any */
 };
 
 struct hearth_port_forward {
-	char *in_interface;		/* NULL: any */
+	char *in_interface; /* NULL: any */
 	uint16_t port;
 	enum hearth_proto proto;
 	struct hearth_endpoint to;
@@ -117,10 +117,10 @@ struct hearth_nat {
 	size_t n_masquerade;
 	struct hearth_port_forward *port_forwards;
 	size_t n_port_forwards;
-	bool allow_input_set;		/* absent: no input filtering */
+	bool allow_input_set; /* absent: no input filtering */
 	struct hearth_port_range *allow_input;
 	size_t n_allow_input;
-	bool keep_on_exit;		/* false */
+	bool keep_on_exit; /* false */
 };
 
 /*
@@ -141,63 +141,64 @@ struct hearth_dns_view {
 	char *name;
 	struct hearth_cidr *clients;
 	size_t n_clients;
-	struct hearth_rr *records;	/* with the apex SOA and NS synthesised */
+	struct hearth_rr *records; /* with the apex SOA and NS synthesised */
 	size_t n_records;
-	bool forward;			/* false */
+	bool forward; /* false */
 };
 
 struct hearth_dns_zone {
-	char *origin;			/* lower case, no trailing dot */
+	char *origin; /* lower case, no trailing dot */
 	struct hearth_dns_view *views;
 	size_t n_views;
 };
 
 struct hearth_dns_rate_limit {
-	uint32_t responses_per_second;	/* 0 = off */
-	uint32_t slip;			/* 2 */
-	uint8_t ipv4_prefix;		/* 24 */
-	uint8_t ipv6_prefix;		/* 56 */
+	uint32_t responses_per_second; /* 0 = off */
+	uint32_t slip;                 /* 2 */
+	uint8_t ipv4_prefix;           /* 24 */
+	uint8_t ipv6_prefix;           /* 56 */
 };
 
 struct hearth_dns {
-	struct hearth_endpoint *listen;	/* default 127.0.0.1:53 */
+	struct hearth_endpoint *listen; /* default 127.0.0.1:53 */
 	size_t n_listen;
-	struct hearth_endpoint *forwarders;	/* port defaults to 53 */
+	struct hearth_endpoint *forwarders; /* port defaults to 53 */
 	size_t n_forwarders;
-	struct hearth_cidr *recursion_clients;	/* default 127.0.0.0/8, ::1/128 */
+	struct hearth_cidr
+	    *recursion_clients; /* default 127.0.0.0/8, ::1/128 */
 	size_t n_recursion_clients;
-	uint32_t cache_entries;		/* 100000 */
-	uint16_t max_udp_payload_bytes;	/* 1232 */
+	uint32_t cache_entries;         /* 100000 */
+	uint16_t max_udp_payload_bytes; /* 1232 */
 	struct hearth_dns_rate_limit rate_limit;
-	char *query_log;		/* NULL = off */
+	char *query_log; /* NULL = off */
 	struct hearth_dns_zone *zones;
 	size_t n_zones;
 };
 
 struct hearth_proxy_cert {
-	char *cert;			/* PEM file paths, checked readable */
+	char *cert; /* PEM file paths, checked readable */
 	char *key;
 };
 
 struct hearth_proxy_limits {
-	uint32_t max_connections;	/* 100000 */
-	uint32_t max_header_bytes;	/* 65536 */
-	uint32_t max_headers;		/* 100 */
-	uint64_t max_body_bytes;	/* 0 = unlimited */
-	uint32_t header_timeout_ms;	/* 10000 */
-	uint32_t idle_timeout_seconds;	/* 60 */
-	uint32_t connect_timeout_ms;	/* 3000 */
-	uint32_t backend_timeout_seconds;	/* 60 */
+	uint32_t max_connections;         /* 100000 */
+	uint32_t max_header_bytes;        /* 65536 */
+	uint32_t max_headers;             /* 100 */
+	uint64_t max_body_bytes;          /* 0 = unlimited */
+	uint32_t header_timeout_ms;       /* 10000 */
+	uint32_t idle_timeout_seconds;    /* 60 */
+	uint32_t connect_timeout_ms;      /* 3000 */
+	uint32_t backend_timeout_seconds; /* 60 */
 };
 
 struct hearth_proxy_backend {
 	struct hearth_endpoint address;
-	uint32_t weight;		/* 1; 0 allowed if the sum is not 0 */
+	uint32_t weight; /* 1; 0 allowed if the sum is not 0 */
 };
 
 struct hearth_proxy_header_match {
-	char *name;			/* lower case */
-	char *value;			/* exact */
+	char *name;  /* lower case */
+	char *value; /* exact */
 };
 
 enum hearth_path_match {
@@ -206,7 +207,7 @@ enum hearth_path_match {
 };
 
 struct hearth_proxy_rule {
-	enum hearth_path_match match;	/* no path given: prefix "/" */
+	enum hearth_path_match match; /* no path given: prefix "/" */
 	char *path;
 	struct hearth_proxy_header_match *headers;
 	size_t n_headers;
@@ -215,39 +216,39 @@ struct hearth_proxy_rule {
 };
 
 struct hearth_proxy_route {
-	char **hostnames;		/* lower case; "*.example.com" wildcards */
+	char **hostnames; /* lower case; "*.example.com" wildcards */
 	size_t n_hostnames;
-	bool passthrough;		/* tls: passthrough */
-	struct hearth_proxy_rule *rules;	/* HTTP routes */
+	bool passthrough;                /* tls: passthrough */
+	struct hearth_proxy_rule *rules; /* HTTP routes */
 	size_t n_rules;
-	struct hearth_proxy_backend *backends;	/* passthrough routes */
+	struct hearth_proxy_backend *backends; /* passthrough routes */
 	size_t n_backends;
 };
 
 struct hearth_proxy {
-	uint16_t http_port;		/* 80 */
-	uint16_t https_port;		/* 443 */
-	uint32_t drain_seconds;		/* 30 */
+	uint16_t http_port;     /* 80 */
+	uint16_t https_port;    /* 443 */
+	uint32_t drain_seconds; /* 30 */
 	struct hearth_proxy_cert *certificates;
 	size_t n_certificates;
-	bool redirect_http_to_https;	/* false */
+	bool redirect_http_to_https; /* false */
 	struct hearth_proxy_limits limits;
 	struct hearth_proxy_route *routes;
 	size_t n_routes;
 };
 
 struct hearth_kubernetes {
-	bool enabled;			/* false */
-	char *kubeconfig;		/* NULL: in-cluster */
-	char *load_balancer_class;	/* NULL: services without a class */
-	char *namespace;		/* "hearth-system" */
-	uint32_t lease_duration_seconds;	/* 15 */
-	uint32_t renew_deadline_seconds;	/* 10 */
-	uint32_t retry_period_seconds;	/* 2 */
+	bool enabled;                    /* false */
+	char *kubeconfig;                /* NULL: in-cluster */
+	char *load_balancer_class;       /* NULL: services without a class */
+	char *namespace;                 /* "hearth-system" */
+	uint32_t lease_duration_seconds; /* 15 */
+	uint32_t renew_deadline_seconds; /* 10 */
+	uint32_t retry_period_seconds;   /* 2 */
 };
 
 struct hearth_metrics_cfg {
-	bool enabled;			/* metrics.listen given */
+	bool enabled; /* metrics.listen given */
 	struct hearth_endpoint listen;
 };
 
@@ -257,7 +258,7 @@ struct hearth_metrics_cfg {
  * defaults without checking the flag.
  */
 struct hearth_model {
-	int refs;			/* hearth_model_ref/unref, atomic */
+	int refs; /* hearth_model_ref/unref, atomic */
 	struct hearth_node node;
 	struct hearth_peers peers;
 	struct hearth_pool *pools;

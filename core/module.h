@@ -19,19 +19,20 @@ struct hearth_env;
 
 /* What the daemon lends a module. Borrowed; lives as long as the daemon. */
 struct hearth_env {
-	struct event_base *base;	/* the one event base; never block on it */
-	const char *node_name;		/* this node's resolved name */
+	struct event_base *base; /* the one event base; never block on it */
+	const char *node_name;   /* this node's resolved name */
 	/* A draining module calls this when its stop has finished. */
 	void (*stopped)(struct hearth_env *env, const char *module);
 	/* A module calls this when its health changes (for READY=1). */
 	void (*health_changed)(struct hearth_env *env, const char *module);
-	void *daemon;			/* opaque to modules */
+	void *daemon; /* opaque to modules */
 };
 
 enum hearth_health {
-	HEARTH_HEALTH_STARTING,		/* not yet serving */
+	HEARTH_HEALTH_STARTING, /* not yet serving */
 	HEARTH_HEALTH_OK,
-	HEARTH_HEALTH_DEGRADED,		/* serving, with a fault (e.g. a refused batch) */
+	HEARTH_HEALTH_DEGRADED, /* serving, with a fault (e.g. a refused batch)
+	                         */
 };
 
 struct hearth_module_ops {
