@@ -73,6 +73,8 @@ const struct prov_node *prov_control_plane(const struct prov_settings *s);
 void prov_node_mac(const struct prov_node *n, char out[PROV_MAC_STRLEN]);
 /* "a.b.c.d" of addr in buf (INET_ADDRSTRLEN). */
 const char *prov_ip(struct in_addr addr, char *buf);
+/* The network-order mask of an IPv4 prefix length (0 to 32). */
+uint32_t prov_netmask(unsigned prefix);
 /* The base image's format ("qcow2" or "raw") from its first bytes. */
 const char *prov_image_format(const unsigned char *head, size_t len);
 

@@ -70,6 +70,13 @@ set_str(char **dst, const char *v)
 	*dst = xstrdup(v);
 }
 
+uint32_t
+prov_netmask(unsigned prefix)
+{
+	return prefix == 0 ? 0 :
+	                     htonl(~0u << (32 - (prefix > 32 ? 32 : prefix)));
+}
+
 const char *
 prov_ip(struct in_addr addr, char *buf)
 {
@@ -243,7 +250,7 @@ parse_cidr4(struct parse *p, const yaml_node_t *n, const char *key, bool host,
 	    inet_pton(AF_INET, buf, addr) != 1)
 		goto bad;
 	*prefix = (unsigned)pl;
-	mask = pl == 0 ? 0 : htonl(~0u << (32 - pl));
+	mask = prov_netmask(pl);
 	if (!host && (addr->s_addr & ~mask) != 0) {
 		err_at(p->errs, pos_of(n),
 		    "%s: \"%s\" has host bits set (did you mean %s/%lu?)", key,
@@ -487,7 +494,7 @@ node_key(struct parse *p, const char *key, yaml_node_t *v, void *arg)
 static bool
 in_network(const struct prov_settings *s, struct in_addr a)
 {
-	uint32_t mask = htonl(~0u << (32 - s->net_prefix));
+	uint32_t mask = prov_netmask(s->net_prefix);
 
 	return (a.s_addr & mask) == (s->net_addr.s_addr & mask);
 }
@@ -497,7 +504,7 @@ check_node_addr(struct parse *p, const struct prov_node *n,
     struct hearth_pos pos)
 {
 	struct prov_settings *s = p->s;
-	uint32_t mask = htonl(~0u << (32 - s->net_prefix));
+	uint32_t mask = prov_netmask(s->net_prefix);
 	char a[INET_ADDRSTRLEN], net[INET_ADDRSTRLEN];
 
 	prov_ip(n->addr, a);
@@ -683,7 +690,7 @@ validate(struct parse *p, const struct node_parse *np,
 	check_nodes(p, np, npos, apos);
 	snprintf(buf, sizeof(buf), "%s/%u",
 	    inet_ntoa((struct in_addr){
-	        s->net_addr.s_addr & htonl(~0u << (32 - s->net_prefix))}),
+	        s->net_addr.s_addr & prov_netmask(s->net_prefix)}),
 	    s->net_prefix);
 	if (hearth_cidr_parse(buf, &net) != 0)
 		return;

@@ -54,7 +54,7 @@ prov_network_xml(const struct prov_settings *s, const char *uuid,
 	char *buf = NULL, a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
 	size_t len;
 	FILE *f = open_memstream(&buf, &len);
-	uint32_t mask = htonl(~0u << (32 - s->net_prefix));
+	uint32_t mask = prov_netmask(s->net_prefix);
 
 	if (f == NULL)
 		return NULL;
