@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # The seed ISO `up` writes: ISO 9660 labelled cidata holding exactly the
 # user-data, meta-data and network-config kept beside it; and the
-# documents as YAML with the keys cloud-init and kubeadm need (the
-# `cloud-init` package is not installed here: its postinst enables boot
-# services, so the documents are checked with python3-yaml instead).
+# documents as YAML with the keys cloud-init and kubeadm need (cloud-init's
+# own schema check is test_user_data_passes_cloud_init_schema.sh).
 . "$(dirname "$0")/common.sh"
 prov_init
 command -v xorriso >/dev/null || prov_skip "needs xorriso"
