@@ -328,6 +328,14 @@ reload_rollback(struct daemon *d, const struct hearth_model *old,
 	}
 }
 
+/* Reopens the listener of the model in force after a refused reload. */
+static void
+metrics_restore(struct daemon *d, const struct hearth_model *old)
+{
+	if (old->metrics.enabled)
+		d->metrics = metrics_open(d, old);
+}
+
 /* Applies new to every module, or to none. Takes a reference on success. */
 static int
 daemon_apply(struct daemon *d, struct hearth_model *new)
@@ -337,15 +345,15 @@ daemon_apply(struct daemon *d, struct hearth_model *new)
 	bool created[N_MODULES] = {0};
 	bool metrics_changed =
 	    !metrics_cfg_equal(&d->metrics_cfg, &new->metrics);
+	/* The old listener is closed first when the address may be reused. */
+	bool reopen = metrics_changed && new->metrics.enabled;
 
-	if (metrics_changed && new->metrics.enabled) {
-		/* Free the old listener first when the address is reused. */
+	if (reopen) {
 		metrics_http_free(d->metrics);
 		d->metrics = NULL;
 		metrics = metrics_open(d, new);
 		if (metrics == NULL) {
-			if (old->metrics.enabled)
-				d->metrics = metrics_open(d, old);
+			metrics_restore(d, old);
 			return -EADDRINUSE;
 		}
 	}
@@ -364,10 +372,9 @@ daemon_apply(struct daemon *d, struct hearth_model *new)
 			          "keeping the running one",
 			    s->ops->name, strerror(-rc));
 			reload_rollback(d, old, new, created, i);
-			if (metrics_changed) {
+			if (reopen) {
 				metrics_http_free(metrics);
-				if (old->metrics.enabled)
-					d->metrics = metrics_open(d, old);
+				metrics_restore(d, old);
 			}
 			return rc;
 		}
