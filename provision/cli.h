@@ -27,6 +27,10 @@ struct prov_cli {
 void prov_die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 int plan_main(int argc, char **argv, struct prov_cli *cli);
+/* Observes, computes the plan and prints its warnings (plan and up share
+ * it). 0, or an exit code. */
+int plan_compute(struct prov_cli *cli, struct prov_pki **pki,
+    struct prov_plan *plan);
 int up_main(int argc, char **argv, struct prov_cli *cli);
 int down_main(int argc, char **argv, struct prov_cli *cli);
 int status_main(int argc, char **argv, struct prov_cli *cli);

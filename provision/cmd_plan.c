@@ -7,10 +7,6 @@
 
 #include "cli.h"
 
-/* Observes and computes the plan; shared with up. 0, or an exit code. */
-int plan_compute(struct prov_cli *cli, struct prov_pki **pki,
-    struct prov_plan *plan);
-
 int
 plan_compute(struct prov_cli *cli, struct prov_pki **pki,
     struct prov_plan *plan)
@@ -29,6 +25,8 @@ plan_compute(struct prov_cli *cli, struct prov_pki **pki,
 		prov_die("cannot compute the plan: out of memory");
 		return 1;
 	}
+	for (size_t i = 0; i < plan->n_warnings; i++)
+		printf("! %s\n", plan->warnings[i]);
 	return 0;
 }
 
@@ -43,8 +41,6 @@ plan_main(int argc, char **argv, struct prov_cli *cli)
 	(void)argv;
 	if ((r = plan_compute(cli, &pki, &plan)) != 0)
 		return r;
-	for (size_t i = 0; i < plan.n_warnings; i++)
-		printf("! %s\n", plan.warnings[i]);
 	if (plan.n == 0)
 		puts("nothing to do");
 	for (size_t i = 0; i < plan.n; i++)

@@ -8,9 +8,6 @@
 
 #include "cli.h"
 
-int plan_compute(struct prov_cli *cli, struct prov_pki **pki,
-    struct prov_plan *plan);
-
 static int
 run_steps(struct prov_cli *cli, struct prov_plan *plan, struct prov_pki **pki)
 {
@@ -44,8 +41,6 @@ up_main(int argc, char **argv, struct prov_cli *cli)
 	(void)argv;
 	if ((r = plan_compute(cli, &pki, &plan)) != 0)
 		return r;
-	for (size_t i = 0; i < plan.n_warnings; i++)
-		printf("! %s\n", plan.warnings[i]);
 	if (plan.n == 0)
 		puts("nothing to do: everything matches");
 	else if ((r = run_steps(cli, &plan, &pki)) == 0)

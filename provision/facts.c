@@ -58,6 +58,16 @@ xstr(struct xdoc *x, const char *expr, char *out, size_t len)
 	xmlXPathFreeObject(r);
 }
 
+/* A MAC address from expr, lower-cased as libvirt compares them. */
+static void
+xmac(struct xdoc *x, const char *expr, char *out, size_t len)
+{
+	xstr(x, expr, out, len);
+	for (char *c = out; *c; c++)
+		if (*c >= 'A' && *c <= 'F')
+			*c = (char)(*c - 'A' + 'a');
+}
+
 static unsigned long long
 xnum(struct xdoc *x, const char *expr)
 {
@@ -145,10 +155,7 @@ prov_net_facts_parse(const char *xml, struct prov_net_facts *f)
 
 		snprintf(expr, sizeof(expr),
 		    "string(/network/ip[1]/dhcp/host[%zu]/@mac)", i + 1);
-		xstr(&x, expr, h->mac, sizeof(h->mac));
-		for (char *c = h->mac; *c; c++)
-			if (*c >= 'A' && *c <= 'F')
-				*c = (char)(*c - 'A' + 'a');
+		xmac(&x, expr, h->mac, sizeof(h->mac));
 		snprintf(expr, sizeof(expr),
 		    "string(/network/ip[1]/dhcp/host[%zu]/@name)", i + 1);
 		xstr(&x, expr, h->name, sizeof(h->name));
@@ -177,13 +184,10 @@ prov_dom_facts_parse(const char *xml, struct prov_dom_facts *f)
 	f->memory_kib =
 	    scaled(xnum(&x, "string(/domain/memory)"), unit[0] ? unit : "KiB") /
 	    1024;
-	xstr(&x,
+	xmac(&x,
 	    "string(/domain/devices/interface[@type='network'][1]/mac/"
 	    "@address)",
 	    f->mac, sizeof(f->mac));
-	for (char *c = f->mac; *c; c++)
-		if (*c >= 'A' && *c <= 'F')
-			*c = (char)(*c - 'A' + 'a');
 	xstr(&x,
 	    "string(/domain/devices/interface[@type='network'][1]/source/"
 	    "@network)",
