@@ -8,6 +8,15 @@
  * from another MAC (kernel receive timestamps). The killed node is started
  * again before the next repetition. Prints p50/p99/max per kind of stop.
  * HEARTH_BENCH_KEEP=1 keeps the work directory (configurations, logs).
+ *
+ * --arp-latency sends ARP requests at a steady rate (each at its own time,
+ * not in bursts), round robin over the VIPs and over ARP_SOURCES sender
+ * addresses, so every request in flight is told apart by (VIP, sender) and
+ * a late reply is never matched to a newer request. Latency is from the
+ * sender's clock right before the send call to the kernel's receive
+ * timestamp of the reply. Afterwards it accounts for every request that
+ * got no reply: the daemons' counters (requests received and answered,
+ * frames their sockets dropped) and the client socket's drops.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -37,9 +47,11 @@
 #include "bench.h"
 #include "report.h"
 
-#define MAXV     151
-#define NNODES   3
-#define ROUND_MS 20
+#define MAXV        151
+#define NNODES      3
+#define ROUND_MS    20
+#define ARP_SOURCES 40 /* --arp-latency: senders 192.168.122.51-90 */
+#define ARP_BATCH   64
 
 struct fo_opts {
 	unsigned vips;
@@ -74,9 +86,11 @@ struct fo_lab {
 	const uint8_t *victim_mac;
 	int64_t t0;
 	int64_t t_new[MAXV];
-	/* --arp-latency: when each VIP's outstanding request was sent */
-	int64_t asked[MAXV];
+	/* --arp-latency: when the request in flight from each sender for
+	   each VIP was sent (0: none) */
+	int64_t asked[MAXV][ARP_SOURCES];
 	struct bench_hist *arp_hist;
+	uint64_t arp_unmatched; /* replies to no request in flight */
 };
 
 static const uint8_t node_mac[NNODES][6] = {{2, 0, 0, 0, 0, 0x10},
@@ -356,6 +370,7 @@ write_hearthd_conf(const struct fo_lab *l, const struct fo_opts *o, int i)
 		return -errno;
 	fprintf(f,
 	    "node: {name: node%d, interface: eth0}\n"
+	    "metrics: {listen: 127.0.0.1:9477}\n"
 	    "peers:\n  members: [192.168.122.10, 192.168.122.11, "
 	    "192.168.122.12]\n  key_file: %s/peer.key\n  interval_ms: %u\n"
 	    "  dead_after_ms: %u\npools:\n  - {name: default, addresses: "
@@ -502,12 +517,15 @@ client_open(struct fo_lab *l)
 	return 0;
 }
 
+#define CLIENT_IP  0xc0a87a32u /* 192.168.122.50 */
+#define ARP_SRC_IP 0xc0a87a33u /* 192.168.122.51, the first of ARP_SOURCES */
+
+/* The ARP request from the client (sender address ip) for VIP v. */
 static void
-send_request(struct fo_lab *l, unsigned v)
+request_build(const struct fo_lab *l, unsigned v, uint32_t ip, uint8_t f[60])
 {
-	uint8_t f[60] = {0};
-	struct in_addr me;
-	inet_pton(AF_INET, "192.168.122.50", &me);
+	struct in_addr me = {htonl(ip)};
+	memset(f, 0, 60);
 	memset(f, 0xff, 6);
 	memcpy(f + 6, client_mac, 6);
 	f[12] = 0x08, f[13] = 0x06, f[15] = 1, f[16] = 0x08, f[18] = 6;
@@ -515,6 +533,13 @@ send_request(struct fo_lab *l, unsigned v)
 	memcpy(f + 22, client_mac, 6);
 	memcpy(f + 28, &me, 4);
 	memcpy(f + 38, &l->vip[v], 4);
+}
+
+static void
+send_request(struct fo_lab *l, unsigned v)
+{
+	uint8_t f[60];
+	request_build(l, v, CLIENT_IP, f);
 	send(l->sock, f, sizeof(f), 0);
 }
 
@@ -546,10 +571,17 @@ frame_in(struct fo_lab *l, const uint8_t *f, size_t n, int64_t t)
 	if (v < 0 || !(garp || reply))
 		return;
 	const uint8_t *mac = f + 22;
-	if (reply && l->arp_hist != NULL && l->asked[v] != 0 &&
-	    t > l->asked[v]) {
-		bench_hist_record(l->arp_hist, (uint64_t)(t - l->asked[v]));
-		l->asked[v] = 0;
+	if (reply && l->arp_hist != NULL) {
+		uint32_t tpa;
+		memcpy(&tpa, f + 38, 4);
+		uint32_t src = ntohl(tpa) - ARP_SRC_IP;
+		int64_t *asked = src < ARP_SOURCES ? &l->asked[v][src] : NULL;
+		if (asked != NULL && *asked != 0 && t > *asked) {
+			bench_hist_record(l->arp_hist, (uint64_t)(t - *asked));
+			*asked = 0;
+		} else {
+			l->arp_unmatched++;
+		}
 	}
 	if (l->measuring && t > l->t0 && l->t_new[v] == 0 &&
 	    memcmp(mac, l->victim_mac, 6) != 0)
@@ -563,30 +595,43 @@ frame_in(struct fo_lab *l, const uint8_t *f, size_t n, int64_t t)
 		l->round_multi[v] = true;
 }
 
+/* Reads every frame waiting on the client's socket (kernel timestamps). */
 static void
 drain(struct fo_lab *l)
 {
-	uint8_t buf[256], ctl[256];
+	enum { N = 64 };
+	static uint8_t buf[N][256], ctl[N][256];
+	struct mmsghdr mm[N];
+	struct iovec iov[N];
 	for (;;) {
-		struct iovec iov = {buf, sizeof(buf)};
-		struct msghdr mh = {.msg_iov = &iov,
-		    .msg_iovlen = 1,
-		    .msg_control = ctl,
-		    .msg_controllen = sizeof(ctl)};
-		ssize_t n = recvmsg(l->sock, &mh, 0);
-		if (n < 0)
+		for (int i = 0; i < N; i++) {
+			iov[i] = (struct iovec){buf[i], sizeof(buf[i])};
+			mm[i] = (struct mmsghdr){
+			    .msg_hdr = {.msg_iov = &iov[i],
+			        .msg_iovlen = 1,
+			        .msg_control = ctl[i],
+			        .msg_controllen = sizeof(ctl[i])}};
+		}
+		int n = recvmmsg(l->sock, mm, N, MSG_DONTWAIT, NULL);
+		if (n <= 0)
 			return;
-		int64_t t = realtime_ns();
-		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c != NULL;
-		     c = CMSG_NXTHDR(&mh, c))
-			if (c->cmsg_level == SOL_SOCKET &&
-			    c->cmsg_type == SO_TIMESTAMPNS) {
-				struct timespec ts;
-				memcpy(&ts, CMSG_DATA(c), sizeof(ts));
-				t = (int64_t)ts.tv_sec * 1000000000 +
-				    ts.tv_nsec;
-			}
-		frame_in(l, buf, (size_t)n, t);
+		int64_t now = realtime_ns();
+		for (int i = 0; i < n; i++) {
+			int64_t t = now;
+			struct msghdr *mh = &mm[i].msg_hdr;
+			for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c != NULL;
+			     c = CMSG_NXTHDR(mh, c))
+				if (c->cmsg_level == SOL_SOCKET &&
+				    c->cmsg_type == SO_TIMESTAMPNS) {
+					struct timespec ts;
+					memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+					t = (int64_t)ts.tv_sec * 1000000000 +
+					    ts.tv_nsec;
+				}
+			frame_in(l, buf[i], mm[i].msg_len, t);
+		}
+		if (n < N)
+			return;
 	}
 }
 
@@ -643,11 +688,20 @@ heaviest(const struct fo_lab *l)
 	return best;
 }
 
+/* What the daemons and sockets counted during --arp-latency. */
+struct arp_counts {
+	double received, answered, dropped; /* hearthd's, all nodes */
+	bool have_daemon;                   /* hearthd's metrics were read */
+	unsigned client_drops;              /* the client socket's */
+	uint64_t unmatched;                 /* replies to no request */
+};
+
 struct fo_result {
 	struct bench_hist hist; /* ns */
 	unsigned missed;
 	unsigned reps;
 	uint64_t sent; /* --arp-latency: requests sent */
+	struct arp_counts arp;
 };
 
 /* One repetition: stop the heaviest node with sig, measure, restart it. */
@@ -714,10 +768,131 @@ repetition(struct fo_lab *l, const struct fo_opts *o, int sig,
 	return 0;
 }
 
-/* Settles, then asks at o->arp_rate requests/s, round robin over the VIPs. */
+static int64_t
+mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* The value of the sample called name (no labels) in text, or 0. */
+static double
+metric_value(const char *text, const char *name)
+{
+	size_t nl = strlen(name);
+	for (const char *p = text; (p = strstr(p, name)) != NULL; p += nl)
+		if ((p == text || p[-1] == '\n') && p[nl] == ' ')
+			return strtod(p + nl + 1, NULL);
+	return 0;
+}
+
+/*
+ * Adds node i's l2announce counters (its metrics endpoint on
+ * 127.0.0.1:9477 in its namespace) to c with sign; false when unreadable.
+ */
+static bool
+node_counts(const struct fo_lab *l, int i, double sign, struct arp_counts *c)
+{
+	char path[128];
+	static char text[1 << 20];
+	snprintf(path, sizeof(path), "/run/netns/%s-node%d", l->id, i + 1);
+	int ns = open(path, O_RDONLY | O_CLOEXEC);
+	int back = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	bool ok = false;
+	if (ns >= 0 && back >= 0 && setns(ns, CLONE_NEWNET) == 0) {
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		struct sockaddr_in sa = {.sin_family = AF_INET,
+		    .sin_port = htons(9477),
+		    .sin_addr = {htonl(INADDR_LOOPBACK)}};
+		static const char req[] =
+		    "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+		size_t got = 0;
+		if (fd >= 0 &&
+		    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+		    write(fd, req, sizeof(req) - 1) ==
+		        (ssize_t)sizeof(req) - 1) {
+			ssize_t n;
+			while (got < sizeof(text) - 1 &&
+			    (n = read(fd, text + got, sizeof(text) - 1 - got)) >
+			        0)
+				got += (size_t)n;
+			text[got] = '\0';
+			ok =
+			    strstr(text,
+			        "hearth_l2announce_arp_requests_total") != NULL;
+		}
+		if (fd >= 0)
+			close(fd);
+		setns(back, CLONE_NEWNET);
+	}
+	if (ns >= 0)
+		close(ns);
+	if (back >= 0)
+		close(back);
+	if (ok) {
+		c->received += sign *
+		    metric_value(text, "hearth_l2announce_arp_requests_total");
+		c->answered += sign *
+		    metric_value(text, "hearth_l2announce_arp_replies_total");
+		c->dropped += sign *
+		    metric_value(text,
+		        "hearth_l2announce_frames_dropped_total");
+	}
+	return ok;
+}
+
+static bool
+daemon_counts(const struct fo_lab *l, double sign, struct arp_counts *c)
+{
+	bool ok = true;
+	for (int i = 0; i < NNODES; i++)
+		ok &= node_counts(l, i, sign, c);
+	return ok;
+}
+
+/* Sends the requests due by now (one sendmmsg per ARP_BATCH). */
+static void
+send_due(struct fo_lab *l, uint64_t due, uint64_t *sent, unsigned *v,
+    unsigned *src)
+{
+	static uint8_t f[ARP_BATCH][60];
+	struct mmsghdr mm[ARP_BATCH];
+	struct iovec iov[ARP_BATCH];
+	while (*sent < due) {
+		unsigned n = 0;
+		unsigned slot_v[ARP_BATCH], slot_s[ARP_BATCH];
+		for (; n < ARP_BATCH && *sent + n < due; n++) {
+			request_build(l, *v, ARP_SRC_IP + *src, f[n]);
+			iov[n] = (struct iovec){f[n], 60};
+			mm[n] = (struct mmsghdr){
+			    .msg_hdr = {.msg_iov = &iov[n], .msg_iovlen = 1}};
+			slot_v[n] = *v;
+			slot_s[n] = *src;
+			if (++*v == l->nv) {
+				*v = 0;
+				*src = (*src + 1) % ARP_SOURCES;
+			}
+		}
+		int64_t t = realtime_ns(); /* right before the send call */
+		for (unsigned i = 0; i < n; i++)
+			l->asked[slot_v[i]][slot_s[i]] = t;
+		int r = sendmmsg(l->sock, mm, n, 0);
+		for (unsigned i = r < 0 ? 0 : (unsigned)r; i < n; i++)
+			l->asked[slot_v[i]][slot_s[i]] = 0; /* not sent */
+		*sent += n;
+	}
+}
+
+/*
+ * Settles, then asks at o->arp_rate requests/s for o->arp_seconds, each
+ * request at its own time (start + k / rate, with a 1 us timer slack),
+ * round robin over the VIPs and ARP_SOURCES senders; then waits 200 ms
+ * for late replies.
+ */
 static int
 arp_latency(struct fo_lab *l, const struct fo_opts *o, struct bench_hist *h,
-    uint64_t *sent)
+    uint64_t *sent, struct arp_counts *c)
 {
 	unsigned rounds = 3;
 	if (o->keepalived)
@@ -729,29 +904,54 @@ arp_latency(struct fo_lab *l, const struct fo_opts *o, struct bench_hist *h,
 		    "on single owners\n");
 		return -EIO;
 	}
+	c->have_daemon = !o->keepalived && daemon_counts(l, -1, c);
+	struct tpacket_stats st;
+	socklen_t sl = sizeof(st);
+	getsockopt(l->sock, SOL_PACKET, PACKET_STATISTICS, &st,
+	    &sl); /* reset */
+	(void)prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
 	l->arp_hist = h;
 	memset(l->asked, 0, sizeof(l->asked));
-	int64_t start = mono_ms(), end = start + 1000 * (int64_t)o->arp_seconds;
-	unsigned v = 0;
-	for (int64_t now; (now = mono_ms()) < end && !interrupted;) {
-		uint64_t due = (uint64_t)(now - start + 1) * o->arp_rate / 1000;
-		for (; *sent < due; (*sent)++) {
-			l->asked[v] = realtime_ns();
-			send_request(l, v);
-			v = (v + 1) % l->nv;
+	int64_t start = mono_ns(), span = 1000000000 * (int64_t)o->arp_seconds;
+	uint64_t total = (uint64_t)o->arp_rate * o->arp_seconds;
+	unsigned v = 0, src = 0;
+	while (*sent < total && !interrupted) {
+		int64_t now = mono_ns();
+		uint64_t due = now - start >= span ?
+		    total :
+		    (uint64_t)((now - start) * (__int128)o->arp_rate /
+		        1000000000) +
+		        1;
+		send_due(l, due, sent, &v, &src);
+		drain(l);
+		int64_t next = start +
+		    (int64_t)((__int128)*sent * 1000000000 / o->arp_rate);
+		now = mono_ns();
+		if (next > now) {
+			struct pollfd p = {.fd = l->sock, .events = POLLIN};
+			struct timespec ts = {(next - now) / 1000000000,
+			    (next - now) % 1000000000};
+			ppoll(&p, 1, &ts, NULL);
 		}
+	}
+	for (int64_t end = mono_ns() + 200000000; mono_ns() < end;) {
 		struct pollfd p = {.fd = l->sock, .events = POLLIN};
-		poll(&p, 1, 1);
+		poll(&p, 1, 10);
 		drain(l);
 	}
-	usleep(20000);
-	drain(l);
 	l->arp_hist = NULL;
+	c->unmatched = l->arp_unmatched;
+	sl = sizeof(st);
+	if (getsockopt(l->sock, SOL_PACKET, PACKET_STATISTICS, &st, &sl) == 0)
+		c->client_drops = st.tp_drops;
+	if (c->have_daemon)
+		c->have_daemon = daemon_counts(l, 1, c);
 	return 0;
 }
 
 static int
-arp_report(const struct fo_opts *o, const struct bench_hist *h, uint64_t sent)
+arp_report(const struct fo_opts *o, const struct bench_hist *h, uint64_t sent,
+    const struct arp_counts *c)
 {
 	const char *who = o->keepalived ? "keepalived (the kernel)" : "hearthd";
 	if (o->json) {
@@ -764,6 +964,20 @@ arp_report(const struct fo_opts *o, const struct bench_hist *h, uint64_t sent)
 		json_object_set_new(j, "answered",
 		    json_integer((json_int_t)h->count));
 		json_object_set_new(j, "latency_ms", bench_latency_json(h));
+		json_object_set_new(j, "client_socket_drops",
+		    json_integer(c->client_drops));
+		json_object_set_new(j, "unmatched_replies",
+		    json_integer((json_int_t)c->unmatched));
+		if (c->have_daemon) {
+			json_t *d = json_object();
+			json_object_set_new(d, "requests_received",
+			    json_integer((json_int_t)c->received));
+			json_object_set_new(d, "replies_sent",
+			    json_integer((json_int_t)c->answered));
+			json_object_set_new(d, "socket_drops",
+			    json_integer((json_int_t)c->dropped));
+			json_object_set_new(j, "hearthd", d);
+		}
 		return bench_json_emit(j) == 0 ? 0 : 1;
 	}
 	printf("ARP reply latency of %s, %u VIPs, %u requests/s for %u s: "
@@ -771,6 +985,13 @@ arp_report(const struct fo_opts *o, const struct bench_hist *h, uint64_t sent)
 	    who, o->vips, o->arp_rate, o->arp_seconds, (unsigned long long)sent,
 	    (unsigned long long)h->count);
 	bench_latency_print(stdout, h);
+	if (c->have_daemon)
+		printf("  hearthd (3 nodes): requests received %.0f, replies "
+		       "sent %.0f, dropped by its sockets %.0f\n",
+		    c->received, c->answered, c->dropped);
+	printf("  client: socket drops %u, replies to no request in flight "
+	       "%llu\n",
+	    c->client_drops, (unsigned long long)c->unmatched);
 	return 0;
 }
 
@@ -859,7 +1080,7 @@ run(struct fo_lab *l, const struct fo_opts *o, struct fo_result *k,
 	for (int i = 0; i < NNODES; i++)
 		l->pid[i] = spawn(l, o, i);
 	if (o->arp_rate > 0)
-		return arp_latency(l, o, &k->hist, &k->sent);
+		return arp_latency(l, o, &k->hist, &k->sent, &k->arp);
 	for (unsigned rep = 0; rep < o->reps && !interrupted; rep++) {
 		if (o->do_kill && repetition(l, o, SIGKILL, k) != 0)
 			return -EIO;
@@ -920,6 +1141,6 @@ bench_failover_main(int argc, char **argv)
 		return 1;
 	}
 	if (o.arp_rate > 0)
-		return arp_report(&o, &k.hist, k.sent);
+		return arp_report(&o, &k.hist, k.sent, &k.arp);
 	return report(&o, &k, &t);
 }

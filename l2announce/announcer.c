@@ -53,6 +53,7 @@ struct counters {
 	uint64_t garps, unsolicited_na, conflicts, taken, released;
 	uint64_t hb_sent, hb_received, hb_auth, hb_malformed, hb_replay;
 	uint64_t hb_stranger, send_errors;
+	uint64_t rx_dropped; /* by the kernel: the packet socket's queue full */
 };
 
 struct l2_announcer {
@@ -82,6 +83,8 @@ struct l2_announcer {
 	enum hearth_health health;
 	struct counters c;
 	struct metrics_histogram takeover;
+	struct l2_rx_batch rx; /* frames read in one call */
+	struct l2_tx_batch tx; /* replies to them, sent in one call */
 };
 
 static const double takeover_bounds[] = {0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.75, 1,
@@ -253,6 +256,25 @@ send_frame(struct l2_announcer *a, const uint8_t *f, size_t len)
 {
 	if (l2_packet_send(a->pkt_fd, a->link.ifindex, f, len) != 0)
 		a->c.send_errors++;
+}
+
+/*
+ * Where the next reply goes in the batch sent after the reads (sending
+ * the batch first when it is full); reply_queue commits its length.
+ */
+static uint8_t *
+reply_slot(struct l2_announcer *a)
+{
+	if (a->tx.n == L2_TX_BATCH)
+		a->c.send_errors +=
+		    l2_packet_send_batch(a->pkt_fd, a->link.ifindex, &a->tx);
+	return a->tx.frame[a->tx.n];
+}
+
+static void
+reply_queue(struct l2_announcer *a, size_t len)
+{
+	a->tx.len[a->tx.n++] = len;
 }
 
 static void
@@ -543,8 +565,8 @@ arp_in(struct l2_announcer *a, const struct l2_rx *rx)
 	a->c.arp_requests++;
 	if (owned_index(a, &tpa) < 0)
 		return;
-	uint8_t f[L2_FRAME_MAX];
-	send_frame(a, f,
+	uint8_t *f = reply_slot(a);
+	reply_queue(a,
 	    l2_arp_reply_build(f, a->link.mac, rx->arp.tpa, &rx->arp));
 	a->c.arp_replies++;
 }
@@ -559,37 +581,44 @@ ns_in(struct l2_announcer *a, const struct l2_rx *rx)
 	a->c.ns_received++;
 	if (owned_index(a, &t) < 0)
 		return;
-	uint8_t f[L2_FRAME_MAX];
-	send_frame(a, f, l2_na_reply_build(f, a->link.mac, &rx->ns));
+	uint8_t *f = reply_slot(a);
+	reply_queue(a, l2_na_reply_build(f, a->link.mac, &rx->ns));
 	a->c.na_sent++;
 }
 
+/*
+ * Reads what is waiting in batches (one recvmmsg per L2_RX_BATCH frames)
+ * and sends the replies to each batch in one sendmmsg; at most 16 batches
+ * per wake-up, so the other events get their turn under a flood.
+ */
 static void
 pkt_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct l2_announcer *a = arg;
-	uint8_t buf[1600];
-	for (int i = 0; i < 256; i++) {
-		struct sockaddr_ll sll;
-		socklen_t sl = sizeof(sll);
-		ssize_t n = recvfrom(fd, buf, sizeof(buf), 0,
-		    (struct sockaddr *)&sll, &sl);
-		if (n < 0)
-			break;
-		if (sll.sll_pkttype == PACKET_OUTGOING)
-			continue;
-		struct l2_rx rx;
-		switch (l2_frame_parse(buf, (size_t)n, &rx)) {
-		case L2_RX_ARP_REQUEST:
-		case L2_RX_ARP_REPLY:
-			arp_in(a, &rx);
-			break;
-		case L2_RX_NS:
-			ns_in(a, &rx);
-			break;
-		default:
-			break;
+	for (int round = 0; round < 16; round++) {
+		int n = l2_packet_recv(fd, &a->rx);
+		for (int i = 0; i < n; i++) {
+			if (a->rx.outgoing[i])
+				continue;
+			struct l2_rx rx;
+			switch (
+			    l2_frame_parse(a->rx.frame[i], a->rx.len[i], &rx)) {
+			case L2_RX_ARP_REQUEST:
+			case L2_RX_ARP_REPLY:
+				arp_in(a, &rx);
+				break;
+			case L2_RX_NS:
+				ns_in(a, &rx);
+				break;
+			default:
+				break;
+			}
 		}
+		if (a->tx.n > 0)
+			a->c.send_errors += l2_packet_send_batch(a->pkt_fd,
+			    a->link.ifindex, &a->tx);
+		if (n < L2_RX_BATCH)
+			break;
 	}
 }
 
@@ -686,8 +715,10 @@ open_packet(struct l2_announcer *a)
 	}
 	if (a->pkt_ev != NULL)
 		event_free(a->pkt_ev);
-	if (a->pkt_fd >= 0)
+	if (a->pkt_fd >= 0) {
+		a->c.rx_dropped += l2_packet_drops(a->pkt_fd);
 		close(a->pkt_fd);
+	}
 	a->pkt_fd = fd;
 	a->pkt_ev = ev;
 	return 0;
@@ -1080,6 +1111,8 @@ peer_metrics(struct l2_announcer *a, struct evbuffer *out)
 void
 l2_announcer_metrics(struct l2_announcer *a, struct evbuffer *out)
 {
+	if (a->pkt_fd >= 0)
+		a->c.rx_dropped += l2_packet_drops(a->pkt_fd);
 	const struct counters *c = &a->c;
 	vip_metrics(a, out);
 	metrics_gauge(out, "hearth_l2announce_vips_owned",
@@ -1096,6 +1129,10 @@ l2_announcer_metrics(struct l2_announcer *a, struct evbuffer *out)
 	    c->arp_requests);
 	metrics_counter(out, "hearth_l2announce_arp_replies_total",
 	    "ARP replies sent for owned VIPs", c->arp_replies);
+	metrics_counter(out, "hearth_l2announce_frames_dropped_total",
+	    "ARP/NDP frames the kernel dropped because the packet socket's "
+	    "queue was full",
+	    c->rx_dropped);
 	metrics_counter(out, "hearth_l2announce_ndp_solicitations_total",
 	    "Neighbour solicitations received for a VIP", c->ns_received);
 	metrics_counter(out, "hearth_l2announce_ndp_advertisements_total",
