@@ -15,6 +15,9 @@
 
 #include <event2/buffer.h>
 
+#include <netinet/udp.h>
+
+#include "gso.h"
 #include "log.h"
 #include "server.h"
 
@@ -189,17 +192,36 @@ pending_new(struct dns_server *srv, const uint8_t *pkt, size_t len,
 	return p;
 }
 
-struct udp_batch {
+typedef union {
+	char buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) +
+	    CMSG_SPACE(sizeof(uint16_t))];
+	struct cmsghdr align;
+} udp_cmsg;
+
+/*
+ * One gather of datagrams and their answers: answer k goes back to the
+ * sender of datagram src[k] and is len[k] bytes at ctx->tx + k * MAX.
+ */
+struct dns_udp_batch {
 	struct mmsghdr in[DNS_UDP_BATCH];
 	struct iovec iniov[DNS_UDP_BATCH];
 	struct sockaddr_storage addrs[DNS_UDP_BATCH];
-	union {
-		char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
-		struct cmsghdr align;
-	} cin[DNS_UDP_BATCH], cout[DNS_UDP_BATCH];
+	udp_cmsg cin[DNS_UDP_BATCH];
+	struct in_pktinfo pi4[DNS_UDP_BATCH];
+	struct in6_pktinfo pi6[DNS_UDP_BATCH];
+	bool has_pi[DNS_UDP_BATCH];
+	uint16_t src[DNS_UDP_BATCH];
+	uint16_t len[DNS_UDP_BATCH];
+	struct dns_gso_key key[DNS_UDP_BATCH];
+	uint16_t order[DNS_UDP_BATCH];
+	struct dns_gso_group groups[DNS_UDP_BATCH];
 	struct mmsghdr out[DNS_UDP_BATCH];
 	struct iovec outiov[DNS_UDP_BATCH];
+	udp_cmsg cout[DNS_UDP_BATCH];
 };
+
+_Static_assert(DNS_UDP_BATCH <= DNS_GSO_MAX_ITEMS,
+    "a batch is planned at once");
 
 /* Builds the TC=1 empty answer a rate-limited client gets on a slip. */
 static size_t
@@ -212,46 +234,9 @@ slip_reply(const struct dns_snapshot *s, const struct dns_query *q,
 	return dns_reply_finish(buf, n, cap, q, s->max_udp, cap, false, &t);
 }
 
-/* Sets up out[k] to carry reply i back to where query i came from. */
-static void
-queue_reply(struct dns_udp_sock *l, struct udp_batch *b, unsigned i, unsigned k,
-    uint8_t *buf, size_t len)
-{
-	struct msghdr *mh = &b->out[k].msg_hdr;
-	memset(mh, 0, sizeof(*mh));
-	b->outiov[k].iov_base = buf;
-	b->outiov[k].iov_len = len;
-	mh->msg_name = &b->addrs[i];
-	mh->msg_namelen = b->in[i].msg_hdr.msg_namelen;
-	mh->msg_iov = &b->outiov[k];
-	mh->msg_iovlen = 1;
-	if (!l->pktinfo)
-		return;
-	struct in_pktinfo pi4;
-	struct in6_pktinfo pi6;
-	if (!read_pktinfo(&b->in[i].msg_hdr, &pi4, &pi6))
-		return;
-	struct cmsghdr *cm = (struct cmsghdr *)b->cout[k].buf;
-	memset(b->cout[k].buf, 0, sizeof(b->cout[k].buf));
-	mh->msg_control = b->cout[k].buf;
-	if (b->addrs[i].ss_family == AF_INET) {
-		mh->msg_controllen = CMSG_SPACE(sizeof(pi4));
-		cm->cmsg_level = IPPROTO_IP;
-		cm->cmsg_type = IP_PKTINFO;
-		cm->cmsg_len = CMSG_LEN(sizeof(pi4));
-		memcpy(CMSG_DATA(cm), &pi4, sizeof(pi4));
-	} else {
-		mh->msg_controllen = CMSG_SPACE(sizeof(pi6));
-		cm->cmsg_level = IPPROTO_IPV6;
-		cm->cmsg_type = IPV6_PKTINFO;
-		cm->cmsg_len = CMSG_LEN(sizeof(pi6));
-		memcpy(CMSG_DATA(cm), &pi6, sizeof(pi6));
-	}
-}
-
 /* Hands query i of a batch to the forwarders. */
 static void
-udp_forward(struct dns_udp_sock *us, struct udp_batch *b, unsigned i,
+udp_forward(struct dns_udp_sock *us, struct dns_udp_batch *b, unsigned i,
     const struct dns_query *q, const struct dns_result *res,
     const struct hearth_addr *src)
 {
@@ -264,21 +249,20 @@ udp_forward(struct dns_udp_sock *us, struct udp_batch *b, unsigned i,
 	atomic_fetch_add(&us->main->refs, 1);
 	memcpy(&p->sa, &b->addrs[i], sizeof(p->sa));
 	p->salen = b->in[i].msg_hdr.msg_namelen;
-	if (us->pktinfo)
-		p->has_pi = read_pktinfo(&b->in[i].msg_hdr, &p->pi4, &p->pi6);
+	p->has_pi = b->has_pi[i];
+	p->pi4 = b->pi4[i];
+	p->pi6 = b->pi6[i];
 	if (us->ctx->worker != NULL)
 		dns_forward_handover(srv, p);
 	else
 		dns_forward_start(srv, p);
 }
 
-/* Answers one batch of datagrams; returns how many were read. */
-static int
-udp_batch(struct dns_udp_sock *l, struct udp_batch *b)
+/* Reads what is queued, up to a batch. */
+static unsigned
+udp_gather(struct dns_udp_sock *l, struct dns_udp_batch *b)
 {
 	struct dns_udp_ctx *ctx = l->ctx;
-	struct dns_server *srv = ctx->srv;
-	struct dns_stats *st = ctx->stats;
 	for (unsigned i = 0; i < DNS_UDP_BATCH; i++) {
 		struct msghdr *mh = &b->in[i].msg_hdr;
 		b->iniov[i].iov_base = ctx->rx + (size_t)i * DNS_UDP_MAX;
@@ -291,13 +275,29 @@ udp_batch(struct dns_udp_sock *l, struct udp_batch *b)
 		mh->msg_controllen = l->pktinfo ? sizeof(b->cin[i].buf) : 0;
 		mh->msg_flags = 0;
 	}
+	/*
+	 * One call: recvmmsg stops early only when the queue is empty, so
+	 * reading again would cost an EAGAIN round trip.
+	 */
 	int n = recvmmsg(l->fd, b->in, DNS_UDP_BATCH, MSG_DONTWAIT, NULL);
-	if (n <= 0)
-		return n;
+	unsigned have = n > 0 ? (unsigned)n : 0;
+	for (unsigned i = 0; i < have; i++)
+		b->has_pi[i] = l->pktinfo &&
+		    read_pktinfo(&b->in[i].msg_hdr, &b->pi4[i], &b->pi6[i]);
+	return have;
+}
+
+/* Answers the n datagrams of a batch; returns how many answers to send. */
+static unsigned
+udp_answer(struct dns_udp_sock *l, struct dns_udp_batch *b, unsigned n)
+{
+	struct dns_udp_ctx *ctx = l->ctx;
+	struct dns_server *srv = ctx->srv;
+	struct dns_stats *st = ctx->stats;
 	uint64_t now_ns = dns_now_ns();
 	uint64_t now = now_ns / 1000000000u;
 	unsigned k = 0;
-	for (unsigned i = 0; i < (unsigned)n; i++) {
+	for (unsigned i = 0; i < n; i++) {
 		struct dns_query q;
 		struct dns_result res;
 		struct hearth_addr src;
@@ -332,17 +332,134 @@ udp_batch(struct dns_udp_sock *l, struct udp_batch *b)
 			}
 		}
 		dns_account(srv, st, &q, &res, &src, false, now_ns);
-		queue_reply(l, b, i, k, out, outlen);
+		b->src[k] = (uint16_t)i;
+		b->len[k] = (uint16_t)outlen;
+		dns_gso_key_make(&b->key[k], (struct sockaddr *)&b->addrs[i],
+		    !b->has_pi[i] ? NULL :
+		        b->addrs[i].ss_family == AF_INET ?
+		                    (void *)&b->pi4[i].ipi_spec_dst :
+		                    (void *)&b->pi6[i].ipi6_addr);
 		k++;
 	}
-	for (unsigned s = 0; s < k;) {
-		int r = sendmmsg(l->fd, b->out + s, k - s, MSG_DONTWAIT);
-		if (r <= 0) {
-			st->dropped += k - s;
+	return k;
+}
+
+/*
+ * Sets up out[g] for group g: its answers, the source address when the
+ * socket is a wildcard, and the segment size when there are several.
+ */
+static void
+udp_message(struct dns_udp_batch *b, unsigned g, bool segment)
+{
+	const struct dns_gso_group *gr = &b->groups[g];
+	unsigned i = b->src[b->order[gr->start]];
+	struct msghdr *mh = &b->out[g].msg_hdr;
+	memset(mh, 0, sizeof(*mh));
+	mh->msg_name = &b->addrs[i];
+	mh->msg_namelen = b->in[i].msg_hdr.msg_namelen;
+	mh->msg_iov = &b->outiov[gr->start];
+	mh->msg_iovlen = gr->count;
+	if (!b->has_pi[i] && !segment)
+		return;
+	char *c = b->cout[g].buf;
+	memset(c, 0, sizeof(b->cout[g].buf));
+	mh->msg_control = c;
+	struct cmsghdr *cm = (struct cmsghdr *)c;
+	if (b->has_pi[i] && b->addrs[i].ss_family == AF_INET) {
+		cm->cmsg_level = IPPROTO_IP;
+		cm->cmsg_type = IP_PKTINFO;
+		cm->cmsg_len = CMSG_LEN(sizeof(b->pi4[i]));
+		memcpy(CMSG_DATA(cm), &b->pi4[i], sizeof(b->pi4[i]));
+		mh->msg_controllen = CMSG_SPACE(sizeof(b->pi4[i]));
+	} else if (b->has_pi[i]) {
+		cm->cmsg_level = IPPROTO_IPV6;
+		cm->cmsg_type = IPV6_PKTINFO;
+		cm->cmsg_len = CMSG_LEN(sizeof(b->pi6[i]));
+		memcpy(CMSG_DATA(cm), &b->pi6[i], sizeof(b->pi6[i]));
+		mh->msg_controllen = CMSG_SPACE(sizeof(b->pi6[i]));
+	}
+	if (!segment)
+		return;
+	cm = (struct cmsghdr *)(c + mh->msg_controllen);
+	uint16_t size = b->len[b->order[gr->start]];
+	cm->cmsg_level = SOL_UDP;
+	cm->cmsg_type = UDP_SEGMENT;
+	cm->cmsg_len = CMSG_LEN(sizeof(size));
+	memcpy(CMSG_DATA(cm), &size, sizeof(size));
+	mh->msg_controllen += CMSG_SPACE(sizeof(size));
+}
+
+/* Sends group g's answers one by one (segmentation refused). */
+static unsigned
+udp_send_apart(struct dns_udp_sock *l, struct dns_udp_batch *b, unsigned g)
+{
+	const struct dns_gso_group *gr = &b->groups[g];
+	unsigned failed = 0;
+	udp_message(b, g, false);
+	struct msghdr *mh = &b->out[g].msg_hdr;
+	mh->msg_iovlen = 1;
+	for (unsigned m = 0; m < gr->count; m++) {
+		mh->msg_iov = &b->outiov[gr->start + m];
+		if (sendmsg(l->fd, mh, MSG_DONTWAIT) < 0)
+			failed++;
+	}
+	return failed;
+}
+
+/* Sends the k answers of a batch, grouped for segmentation. */
+static void
+udp_send(struct dns_udp_sock *l, struct dns_udp_batch *b, unsigned k)
+{
+	struct dns_udp_ctx *ctx = l->ctx;
+	size_t ng = dns_gso_plan(b->key, b->len, k,
+	    l->no_gso ? 0 : DNS_GSO_MAX_LEN, b->order, b->groups);
+	for (unsigned j = 0; j < k; j++) {
+		b->outiov[j].iov_base =
+		    ctx->tx + (size_t)b->order[j] * DNS_UDP_MAX;
+		b->outiov[j].iov_len = b->len[b->order[j]];
+	}
+	for (unsigned g = 0; g < ng; g++)
+		udp_message(b, g, b->groups[g].count > 1);
+	for (unsigned s = 0; s < ng;) {
+		int r = sendmmsg(l->fd, b->out + s, (unsigned)(ng - s),
+		    MSG_DONTWAIT);
+		if (r > 0) {
+			s += (unsigned)r;
+			continue;
+		}
+		int e = errno;
+		if (e == EAGAIN || e == ENOBUFS || e == EINTR) {
+			/* The socket is full: the rest is lost. */
+			for (; s < ng; s++)
+				ctx->stats->dropped += b->groups[s].count;
 			break;
 		}
-		s += (unsigned)r;
+		if (b->groups[s].count > 1) {
+			/* This path or kernel does not segment: stop trying. */
+			if (!l->no_gso)
+				log_debug("dns: UDP segmentation refused (%s); "
+				          "sending answers one by one",
+				    strerror(e));
+			l->no_gso = true;
+			ctx->stats->dropped += udp_send_apart(l, b, s);
+		} else {
+			ctx->stats->dropped++; /* one unreachable client */
+		}
+		s++;
 	}
+}
+
+/* Gathers, answers and sends one batch; returns how many were read. */
+static unsigned
+udp_batch(struct dns_udp_sock *l)
+{
+	struct dns_udp_batch *b = l->ctx->batch;
+	unsigned n = udp_gather(l, b);
+	if (n == 0)
+		return 0;
+	unsigned k = udp_answer(l, b, n);
+	if (k > 0)
+		udp_send(l, b, k);
 	return n;
 }
 
@@ -350,14 +467,13 @@ void
 dns_udp_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct dns_udp_sock *l = arg;
-	struct udp_batch b;
 	/*
-	 * Reads again after each batch while packets keep coming (what
-	 * arrived while answering is read without another epoll_wait), a
-	 * few batches per wakeup, then lets other events run.
+	 * A batch is read until the socket is empty, then answered; while
+	 * batches come back full a few more are taken before other events
+	 * get their turn.
 	 */
 	for (int round = 0; round < 8; round++)
-		if (udp_batch(l, &b) <= 0)
+		if (udp_batch(l) < DNS_UDP_BATCH)
 			break;
 }
 
@@ -643,7 +759,8 @@ dns_ctx_init(struct dns_udp_ctx *ctx, struct dns_server *srv,
 	ctx->stats = st;
 	ctx->rx = malloc((size_t)DNS_UDP_BATCH * DNS_UDP_MAX);
 	ctx->tx = malloc((size_t)DNS_UDP_BATCH * DNS_UDP_MAX);
-	if (ctx->rx == NULL || ctx->tx == NULL) {
+	ctx->batch = calloc(1, sizeof(*ctx->batch));
+	if (ctx->rx == NULL || ctx->tx == NULL || ctx->batch == NULL) {
 		dns_ctx_fini(ctx);
 		return -ENOMEM;
 	}
@@ -655,5 +772,7 @@ dns_ctx_fini(struct dns_udp_ctx *ctx)
 {
 	free(ctx->rx);
 	free(ctx->tx);
+	free(ctx->batch);
 	ctx->rx = ctx->tx = NULL;
+	ctx->batch = NULL;
 }

@@ -24,7 +24,7 @@
 #include "module.h"
 #include "ratelimit.h"
 
-#define DNS_UDP_BATCH        32
+#define DNS_UDP_BATCH        64   /* datagrams gathered before answering */
 #define DNS_UDP_MAX          4096 /* largest UDP query read / answer sent */
 #define DNS_TCP_MAX_CONNS    1024
 #define DNS_TCP_IDLE_SECONDS 10
@@ -48,6 +48,7 @@ struct dns_stats {
 
 struct dns_server;
 struct dns_worker;
+struct dns_udp_batch;
 
 /*
  * Where UDP packets are answered: the main loop or one worker thread,
@@ -59,12 +60,14 @@ struct dns_udp_ctx {
 	struct dns_stats *stats;
 	uint8_t *rx; /* DNS_UDP_BATCH * DNS_UDP_MAX */
 	uint8_t *tx;
+	struct dns_udp_batch *batch; /* io.c's gather state */
 };
 
 /* One UDP socket and its read event. */
 struct dns_udp_sock {
 	int fd;
 	bool pktinfo; /* bound to a wildcard: reply from dst */
+	bool no_gso;  /* UDP segmentation was refused: one by one */
 	struct event *ev;
 	struct dns_udp_ctx *ctx;
 	struct dns_listener *main; /* the listener of this endpoint */
