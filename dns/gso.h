@@ -15,10 +15,12 @@
 
 #include <netinet/in.h>
 
-#define DNS_GSO_MAX_ITEMS 256   /* answers planned at once */
-#define DNS_GSO_MAX_SEGS  64    /* the kernel's UDP_MAX_SEGMENTS, or less */
-#define DNS_GSO_MAX_BYTES 60000 /* one train stays under 64 KiB with headers   \
-	                         */
+/* Answers planned at once. */
+#define DNS_GSO_MAX_ITEMS 256
+/* Segments in one train: the kernel's UDP_MAX_SEGMENTS, or less. */
+#define DNS_GSO_MAX_SEGS 64
+/* Bytes in one train: it stays under 64 KiB with its headers. */
+#define DNS_GSO_MAX_BYTES 60000
 /* Longer answers go alone: 1232 bytes fit any path of MTU >= 1280. */
 #define DNS_GSO_MAX_LEN 1232
 
