@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include <arpa/inet.h>
+#include <linux/filter.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
@@ -72,7 +73,9 @@ struct fo_lab {
 	char id[32];
 	char dir[PATH_MAX];
 	int home_ns; /* the namespace hearth-bench started in */
-	int sock;    /* ARP, in the client's namespace */
+	int sock;    /* the ARP tap in the client's namespace (client_open) */
+	int tx;      /* sends the client's requests */
+	int ifindex; /* the client's eth0 */
 	pid_t pid[NNODES];
 	unsigned spawns[NNODES]; /* keepalived: fresh pid files each start */
 	struct in_addr vip[MAXV];
@@ -91,6 +94,7 @@ struct fo_lab {
 	int64_t asked[MAXV][ARP_SOURCES];
 	struct bench_hist *arp_hist;
 	uint64_t arp_unmatched; /* replies to no request in flight */
+	uint64_t send_failed;   /* requests the kernel refused */
 };
 
 static const uint8_t node_mac[NNODES][6] = {{2, 0, 0, 0, 0, 0x10},
@@ -335,6 +339,8 @@ lab_destroy(struct fo_lab *l)
 	}
 	if (l->sock >= 0)
 		close(l->sock);
+	if (l->tx >= 0)
+		close(l->tx);
 	if (l->home_ns >= 0) {
 		setns(l->home_ns, CLONE_NEWNET);
 		close(l->home_ns);
@@ -490,6 +496,15 @@ wait_log(const struct fo_lab *l, int i, const char *marker)
 
 /* --- the client's probe ---------------------------------------------- */
 
+/*
+ * The client's two packet sockets: l->tx only sends (protocol 0: it
+ * receives nothing); l->sock is a tap (ETH_P_ALL, a BPF program passing
+ * only ARP) that sees the ARP frames on the client's interface in both
+ * directions with kernel timestamps, the requests as they leave and the
+ * replies as they arrive, so a latency is the difference of two kernel
+ * timestamps and the prober's own scheduling cannot bias it. Its queue
+ * is 8 MiB, so a prober starved for a while loses no reply.
+ */
 static int
 client_open(struct fo_lab *l)
 {
@@ -502,17 +517,34 @@ client_open(struct fo_lab *l)
 		return -errno;
 	}
 	close(fd);
-	l->sock = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    htons(ETH_P_ARP));
-	if (l->sock < 0)
+	static struct sock_filter arp_only[] = {
+	    {BPF_LD | BPF_H | BPF_ABS, 0, 0, 12},
+	    {BPF_JMP | BPF_JEQ | BPF_K, 0, 1, ETH_P_ARP},
+	    {BPF_RET | BPF_K, 0, 0, 256},
+	    {BPF_RET | BPF_K, 0, 0, 0},
+	};
+	struct sock_fprog fp = {4, arp_only};
+	l->ifindex = (int)if_nametoindex("eth0");
+	l->tx = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	l->sock = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (l->tx < 0 || l->sock < 0)
 		return -errno;
 	struct sockaddr_ll sll = {.sll_family = AF_PACKET,
-	    .sll_protocol = htons(ETH_P_ARP),
-	    .sll_ifindex = (int)if_nametoindex("eth0")};
-	int one = 1;
-	if (bind(l->sock, (struct sockaddr *)&sll, sizeof(sll)) != 0 ||
+	    .sll_ifindex = l->ifindex};
+	if (bind(l->tx, (struct sockaddr *)&sll, sizeof(sll)) != 0)
+		return -errno;
+	int one = 1, big = 8 << 20;
+	if (setsockopt(l->sock, SOL_SOCKET, SO_ATTACH_FILTER, &fp,
+	        sizeof(fp)) != 0 ||
 	    setsockopt(l->sock, SOL_SOCKET, SO_TIMESTAMPNS, &one,
 	        sizeof(one)) != 0)
+		return -errno;
+	if (setsockopt(l->sock, SOL_SOCKET, SO_RCVBUFFORCE, &big,
+	        sizeof(big)) != 0)
+		(void)setsockopt(l->sock, SOL_SOCKET, SO_RCVBUF, &big,
+		    sizeof(big));
+	sll.sll_protocol = htons(ETH_P_ALL);
+	if (bind(l->sock, (struct sockaddr *)&sll, sizeof(sll)) != 0)
 		return -errno;
 	return 0;
 }
@@ -535,12 +567,24 @@ request_build(const struct fo_lab *l, unsigned v, uint32_t ip, uint8_t f[60])
 	memcpy(f + 38, &l->vip[v], 4);
 }
 
+static struct sockaddr_ll
+broadcast_to(const struct fo_lab *l)
+{
+	struct sockaddr_ll sll = {.sll_family = AF_PACKET,
+	    .sll_protocol = htons(ETH_P_ARP),
+	    .sll_ifindex = l->ifindex,
+	    .sll_halen = 6};
+	memset(sll.sll_addr, 0xff, 6);
+	return sll;
+}
+
 static void
 send_request(struct fo_lab *l, unsigned v)
 {
 	uint8_t f[60];
 	request_build(l, v, CLIENT_IP, f);
-	send(l->sock, f, sizeof(f), 0);
+	struct sockaddr_ll to = broadcast_to(l);
+	sendto(l->tx, f, sizeof(f), 0, (struct sockaddr *)&to, sizeof(to));
 }
 
 static void
@@ -557,6 +601,20 @@ vip_index(const struct fo_lab *l, const uint8_t *ip)
 		if (memcmp(&l->vip[v], ip, 4) == 0)
 			return v;
 	return -1;
+}
+
+/* --arp-latency: one of our requests left at t (the tap saw it go). */
+static void
+request_out(struct fo_lab *l, const uint8_t *f, size_t n, int64_t t)
+{
+	if (l->arp_hist == NULL || n < 42 || f[21] != 1)
+		return;
+	uint32_t spa;
+	memcpy(&spa, f + 28, 4);
+	uint32_t src = ntohl(spa) - ARP_SRC_IP;
+	long v = vip_index(l, f + 38);
+	if (v >= 0 && src < ARP_SOURCES)
+		l->asked[v][src] = t;
 }
 
 /* One received ARP frame: records its claim (reply or GARP) of a VIP. */
@@ -595,7 +653,7 @@ frame_in(struct fo_lab *l, const uint8_t *f, size_t n, int64_t t)
 		l->round_multi[v] = true;
 }
 
-/* Reads every frame waiting on the client's socket (kernel timestamps). */
+/* Reads every frame waiting on the client's tap (kernel timestamps). */
 static void
 drain(struct fo_lab *l)
 {
@@ -603,11 +661,14 @@ drain(struct fo_lab *l)
 	static uint8_t buf[N][256], ctl[N][256];
 	struct mmsghdr mm[N];
 	struct iovec iov[N];
+	struct sockaddr_ll from[N];
 	for (;;) {
 		for (int i = 0; i < N; i++) {
 			iov[i] = (struct iovec){buf[i], sizeof(buf[i])};
 			mm[i] = (struct mmsghdr){
-			    .msg_hdr = {.msg_iov = &iov[i],
+			    .msg_hdr = {.msg_name = &from[i],
+			        .msg_namelen = sizeof(from[i]),
+			        .msg_iov = &iov[i],
 			        .msg_iovlen = 1,
 			        .msg_control = ctl[i],
 			        .msg_controllen = sizeof(ctl[i])}};
@@ -628,7 +689,10 @@ drain(struct fo_lab *l)
 					t = (int64_t)ts.tv_sec * 1000000000 +
 					    ts.tv_nsec;
 				}
-			frame_in(l, buf[i], mm[i].msg_len, t);
+			if (from[i].sll_pkttype == PACKET_OUTGOING)
+				request_out(l, buf[i], mm[i].msg_len, t);
+			else
+				frame_in(l, buf[i], mm[i].msg_len, t);
 		}
 		if (n < N)
 			return;
@@ -694,6 +758,7 @@ struct arp_counts {
 	bool have_daemon;                   /* hearthd's metrics were read */
 	unsigned client_drops;              /* the client socket's */
 	uint64_t unmatched;                 /* replies to no request */
+	uint64_t send_failed;               /* requests the kernel refused */
 };
 
 struct fo_result {
@@ -859,27 +924,24 @@ send_due(struct fo_lab *l, uint64_t due, uint64_t *sent, unsigned *v,
 	static uint8_t f[ARP_BATCH][60];
 	struct mmsghdr mm[ARP_BATCH];
 	struct iovec iov[ARP_BATCH];
+	struct sockaddr_ll to = broadcast_to(l);
 	while (*sent < due) {
 		unsigned n = 0;
-		unsigned slot_v[ARP_BATCH], slot_s[ARP_BATCH];
 		for (; n < ARP_BATCH && *sent + n < due; n++) {
 			request_build(l, *v, ARP_SRC_IP + *src, f[n]);
 			iov[n] = (struct iovec){f[n], 60};
-			mm[n] = (struct mmsghdr){
-			    .msg_hdr = {.msg_iov = &iov[n], .msg_iovlen = 1}};
-			slot_v[n] = *v;
-			slot_s[n] = *src;
+			mm[n] = (struct mmsghdr){.msg_hdr = {.msg_name = &to,
+			                             .msg_namelen = sizeof(to),
+			                             .msg_iov = &iov[n],
+			                             .msg_iovlen = 1}};
 			if (++*v == l->nv) {
 				*v = 0;
 				*src = (*src + 1) % ARP_SOURCES;
 			}
 		}
-		int64_t t = realtime_ns(); /* right before the send call */
-		for (unsigned i = 0; i < n; i++)
-			l->asked[slot_v[i]][slot_s[i]] = t;
-		int r = sendmmsg(l->sock, mm, n, 0);
-		for (unsigned i = r < 0 ? 0 : (unsigned)r; i < n; i++)
-			l->asked[slot_v[i]][slot_s[i]] = 0; /* not sent */
+		int r = sendmmsg(l->tx, mm, n, 0);
+		/* one refused stops the call: the rest count as lost */
+		l->send_failed += n - (r > 0 ? (unsigned)r : 0);
 		*sent += n;
 	}
 }
@@ -917,15 +979,18 @@ arp_latency(struct fo_lab *l, const struct fo_opts *o, struct bench_hist *h,
 	unsigned v = 0, src = 0;
 	while (*sent < total && !interrupted) {
 		int64_t now = mono_ns();
+		/* request k is due at start + k / rate */
 		uint64_t due = now - start >= span ?
 		    total :
-		    (uint64_t)((now - start) * (__int128)o->arp_rate /
+		    (uint64_t)((now - start) * (int64_t)o->arp_rate /
 		        1000000000) +
 		        1;
+		if (due > total)
+			due = total;
 		send_due(l, due, sent, &v, &src);
 		drain(l);
-		int64_t next = start +
-		    (int64_t)((__int128)*sent * 1000000000 / o->arp_rate);
+		int64_t next =
+		    start + (int64_t)(*sent * 1000000000 / o->arp_rate);
 		now = mono_ns();
 		if (next > now) {
 			struct pollfd p = {.fd = l->sock, .events = POLLIN};
@@ -941,6 +1006,7 @@ arp_latency(struct fo_lab *l, const struct fo_opts *o, struct bench_hist *h,
 	}
 	l->arp_hist = NULL;
 	c->unmatched = l->arp_unmatched;
+	c->send_failed = l->send_failed;
 	sl = sizeof(st);
 	if (getsockopt(l->sock, SOL_PACKET, PACKET_STATISTICS, &st, &sl) == 0)
 		c->client_drops = st.tp_drops;
@@ -964,6 +1030,8 @@ arp_report(const struct fo_opts *o, const struct bench_hist *h, uint64_t sent,
 		json_object_set_new(j, "answered",
 		    json_integer((json_int_t)h->count));
 		json_object_set_new(j, "latency_ms", bench_latency_json(h));
+		json_object_set_new(j, "requests_refused",
+		    json_integer((json_int_t)c->send_failed));
 		json_object_set_new(j, "client_socket_drops",
 		    json_integer(c->client_drops));
 		json_object_set_new(j, "unmatched_replies",
@@ -989,9 +1057,10 @@ arp_report(const struct fo_opts *o, const struct bench_hist *h, uint64_t sent,
 		printf("  hearthd (3 nodes): requests received %.0f, replies "
 		       "sent %.0f, dropped by its sockets %.0f\n",
 		    c->received, c->answered, c->dropped);
-	printf("  client: socket drops %u, replies to no request in flight "
-	       "%llu\n",
-	    c->client_drops, (unsigned long long)c->unmatched);
+	printf("  client: requests the kernel refused %llu, tap drops %u, "
+	       "replies to no request in flight %llu\n",
+	    (unsigned long long)c->send_failed, c->client_drops,
+	    (unsigned long long)c->unmatched);
 	return 0;
 }
 
@@ -1116,7 +1185,7 @@ bench_failover_main(int argc, char **argv)
 	static struct fo_lab l;
 	static struct fo_result k, t;
 	memset(&l, 0, sizeof(l));
-	l.sock = -1;
+	l.sock = l.tx = -1;
 	l.home_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	snprintf(l.id, sizeof(l.id), "hb%x", (unsigned)getpid() & 0xfffff);
 	snprintf(l.dir, sizeof(l.dir), "/tmp/hearth-bench-failover.XXXXXX");
