@@ -1625,16 +1625,54 @@ parse_limits(struct cfg *c, const yaml_node_t *n)
 	    &l->backend_timeout_seconds);
 }
 
+/* Is data one whole DER SEQUENCE (what an OCSP response file holds)? */
+static bool
+der_sequence(const uint8_t *d, size_t len)
+{
+	if (len < 2 || d[0] != 0x30)
+		return false;
+	size_t hdr = 2, body = d[1];
+	if (d[1] & 0x80) {
+		size_t nb = d[1] & 0x7f;
+		if (nb == 0 || nb > 4 || len < 2 + nb)
+			return false;
+		body = 0;
+		for (size_t i = 0; i < nb; i++)
+			body = body << 8 | d[2 + i];
+		hdr += nb;
+	}
+	return hdr + body == len;
+}
+
+/* ocsp: a readable file holding one DER structure (parsed by the proxy). */
+static void
+get_ocsp(struct cfg *c, const yaml_node_t *n, const char *path, char **out)
+{
+	uint8_t *data = NULL;
+	size_t len = 0;
+	if (!get_readable(c, n, path, out))
+		return;
+	int rc = read_file(*out, CFG_MAX_PEM_BYTES, &data, &len);
+	if (rc != 0)
+		err(c, n, "%s: cannot read %s: %s", path, *out, file_error(rc));
+	else if (!der_sequence(data, len))
+		err(c, n,
+		    "%s: %s is not a DER OCSP response (as written by "
+		    "openssl ocsp -respout)",
+		    path, *out);
+	free(data);
+}
+
 static void
 parse_certificates(struct cfg *c, const yaml_node_t *n)
 {
-	static const char *const keys[] = {"cert", "key", NULL};
+	static const char *const keys[] = {"cert", "key", "ocsp", NULL};
 	struct hearth_proxy *p = &c->m->proxy;
 	if (!want_seq(c, n, "proxy.certificates"))
 		return;
 	p->certificates = alloc_items(c, n, sizeof(*p->certificates));
 	for (size_t i = 0; p->certificates && i < seq_len(n); i++) {
-		yaml_node_t *v[2], *item = seq_at(c, n, i);
+		yaml_node_t *v[3], *item = seq_at(c, n, i);
 		struct hearth_proxy_cert *pc =
 		    &p->certificates[p->n_certificates];
 		char path[64], sub[96];
@@ -1651,6 +1689,9 @@ parse_certificates(struct cfg *c, const yaml_node_t *n)
 				get_readable(c, v[k], sub,
 				    k ? &pc->key : &pc->cert);
 		}
+		path_key(sub, sizeof(sub), path, "ocsp");
+		if (v[2] != NULL)
+			get_ocsp(c, v[2], sub, &pc->ocsp);
 	}
 }
 
@@ -1752,13 +1793,103 @@ parse_headers(struct cfg *c, const yaml_node_t *n, const char *path,
 	dup_check(c, &names, "header");
 }
 
+/* expect_status: one code (200) or a range ("200-399"), within 100-599. */
+static void
+get_status_range(struct cfg *c, const yaml_node_t *n, const char *path,
+    struct hearth_proxy_health_check *hc)
+{
+	if (!want_scalar(c, n, path))
+		return;
+	const char *s = scalar(n);
+	size_t d1 = strspn(s, "0123456789"), d2 = 0;
+	if (s[d1] == '-')
+		d2 = strspn(s + d1 + 1, "0123456789");
+	bool one = d1 > 0 && d1 <= 3 && s[d1] == '\0';
+	bool two = d1 > 0 && d1 <= 3 && s[d1] == '-' && d2 > 0 && d2 <= 3 &&
+	    s[d1 + 1 + d2] == '\0';
+	if (!one && !two) {
+		err(c, n,
+		    "%s: expected a status code or a range like "
+		    "\"200-399\", got \"%s\"",
+		    path, s);
+		return;
+	}
+	unsigned lo = (unsigned)strtoul(s, NULL, 10);
+	unsigned hi = two ? (unsigned)strtoul(s + d1 + 1, NULL, 10) : lo;
+	if (lo < 100 || hi > 599 || lo > hi) {
+		err(c, n, "%s: \"%s\" is not a range within 100-599", path, s);
+		return;
+	}
+	hc->expect_min = (uint16_t)lo;
+	hc->expect_max = (uint16_t)hi;
+}
+
+/* health_check: an active HTTP check (extension; see proxy/README.md). */
+static void
+parse_health_check(struct cfg *c, const yaml_node_t *n, const char *path,
+    struct hearth_proxy_health_check *hc)
+{
+	static const char *const keys[] = {"path", "interval_ms", "timeout_ms",
+	    "unhealthy_after", "healthy_after", "expect_status", NULL};
+	yaml_node_t *v[6];
+	char sub[224];
+	*hc = (struct hearth_proxy_health_check){.enabled = true,
+	    .path = strdup("/"),
+	    .interval_ms = 2000,
+	    .timeout_ms = 1000,
+	    .unhealthy_after = 3,
+	    .healthy_after = 2,
+	    .expect_min = 200,
+	    .expect_max = 399};
+	if (hc->path == NULL || !map_fields(c, n, path, keys, v))
+		return;
+	path_key(sub, sizeof(sub), path, "path");
+	if (v[0] != NULL && get_str(c, v[0], sub, false, &hc->path)) {
+		bool ok = hc->path[0] == '/';
+		for (const char *q = hc->path; ok && *q; q++)
+			ok = isgraph((unsigned char)*q);
+		if (!ok)
+			err(c, v[0],
+			    "%s: \"%s\" must start with \"/\" and hold no "
+			    "spaces or control characters",
+			    sub, hc->path);
+	}
+	path_key(sub, sizeof(sub), path, "interval_ms");
+	get_u32(c, v[1], sub, 10, 86400000, &hc->interval_ms);
+	path_key(sub, sizeof(sub), path, "timeout_ms");
+	get_u32(c, v[2], sub, 1, 86400000, &hc->timeout_ms);
+	if (v[2] == NULL && hc->timeout_ms > hc->interval_ms)
+		hc->timeout_ms = hc->interval_ms;
+	if (hc->timeout_ms > hc->interval_ms)
+		err(c, v[2], "%s: timeout_ms %u is above interval_ms %u", path,
+		    hc->timeout_ms, hc->interval_ms);
+	path_key(sub, sizeof(sub), path, "unhealthy_after");
+	get_u32(c, v[3], sub, 1, 1000, &hc->unhealthy_after);
+	path_key(sub, sizeof(sub), path, "healthy_after");
+	get_u32(c, v[4], sub, 1, 1000, &hc->healthy_after);
+	path_key(sub, sizeof(sub), path, "expect_status");
+	if (v[5] != NULL)
+		get_status_range(c, v[5], sub, hc);
+}
+
+/* A copy of a route's health check for one of its rules. */
+static void
+copy_health_check(struct hearth_proxy_health_check *to,
+    const struct hearth_proxy_health_check *from)
+{
+	*to = *from;
+	to->path = from->path ? strdup(from->path) : NULL;
+	if (from->path != NULL && to->path == NULL)
+		to->enabled = false;
+}
+
 static void
 parse_rule(struct cfg *c, const yaml_node_t *item, const char *path,
     struct hearth_proxy_rule *r)
 {
 	static const char *const keys[] = {"path_prefix", "path_exact",
-	    "headers", "backends", NULL};
-	yaml_node_t *v[4];
+	    "headers", "backends", "health_check", NULL};
+	yaml_node_t *v[5];
 	char sub[192];
 	r->match = HEARTH_PATH_PREFIX;
 	if (!map_fields(c, item, path, keys, v))
@@ -1788,6 +1919,10 @@ parse_rule(struct cfg *c, const yaml_node_t *item, const char *path,
 		err(c, item, "%s: \"backends\" is required", path);
 	else
 		parse_backends(c, v[3], sub, &r->backends, &r->n_backends);
+	if (v[4] != NULL) {
+		path_key(sub, sizeof(sub), path, "health_check");
+		parse_health_check(c, v[4], sub, &r->health_check);
+	}
 }
 
 /* A host name for routing: labels of letters, digits, '-', '*.' first. */
@@ -1857,8 +1992,8 @@ parse_route(struct cfg *c, const yaml_node_t *item, const char *path,
     struct hearth_proxy_route *r, struct duplist *seen)
 {
 	static const char *const keys[] = {"hostnames", "tls", "rules",
-	    "backends", NULL};
-	yaml_node_t *v[4];
+	    "backends", "health_check", NULL};
+	yaml_node_t *v[5];
 	char sub[128];
 	if (!map_fields(c, item, path, keys, v))
 		return;
@@ -1867,6 +2002,10 @@ parse_route(struct cfg *c, const yaml_node_t *item, const char *path,
 		err(c, item, "%s: \"hostnames\" is required", path);
 	else
 		parse_hostnames(c, v[0], sub, r, seen);
+	if (v[4] != NULL) {
+		path_key(sub, sizeof(sub), path, "health_check");
+		parse_health_check(c, v[4], sub, &r->health_check);
+	}
 	path_key(sub, sizeof(sub), path, "tls");
 	if (v[1] != NULL && want_scalar(c, v[1], sub)) {
 		if (strcmp(scalar(v[1]), "passthrough") == 0)
@@ -1912,7 +2051,10 @@ parse_route(struct cfg *c, const yaml_node_t *item, const char *path,
 	for (size_t i = 0; r->rules && i < seq_len(v[2]); i++) {
 		char rp[160];
 		path_idx(rp, sizeof(rp), sub, i);
-		parse_rule(c, seq_at(c, v[2], i), rp, &r->rules[r->n_rules++]);
+		struct hearth_proxy_rule *u = &r->rules[r->n_rules++];
+		parse_rule(c, seq_at(c, v[2], i), rp, u);
+		if (!u->health_check.enabled && r->health_check.enabled)
+			copy_health_check(&u->health_check, &r->health_check);
 	}
 }
 

@@ -66,6 +66,7 @@ free_proxy(struct hearth_proxy *p)
 	for (size_t i = 0; i < p->n_certificates; i++) {
 		free(p->certificates[i].cert);
 		free(p->certificates[i].key);
+		free(p->certificates[i].ocsp);
 	}
 	free(p->certificates);
 	for (size_t i = 0; i < p->n_routes; i++) {
@@ -82,9 +83,11 @@ free_proxy(struct hearth_proxy *p)
 			}
 			free(u->headers);
 			free_backends(u->backends);
+			free(u->health_check.path);
 		}
 		free(r->rules);
 		free_backends(r->backends);
+		free(r->health_check.path);
 	}
 	free(p->routes);
 }

@@ -178,6 +178,7 @@ struct hearth_dns {
 struct hearth_proxy_cert {
 	char *cert; /* PEM file paths, checked readable */
 	char *key;
+	char *ocsp; /* DER OCSP response to staple; NULL: none (extension) */
 };
 
 struct hearth_proxy_limits {
@@ -194,6 +195,21 @@ struct hearth_proxy_limits {
 struct hearth_proxy_backend {
 	struct hearth_endpoint address;
 	uint32_t weight; /* 1; 0 allowed if the sum is not 0 */
+};
+
+/*
+ * An active HTTP health check of a rule's (or a passthrough route's)
+ * backends; an extension of SPEC documented in proxy/README.md.
+ */
+struct hearth_proxy_health_check {
+	bool enabled;             /* health_check given */
+	char *path;               /* "/" */
+	uint32_t interval_ms;     /* 2000 */
+	uint32_t timeout_ms;      /* 1000; at most interval_ms */
+	uint32_t unhealthy_after; /* 3 failed checks in a row: down */
+	uint32_t healthy_after;   /* 2 passed checks in a row: up again */
+	uint16_t expect_min;      /* expect_status "200-399" */
+	uint16_t expect_max;
 };
 
 struct hearth_proxy_header_match {
@@ -213,6 +229,7 @@ struct hearth_proxy_rule {
 	size_t n_headers;
 	struct hearth_proxy_backend *backends;
 	size_t n_backends;
+	struct hearth_proxy_health_check health_check;
 };
 
 struct hearth_proxy_route {
@@ -223,6 +240,8 @@ struct hearth_proxy_route {
 	size_t n_rules;
 	struct hearth_proxy_backend *backends; /* passthrough routes */
 	size_t n_backends;
+	/* passthrough: checks over TLS; HTTP: the rules' default (copied) */
+	struct hearth_proxy_health_check health_check;
 };
 
 struct hearth_proxy {

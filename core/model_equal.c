@@ -218,10 +218,26 @@ backends_eq(const struct hearth_proxy_backend *a, size_t na,
 }
 
 static bool
+health_check_eq(const struct hearth_proxy_health_check *a,
+    const struct hearth_proxy_health_check *b)
+{
+	if (a->enabled != b->enabled)
+		return false;
+	return !a->enabled ||
+	    (str_eq(a->path, b->path) && a->interval_ms == b->interval_ms &&
+	        a->timeout_ms == b->timeout_ms &&
+	        a->unhealthy_after == b->unhealthy_after &&
+	        a->healthy_after == b->healthy_after &&
+	        a->expect_min == b->expect_min &&
+	        a->expect_max == b->expect_max);
+}
+
+static bool
 rule_eq(const struct hearth_proxy_rule *a, const struct hearth_proxy_rule *b)
 {
 	if (a->match != b->match || !str_eq(a->path, b->path) ||
-	    a->n_headers != b->n_headers)
+	    a->n_headers != b->n_headers ||
+	    !health_check_eq(&a->health_check, &b->health_check))
 		return false;
 	for (size_t i = 0; i < a->n_headers; i++)
 		if (!str_eq(a->headers[i].name, b->headers[i].name) ||
@@ -235,7 +251,8 @@ static bool
 route_eq(const struct hearth_proxy_route *a, const struct hearth_proxy_route *b)
 {
 	if (a->n_hostnames != b->n_hostnames ||
-	    a->passthrough != b->passthrough || a->n_rules != b->n_rules)
+	    a->passthrough != b->passthrough || a->n_rules != b->n_rules ||
+	    !health_check_eq(&a->health_check, &b->health_check))
 		return false;
 	for (size_t i = 0; i < a->n_hostnames; i++)
 		if (!str_eq(a->hostnames[i], b->hostnames[i]))
@@ -283,7 +300,8 @@ hearth_model_proxy_equal(const struct hearth_model *a,
 		return false;
 	for (size_t i = 0; i < x->n_certificates; i++)
 		if (!str_eq(x->certificates[i].cert, y->certificates[i].cert) ||
-		    !str_eq(x->certificates[i].key, y->certificates[i].key))
+		    !str_eq(x->certificates[i].key, y->certificates[i].key) ||
+		    !str_eq(x->certificates[i].ocsp, y->certificates[i].ocsp))
 			return false;
 	for (size_t i = 0; i < x->n_routes; i++)
 		if (!route_eq(&x->routes[i], &y->routes[i]))

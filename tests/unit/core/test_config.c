@@ -429,6 +429,85 @@ test_proxy_section_is_read(void **state)
 }
 
 static void
+test_health_check_defaults_and_values_are_read(void **state)
+{
+	struct hearth_model *m = cfgtest_valid(
+	    "proxy:\n  routes:\n"
+	    "    - hostnames: [a.example]\n"
+	    "      health_check: {path: /ready, interval_ms: 500}\n"
+	    "      rules:\n"
+	    "        - backends: [{address: 10.0.0.1:80}]\n"
+	    "        - path_prefix: /api\n"
+	    "          health_check: {path: /healthz, interval_ms: 3000,"
+	    " timeout_ms: 700, unhealthy_after: 4, healthy_after: 5,"
+	    " expect_status: 204}\n"
+	    "          backends: [{address: 10.0.0.2:80}]\n"
+	    "        - path_prefix: /b\n"
+	    "          health_check:\n"
+	    "          backends: [{address: 10.0.0.3:80}]\n"
+	    "    - hostnames: [b.example]\n"
+	    "      rules: [{backends: [{address: 10.0.0.4:80}]}]\n"
+	    "    - hostnames: [c.example]\n"
+	    "      tls: passthrough\n"
+	    "      health_check: {expect_status: \"200-204\"}\n"
+	    "      backends: [{address: 10.0.0.5:443}]\n");
+	const struct hearth_proxy_route *r = &m->proxy.routes[0];
+	/* The route's check is the default of rules without their own. */
+	const struct hearth_proxy_health_check *h = &r->rules[0].health_check;
+	assert_true(h->enabled);
+	assert_string_equal(h->path, "/ready");
+	assert_int_equal(h->interval_ms, 500);
+	/* The timeout's default is capped at the interval. */
+	assert_int_equal(h->timeout_ms, 500);
+	h = &r->rules[1].health_check;
+	assert_string_equal(h->path, "/healthz");
+	assert_int_equal(h->interval_ms, 3000);
+	assert_int_equal(h->timeout_ms, 700);
+	assert_int_equal(h->unhealthy_after, 4);
+	assert_int_equal(h->healthy_after, 5);
+	assert_int_equal(h->expect_min, 204);
+	assert_int_equal(h->expect_max, 204);
+	/* An empty health_check: every default. */
+	h = &r->rules[2].health_check;
+	assert_true(h->enabled);
+	assert_string_equal(h->path, "/");
+	assert_int_equal(h->interval_ms, 2000);
+	assert_int_equal(h->timeout_ms, 1000);
+	assert_int_equal(h->unhealthy_after, 3);
+	assert_int_equal(h->healthy_after, 2);
+	assert_int_equal(h->expect_min, 200);
+	assert_int_equal(h->expect_max, 399);
+	/* Absent: off. */
+	assert_false(m->proxy.routes[1].rules[0].health_check.enabled);
+	h = &m->proxy.routes[2].health_check;
+	assert_true(h->enabled);
+	assert_int_equal(h->expect_min, 200);
+	assert_int_equal(h->expect_max, 204);
+	hearth_model_unref(m);
+}
+
+static void
+test_ocsp_response_file_is_read(void **state)
+{
+	static const char der[] = {0x30, 0x03, 0x0a, 0x01, 0x00};
+	char path[128];
+	cfgtest_write("a.crt", "-----BEGIN CERTIFICATE-----\n");
+	cfgtest_write("a.key", "-----BEGIN PRIVATE KEY-----\n");
+	snprintf(path, sizeof(path), "%s/a.ocsp", cfgtest_dir);
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(der, 1, sizeof(der), f), sizeof(der));
+	fclose(f);
+	struct hearth_model *m =
+	    cfgtest_valid("proxy:\n  certificates:\n"
+	                  "    - {cert: a.crt, key: a.key, ocsp: a.ocsp}\n"
+	                  "    - {cert: a.crt, key: a.key}\n");
+	assert_string_equal(m->proxy.certificates[0].ocsp, path);
+	assert_null(m->proxy.certificates[1].ocsp);
+	hearth_model_unref(m);
+}
+
+static void
 test_kubernetes_and_metrics_are_read(void **state)
 {
 	struct hearth_model *m = cfgtest_valid(
@@ -532,6 +611,8 @@ main(void)
 	    cmocka_unit_test(test_apex_soa_and_ns_are_made_when_not_given),
 	    cmocka_unit_test(test_given_apex_soa_and_ns_are_kept),
 	    cmocka_unit_test(test_proxy_section_is_read),
+	    cmocka_unit_test(test_health_check_defaults_and_values_are_read),
+	    cmocka_unit_test(test_ocsp_response_file_is_read),
 	    cmocka_unit_test(test_kubernetes_and_metrics_are_read),
 	    cmocka_unit_test(test_enabled_kubernetes_reads_the_kubeconfig_path),
 	    cmocka_unit_test(test_bundled_example_validates),

@@ -364,6 +364,82 @@ test_certificate_that_is_a_directory_is_an_error(void **state)
 	    3, 28, "Is a directory");
 }
 
+static const char *hc_head = "proxy:\n  routes:\n    - hostnames: [a.example]\n"
+                             "      rules:\n"
+                             "        - backends: [{address: 10.0.0.1:80}]\n"
+                             "          health_check: ";
+
+/* An error in a rule's health_check (the value starts at line 6, col 25). */
+static void
+hc_error(const char *value, int col, const char *text)
+{
+	char buf[512];
+	snprintf(buf, sizeof(buf), "%s%s\n", hc_head, value);
+	cfgtest_error(buf, 6, col, text);
+}
+
+static void
+test_health_check_unknown_key_is_an_error(void **state)
+{
+	hc_error("{path: /h, every: 5}", 36, "unknown key \"every\"");
+}
+
+static void
+test_health_check_path_without_slash_is_an_error(void **state)
+{
+	hc_error("{path: healthz}", 32, "must start with \"/\"");
+}
+
+static void
+test_health_check_timeout_above_interval_is_an_error(void **state)
+{
+	hc_error("{interval_ms: 500, timeout_ms: 501}", 56,
+	    "timeout_ms 501 is above interval_ms 500");
+}
+
+static void
+test_health_check_zero_threshold_is_an_error(void **state)
+{
+	hc_error("{unhealthy_after: 0}", 43, "out of range 1-1000");
+}
+
+static void
+test_health_check_bad_status_range_is_an_error(void **state)
+{
+	hc_error("{expect_status: 399-200}", 41,
+	    "\"399-200\" is not a range within 100-599");
+	hc_error("{expect_status: 2000}", 41, "expected a status code");
+	hc_error("{expect_status: 600}", 41, "not a range within 100-599");
+	hc_error("{expect_status: ok}", 41, "expected a status code");
+}
+
+static void
+test_health_check_not_a_mapping_is_an_error(void **state)
+{
+	hc_error("[/healthz]", 25, "expected a mapping, got a list");
+}
+
+static void
+test_ocsp_file_that_is_not_der_is_an_error(void **state)
+{
+	cfgtest_write("tls.crt", "x\n");
+	cfgtest_write("tls.key", "x\n");
+	cfgtest_write("r.ocsp", "-----BEGIN OCSP RESPONSE-----\n");
+	cfgtest_error("proxy:\n  certificates:\n    - {cert: tls.crt, key: "
+	              "tls.key, ocsp: r.ocsp}\n",
+	    3, 43, "is not a DER OCSP response");
+}
+
+static void
+test_missing_ocsp_file_is_an_error(void **state)
+{
+	cfgtest_write("tls.crt", "x\n");
+	cfgtest_write("tls.key", "x\n");
+	cfgtest_error("proxy:\n  certificates:\n    - {cert: tls.crt, key: "
+	              "tls.key, ocsp: nope.der}\n",
+	    3, 43, "nope.der: No such file or directory");
+}
+
 static void
 test_malformed_allow_input_entry_is_an_error(void **state)
 {
@@ -554,6 +630,15 @@ main(void)
 	        test_interval_above_default_dead_after_is_an_error),
 	    cmocka_unit_test(test_target_and_backends_on_one_port_are_an_error),
 	    cmocka_unit_test(test_target_other_than_proxy_is_an_error),
+	    cmocka_unit_test(test_health_check_unknown_key_is_an_error),
+	    cmocka_unit_test(test_health_check_path_without_slash_is_an_error),
+	    cmocka_unit_test(
+	        test_health_check_timeout_above_interval_is_an_error),
+	    cmocka_unit_test(test_health_check_zero_threshold_is_an_error),
+	    cmocka_unit_test(test_health_check_bad_status_range_is_an_error),
+	    cmocka_unit_test(test_health_check_not_a_mapping_is_an_error),
+	    cmocka_unit_test(test_ocsp_file_that_is_not_der_is_an_error),
+	    cmocka_unit_test(test_missing_ocsp_file_is_an_error),
 	    cmocka_unit_test(test_duplicate_pool_names_are_an_error),
 	    cmocka_unit_test(test_overlapping_pools_are_an_error),
 	    cmocka_unit_test(test_cname_beside_other_records_is_an_error),

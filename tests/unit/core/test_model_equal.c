@@ -107,6 +107,28 @@ test_weight_change_concerns_proxy_only(void **state)
 }
 
 static void
+test_health_check_change_concerns_proxy_only(void **state)
+{
+	check("weight: 2}]", "weight: 2}], health_check: {}",
+	    (struct verdict){true, true, true, false, true});
+	struct hearth_model *a =
+	    variant("weight: 2}]", "weight: 2}], health_check: {path: /a}");
+	struct hearth_model *b =
+	    variant("weight: 2}]", "weight: 2}], health_check: {path: /b}");
+	struct hearth_model *c = variant("weight: 2}]",
+	    "weight: 2}], health_check: {path: /a, expect_status: 200}");
+	struct hearth_model *d =
+	    variant("weight: 2}]", "weight: 2}], health_check: {path: /a}");
+	assert_false(hearth_model_proxy_equal(a, b));
+	assert_false(hearth_model_proxy_equal(a, c));
+	assert_true(hearth_model_proxy_equal(a, d));
+	hearth_model_unref(a);
+	hearth_model_unref(b);
+	hearth_model_unref(c);
+	hearth_model_unref(d);
+}
+
+static void
 test_removing_a_section_is_a_change(void **state)
 {
 	struct hearth_model *a = cfgtest_valid("nat: {}\ndns: {}\nproxy: {}\n");
@@ -144,6 +166,7 @@ main(void)
 	    cmocka_unit_test(test_nat_change_concerns_nat_only),
 	    cmocka_unit_test(test_record_change_concerns_dns_only),
 	    cmocka_unit_test(test_weight_change_concerns_proxy_only),
+	    cmocka_unit_test(test_health_check_change_concerns_proxy_only),
 	    cmocka_unit_test(test_removing_a_section_is_a_change),
 	    cmocka_unit_test(test_reordered_services_with_same_vips_keep_l2),
 	};

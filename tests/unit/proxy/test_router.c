@@ -17,27 +17,27 @@ static struct hearth_proxy_backend be[4] = {{.weight = 1}, {.weight = 1},
     {.weight = 1}, {.weight = 1}};
 static struct hearth_proxy_header_match dbg = {"x-debug", "1"};
 static struct hearth_proxy_rule rules_a[] = {
-    {HEARTH_PATH_PREFIX, "/", NULL, 0, &be[0], 1},
-    {HEARTH_PATH_PREFIX, "/api", NULL, 0, &be[1], 1},
-    {HEARTH_PATH_PREFIX, "/api/v2/", NULL, 0, &be[2], 1},
-    {HEARTH_PATH_EXACT, "/api", NULL, 0, &be[3], 1},
-    {HEARTH_PATH_PREFIX, "/api", &dbg, 1, &be[0], 1},
+    {HEARTH_PATH_PREFIX, "/", NULL, 0, &be[0], 1, {0}},
+    {HEARTH_PATH_PREFIX, "/api", NULL, 0, &be[1], 1, {0}},
+    {HEARTH_PATH_PREFIX, "/api/v2/", NULL, 0, &be[2], 1, {0}},
+    {HEARTH_PATH_EXACT, "/api", NULL, 0, &be[3], 1, {0}},
+    {HEARTH_PATH_PREFIX, "/api", &dbg, 1, &be[0], 1, {0}},
 };
 static struct hearth_proxy_rule rules_w[] = {
-    {HEARTH_PATH_PREFIX, "/", NULL, 0, &be[1], 1},
+    {HEARTH_PATH_PREFIX, "/", NULL, 0, &be[1], 1, {0}},
 };
 static struct hearth_proxy_rule rules_w2[] = {
-    {HEARTH_PATH_PREFIX, "/", NULL, 0, &be[2], 1},
+    {HEARTH_PATH_PREFIX, "/", NULL, 0, &be[2], 1, {0}},
 };
 static char *h_a[] = {"harbor.qroksera.com"};
 static char *h_w[] = {"*.qroksera.com"};
 static char *h_w2[] = {"*.b.qroksera.com"};
 static char *h_p[] = {"argocd.qroksera.com"};
 static struct hearth_proxy_route routes[] = {
-    {h_w, 1, false, rules_w, 1, NULL, 0},
-    {h_a, 1, false, rules_a, 5, NULL, 0},
-    {h_w2, 1, false, rules_w2, 1, NULL, 0},
-    {h_p, 1, true, NULL, 0, &be[3], 1},
+    {h_w, 1, false, rules_w, 1, NULL, 0, {0}},
+    {h_a, 1, false, rules_a, 5, NULL, 0, {0}},
+    {h_w2, 1, false, rules_w2, 1, NULL, 0, {0}},
+    {h_p, 1, true, NULL, 0, &be[3], 1, {0}},
 };
 static struct hearth_proxy proxy = {.routes = routes, .n_routes = 4};
 
