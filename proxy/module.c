@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hcheck.h"
 #include "log.h"
 #include "proxy.h"
 #include "proxy_int.h"
@@ -75,9 +76,11 @@ proxy_pick_backend(struct proxy_pick *pk, int not )
 	for (size_t i = 0; i < pk->n && i < 64; i++) {
 		struct proxy_health *h = pk->health[i];
 		if ((int)i !=
-		    not &&(h == NULL ||
-		        __atomic_load_n(&h->ejected_until_ms,
-		            __ATOMIC_RELAXED) <= now))
+		        not &&(h == NULL ||
+		            __atomic_load_n(&h->ejected_until_ms,
+		                __ATOMIC_RELAXED) <= now) &&
+		    (pk->checks[i] == NULL ||
+		        proxy_hc_target_up(pk->checks[i])))
 			alive |= UINT64_C(1) << i;
 	}
 	pthread_mutex_lock(&pk->mu);
@@ -86,32 +89,46 @@ proxy_pick_backend(struct proxy_pick *pk, int not )
 	return r;
 }
 
+/*
+ * A backend list's choice state; check (when enabled) probes each
+ * backend with Host host, over TLS when tls.
+ */
 static int
 pick_init(struct proxy_mod *m, struct proxy_pick *pk,
-    const struct hearth_proxy_backend *b, size_t n)
+    const struct hearth_proxy_backend *b, size_t n,
+    const struct hearth_proxy_health_check *check, const char *host, bool tls)
 {
 	pthread_mutex_init(&pk->mu, NULL);
 	pk->backends = b;
 	pk->n = n;
 	pk->cur = calloc(n ? n : 1, sizeof(*pk->cur));
 	pk->health = calloc(n ? n : 1, sizeof(*pk->health));
-	if (pk->cur == NULL || pk->health == NULL)
+	pk->checks = calloc(n ? n : 1, sizeof(*pk->checks));
+	if (pk->cur == NULL || pk->health == NULL || pk->checks == NULL)
 		return -ENOMEM;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		if ((pk->health[i] = proxy_health_get(m, &b[i].address)) ==
 		    NULL)
 			return -ENOMEM;
+		if (check->enabled &&
+		    (pk->checks[i] = proxy_hc_target_get(m->hc, check,
+		         &b[i].address, host, tls)) == NULL)
+			return -ENOMEM;
+	}
 	return 0;
 }
 
 static void
 pick_fini(struct proxy_pick *pk)
 {
-	if (pk->cur == NULL && pk->health == NULL)
+	if (pk->cur == NULL && pk->health == NULL && pk->checks == NULL)
 		return;
 	pthread_mutex_destroy(&pk->mu);
+	for (size_t i = 0; pk->checks != NULL && i < pk->n; i++)
+		proxy_hc_target_unref(pk->checks[i]);
 	free(pk->cur);
 	free(pk->health);
+	free(pk->checks);
 }
 
 struct proxy_conf *
@@ -163,13 +180,14 @@ conf_new(struct proxy_mod *mod, const struct hearth_model *m)
 		const struct hearth_proxy_route *r = &c->p->routes[i];
 		if (r->passthrough)
 			c->https = true;
+		const char *host = proxy_hc_route_host(r);
 		if (pick_init(mod, &c->route_picks[i], r->backends,
-		        r->n_backends) != 0)
+		        r->n_backends, &r->health_check, host, true) != 0)
 			goto fail;
 		for (size_t j = 0; j < r->n_rules; j++)
 			if (pick_init(mod, &c->rule_picks[id++],
-			        r->rules[j].backends,
-			        r->rules[j].n_backends) != 0)
+			        r->rules[j].backends, r->rules[j].n_backends,
+			        &r->rules[j].health_check, host, false) != 0)
 				goto fail;
 	}
 	if (c->tls != NULL)
@@ -336,6 +354,10 @@ proxy_create(struct hearth_env *env, const struct hearth_model *model,
 	m->done_fd = -1;
 	pthread_mutex_init(&m->health_mu, NULL);
 	LIST_INIT(&m->health);
+	if ((m->hc = proxy_hc_new(env->base)) == NULL) {
+		proxy_destroy(m);
+		return -ENOMEM;
+	}
 	m->n_workers = n_cores();
 	raise_nofile(model->proxy.limits.max_connections);
 	m->conf = conf_new(m, model);
@@ -464,6 +486,7 @@ proxy_destroy(void *state)
 	if (m->done_fd >= 0)
 		close(m->done_fd);
 	proxy_conf_unref(m->conf);
+	proxy_hc_free(m->hc);
 	struct proxy_health *h;
 	while ((h = LIST_FIRST(&m->health)) != NULL) {
 		LIST_REMOVE(h, link);
@@ -517,6 +540,7 @@ proxy_metrics(void *state, struct evbuffer *out)
 	    "Completed TLS handshakes.", tls);
 	metrics_counter(out, "hearth_proxy_reloads_total",
 	    "Configurations applied after the first.", m->reloads);
+	proxy_hc_metrics(m->hc, out);
 }
 
 static bool

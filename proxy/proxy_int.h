@@ -37,6 +37,27 @@ struct proxy_health {
 	LIST_ENTRY(proxy_health) link;
 };
 
+/* Active health checks (health.c), run on the daemon's event base. */
+struct proxy_hc;
+struct proxy_hc_target;
+struct proxy_hc *proxy_hc_new(struct event_base *base);
+/* Frees every target; the snapshots using them must be gone. */
+void proxy_hc_free(struct proxy_hc *hc);
+/*
+ * The checked backend ep with Host host (NULL: ep) under check cfg, over
+ * TLS when tls; found (state kept) or created, with one reference more.
+ * Main thread only. NULL on allocation failure.
+ */
+struct proxy_hc_target *proxy_hc_target_get(struct proxy_hc *hc,
+    const struct hearth_proxy_health_check *cfg,
+    const struct hearth_endpoint *ep, const char *host, bool tls);
+/* Drops a reference (any thread); the main thread frees it later. */
+void proxy_hc_target_unref(struct proxy_hc_target *t);
+/* Whether the checks count the backend as up (any thread). */
+bool proxy_hc_target_up(const struct proxy_hc_target *t);
+/* The up/down gauges and check counters. */
+void proxy_hc_metrics(struct proxy_hc *hc, struct evbuffer *out);
+
 /* Weighted-choice state of one backend list (a rule or a passthrough). */
 struct proxy_pick {
 	pthread_mutex_t mu;
@@ -44,6 +65,7 @@ struct proxy_pick {
 	size_t n;
 	int64_t *cur;
 	struct proxy_health **health;
+	struct proxy_hc_target **checks; /* NULL entries: not checked */
 };
 
 /* Server TLS: one context per certificate, chosen by SNI. */
@@ -134,7 +156,8 @@ struct proxy_mod {
 	bool https;
 	pthread_mutex_t health_mu;
 	LIST_HEAD(, proxy_health) health;
-	uint64_t active; /* atomic: open client connections */
+	struct proxy_hc *hc; /* active checks, main thread */
+	uint64_t active;     /* atomic: open client connections */
 	uint64_t reloads;
 	int done_fd; /* eventfd: a worker has drained */
 	struct event *done_ev;

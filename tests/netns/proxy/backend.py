@@ -10,7 +10,10 @@ backend.py NAME PORT [--tls CERT KEY]: HTTP/1.1 with keep-alive.
   GET  /slow?s=N     -> sleeps N seconds, then answers
   GET  /chunked?n=N  -> a chunked response of N chunks "chunk-i\\n"
   GET  /ws           -> WebSocket handshake, then echoes frames
-Every request line is printed to stdout (the test's log), flushed.
+  GET  /healthz      -> the health status (200 until set), "NAME health"
+  GET  /_health?set=N -> sets the status /healthz answers with
+Every request line is printed to stdout (the test's log) with its Host,
+flushed.
 """
 import base64
 import hashlib
@@ -23,6 +26,7 @@ import urllib.parse
 
 NAME = sys.argv[1]
 PORT = int(sys.argv[2])
+HEALTH = [200]
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -32,8 +36,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
     def note(self):
-        print(f"{NAME} {self.command} {self.path} conn={self.client_address[1]}",
-              flush=True)
+        print(f"{NAME} {self.command} {self.path} conn={self.client_address[1]}"
+              f" host={self.headers.get('Host', '')}", flush=True)
 
     def send(self, code, body, extra=()):
         if isinstance(body, str):
@@ -111,6 +115,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         if u.path == "/ws":
             return self.websocket()
+        if u.path == "/healthz":
+            return self.send(HEALTH[0], f"{NAME} health\n")
+        if u.path == "/_health":
+            HEALTH[0] = int(q.get("set", ["200"])[0])
+            return self.send(200, f"{NAME} health {HEALTH[0]}\n")
         self.send(200, f"{NAME} {self.path}\n")
 
     def websocket(self):
