@@ -18,8 +18,8 @@ proxy_hc_sm_init(struct proxy_hc_sm *sm)
 }
 
 bool
-proxy_hc_sm_feed(struct proxy_hc_sm *sm, bool passed,
-    uint32_t unhealthy_after, uint32_t healthy_after)
+proxy_hc_sm_feed(struct proxy_hc_sm *sm, bool passed, uint32_t unhealthy_after,
+    uint32_t healthy_after)
 {
 	if (passed == sm->up) {
 		sm->run = 0;

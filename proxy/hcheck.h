@@ -30,8 +30,7 @@ bool proxy_hc_sm_feed(struct proxy_hc_sm *sm, bool passed,
  * Writes the check request (GET path, Host host, Connection: close) into
  * buf; returns its length, or -ENOSPC when it does not fit.
  */
-int proxy_hc_request(char *buf, size_t len, const char *host,
-    const char *path);
+int proxy_hc_request(char *buf, size_t len, const char *host, const char *path);
 
 /* The verdict on a response head. */
 enum proxy_hc_verdict {

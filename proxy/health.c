@@ -30,8 +30,8 @@ struct proxy_hc_target {
 	struct proxy_hc_sm sm;
 	uint64_t n_pass, n_fail;
 	int64_t started_ms;
-	struct event *timer;      /* next check, or the running one's timeout */
-	struct bufferevent *bev;  /* the running check */
+	struct event *timer;     /* next check, or the running one's timeout */
+	struct bufferevent *bev; /* the running check */
 	LIST_ENTRY(proxy_hc_target) link;
 };
 

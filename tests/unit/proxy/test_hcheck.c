@@ -77,8 +77,8 @@ test_request_names_path_and_host_and_closes(void **state)
 	int n = proxy_hc_request(buf, sizeof(buf), "a.example", "/healthz?x=1");
 	assert_true(n > 0);
 	assert_int_equal(strlen(buf), n);
-	assert_memory_equal(buf, "GET /healthz?x=1 HTTP/1.1\r\nHost: a.example\r\n",
-	    44);
+	assert_memory_equal(buf,
+	    "GET /healthz?x=1 HTTP/1.1\r\nHost: a.example\r\n", 44);
 	assert_non_null(strstr(buf, "\r\nConnection: close\r\n"));
 	assert_string_equal(buf + n - 4, "\r\n\r\n");
 	assert_int_equal(proxy_hc_request(buf, 30, "a.example", "/"), -ENOSPC);
