@@ -76,6 +76,16 @@ void proxy_tls_free(struct proxy_tls *t);
 /* The context new connections start with (the first certificate). */
 SSL_CTX *proxy_tls_default(struct proxy_tls *t);
 
+/* A stapled OCSP response (ocsp.c). */
+struct proxy_ocsp;
+/*
+ * Reads the DER OCSP response file for ctx's certificate and staples it
+ * when it matches and is current (*out set; else NULL, logged). Returns
+ * -EINVAL (logged) when file is not a successful OCSP response.
+ */
+int proxy_ocsp_attach(SSL_CTX *ctx, const char *file, struct proxy_ocsp **out);
+void proxy_ocsp_free(struct proxy_ocsp *o);
+
 /* One configuration snapshot; immutable but for the pick states. */
 struct proxy_conf {
 	int refs;                   /* atomic */

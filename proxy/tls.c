@@ -6,7 +6,8 @@
  * (exact names before wildcards; the first certificate by default).
  * Session-ticket keys are process-wide, so tickets stay valid across
  * reloads; a new key takes over every hour and the one before it is
- * still accepted (its tickets are renewed), then wiped.
+ * still accepted (its tickets are renewed), then wiped. OCSP responses
+ * are stapled by ocsp.c.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -26,6 +27,7 @@ struct tls_cert {
 	SSL_CTX *ctx;
 	char **names; /* lower-case SAN DNS names */
 	size_t n_names;
+	struct proxy_ocsp *ocsp; /* stapled response, or NULL */
 };
 
 #define TICKET_ROTATE_SECONDS 3600
@@ -281,6 +283,10 @@ proxy_tls_new(const struct hearth_proxy *p)
 		t->n_certs++;
 		if (cert_names(c, SSL_CTX_get0_certificate(c->ctx)) != 0)
 			goto fail;
+		if (p->certificates[i].ocsp != NULL &&
+		    proxy_ocsp_attach(c->ctx, p->certificates[i].ocsp,
+		        &c->ocsp) != 0)
+			goto fail;
 	}
 	return t;
 fail:
@@ -295,6 +301,7 @@ proxy_tls_free(struct proxy_tls *t)
 		return;
 	for (size_t i = 0; i < t->n_certs; i++) {
 		SSL_CTX_free(t->certs[i].ctx);
+		proxy_ocsp_free(t->certs[i].ocsp);
 		for (size_t j = 0; j < t->certs[i].n_names; j++)
 			free(t->certs[i].names[j]);
 		free(t->certs[i].names);
