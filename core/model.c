@@ -16,7 +16,10 @@ hearth_model_new(void)
 	struct hearth_model *m = calloc(1, sizeof(*m));
 	if (m == NULL)
 		return NULL;
+	static uint64_t next_generation;
 	m->refs = 1;
+	m->generation =
+	    __atomic_add_fetch(&next_generation, 1, __ATOMIC_RELAXED);
 	m->peers.port = 7946;
 	m->peers.interval_ms = 100;
 	m->peers.dead_after_ms = 400;
@@ -154,6 +157,7 @@ free_model(struct hearth_model *m)
 	free(m->kubernetes.kubeconfig);
 	free(m->kubernetes.load_balancer_class);
 	free(m->kubernetes.namespace);
+	free(m->delta.services);
 	free(m);
 }
 

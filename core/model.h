@@ -272,6 +272,31 @@ struct hearth_metrics_cfg {
 };
 
 /*
+ * A change hint a producer may attach to a model it derived from another
+ * one by changing a few services (the Kubernetes watcher: one Service
+ * event at a time). base_generation is the generation of that base model
+ * (0: no hint); each change names one service by its index in the base
+ * (HEARTH_MODEL_NO_INDEX: added) and in this model (HEARTH_MODEL_NO_INDEX:
+ * removed). The promise: every other service of the base appears in this
+ * model with the same content, every other service of this model is one
+ * of those, and the sections other than services are the base's. A
+ * consumer whose last model is not the base ignores the hint and
+ * compares whole models, which is always correct.
+ */
+#define HEARTH_MODEL_NO_INDEX SIZE_MAX
+
+struct hearth_service_change {
+	size_t old_index;
+	size_t new_index;
+};
+
+struct hearth_model_delta {
+	uint64_t base_generation;
+	struct hearth_service_change *services; /* freed with the model */
+	size_t n_services;
+};
+
+/*
  * The whole model. A section that is absent from the file has its
  * `has_*` flag false and its defaults filled in, so modules can read
  * defaults without checking the flag.
@@ -292,9 +317,11 @@ struct hearth_model {
 	struct hearth_proxy proxy;
 	struct hearth_kubernetes kubernetes;
 	struct hearth_metrics_cfg metrics;
+	uint64_t generation; /* unique per process, set by hearth_model_new */
+	struct hearth_model_delta delta; /* optional change hint */
 };
 
-/* A new model with every default and no sections; refs = 1. */
+/* A new model with every default, no sections, a new generation; refs = 1. */
 struct hearth_model *hearth_model_new(void);
 struct hearth_model *hearth_model_ref(struct hearth_model *m);
 /* Drops one reference; frees on the last. NULL is a no-op. */
