@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include <linux/netfilter/nf_tables.h>
 
@@ -185,8 +186,49 @@ svc_fill(struct nft_desc *d, const struct hearth_model *m,
 	s->masq = u > 0 && !svc->local_traffic;
 }
 
-/* Adds (sign 1) or removes (-1) s's elements from the counts. */
-static void
+/* Counts (sign 1) or uncounts (-1) a use of proxy chain `port`. */
+static int
+count_proxy(struct nft_desc *d, uint16_t port, int sign)
+{
+	size_t i;
+	for (i = 0; i < d->n_proxy_ports && d->proxy_ports[i] != port; i++)
+		;
+	if (i == d->n_proxy_ports) {
+		if (sign < 0)
+			return 0;
+		if (i == sizeof(d->proxy_ports) / sizeof(d->proxy_ports[0]))
+			return -ENOSPC;
+		d->proxy_ports[d->n_proxy_ports++] = port;
+		d->proxy_refs[i] = 0;
+	}
+	d->proxy_refs[i] += (uint32_t)sign;
+	return 0;
+}
+
+/* Counts (sign 1) or uncounts (-1) a use of pick chain idx. */
+static int
+count_pick(struct nft_desc *d, size_t idx, int sign)
+{
+	if (idx >= d->pick_cap) {
+		if (sign < 0)
+			return 0;
+		size_t cap = d->pick_cap ? d->pick_cap : 16;
+		while (cap <= idx)
+			cap *= 2;
+		uint32_t *v = realloc(d->pick_refs, cap * sizeof(*v));
+		if (v == NULL)
+			return -ENOMEM;
+		memset(v + d->pick_cap, 0, (cap - d->pick_cap) * sizeof(*v));
+		d->pick_refs = v;
+		d->pick_cap = cap;
+	}
+	d->pick_refs[idx] += (uint32_t)sign;
+	return 0;
+}
+
+/* Adds (sign 1) or removes (-1) s's elements and chain uses from the
+ * counts; 0 or -ENOMEM (only when adding). */
+static int
 count_elems(struct nft_desc *d, const struct nft_svc *s, int sign)
 {
 	bool v4 = s->key.family == AF_INET;
@@ -195,6 +237,11 @@ count_elems(struct nft_desc *d, const struct nft_svc *s, int sign)
 	    (size_t)sign * s->n_backends;
 	if (s->masq)
 		d->n_elems[v4 ? NFT_SET_MASQ4 : NFT_SET_MASQ6] += (size_t)sign;
+	if (s->kind == NFT_SVC_DNAT)
+		return count_pick(d, 2 * (size_t)s->n_backends + !v4, sign);
+	if (s->kind == NFT_SVC_PROXY)
+		return count_proxy(d, s->proxy_port, sign);
+	return 0;
 }
 
 /* Makes room for n services and nb backends (one walk of the model). */
@@ -243,7 +290,8 @@ build_svcs(struct nft_desc *d, const struct hearth_model *m)
 				return -ENOMEM;
 			struct nft_svc *s = &d->svcs[d->n_svcs++];
 			svc_fill(d, m, svc, p, s);
-			count_elems(d, s, 1);
+			if (count_elems(d, s, 1) < 0)
+				return -ENOMEM;
 		}
 	}
 	return 0;
@@ -257,61 +305,38 @@ build_svc_chains(struct chains *c, const struct nft_desc *d)
 	    chain_add(c, "refuse", NFT_HOOK_NONE, false, 0, false);
 	rule_add(c, ch, NFT_R_REFUSE_TCP);
 	rule_add(c, ch, NFT_R_REFUSE_ANY);
-
-	size_t maxk = 0;
-	for (size_t i = 0; i < d->n_svcs; i++)
-		if (d->svcs[i].n_backends > maxk)
-			maxk = d->svcs[i].n_backends;
-	uint8_t *seen = calloc(maxk + 1, 1);
-	uint16_t ports[64]; /* distinct proxy ports: http and https */
-	size_t n_ports = 0;
-	if (seen == NULL) {
-		c->err = -ENOMEM;
-		return;
-	}
-	for (size_t i = 0; i < d->n_svcs; i++) {
-		const struct nft_svc *s = &d->svcs[i];
-		if (s->kind == NFT_SVC_DNAT)
-			seen[s->n_backends] |= s->key.family == AF_INET ? 1 : 2;
-		if (s->kind != NFT_SVC_PROXY)
+	for (size_t i = 2; i < d->pick_cap; i++) {
+		if (d->pick_refs[i] == 0)
 			continue;
-		size_t k;
-		for (k = 0; k < n_ports && ports[k] != s->proxy_port; k++)
-			;
-		if (k == n_ports && n_ports < sizeof(ports) / sizeof(ports[0]))
-			ports[n_ports++] = s->proxy_port;
-	}
-	for (size_t k = 1; k <= maxk; k++) {
-		for (int f = 0; f < 2; f++) {
-			if (!(seen[k] & (1 << f)))
-				continue;
-			char name[NFT_CHAIN_NAMELEN];
-			snprintf(name, sizeof(name), "pick%d_%zu", f ? 6 : 4,
-			    k);
-			ch = chain_add(c, name, NFT_HOOK_NONE, false, 0, false);
-			struct nft_rule_spec *r = rule_add(c, ch, NFT_R_PICK);
-			if (r) {
-				r->family = f ? AF_INET6 : AF_INET;
-				r->n = (uint32_t)k;
-			}
+		int f = (int)(i & 1);
+		char name[NFT_CHAIN_NAMELEN];
+		snprintf(name, sizeof(name), "pick%d_%u", f ? 6 : 4,
+		    (unsigned)(i / 2));
+		ch = chain_add(c, name, NFT_HOOK_NONE, false, 0, false);
+		struct nft_rule_spec *r = rule_add(c, ch, NFT_R_PICK);
+		if (r) {
+			r->family = f ? AF_INET6 : AF_INET;
+			r->n = (uint32_t)(i / 2);
 		}
 	}
-	for (size_t k = 0; k < n_ports; k++) {
+	for (size_t k = 0; k < d->n_proxy_ports; k++) {
+		if (d->proxy_refs[k] == 0)
+			continue;
 		char name[NFT_CHAIN_NAMELEN];
-		snprintf(name, sizeof(name), "proxy_%u", ports[k]);
+		uint16_t port = d->proxy_ports[k];
+		snprintf(name, sizeof(name), "proxy_%u", port);
 		ch = chain_add(c, name, NFT_HOOK_NONE, false, 0, false);
 		struct nft_rule_spec *r = rule_add(c, ch, NFT_R_REDIRECT);
 		if (r) {
 			r->proto = IPPROTO_TCP;
-			r->port = ports[k];
+			r->port = port;
 		}
 		r = rule_add(c, ch, NFT_R_REDIRECT);
 		if (r) {
 			r->proto = IPPROTO_UDP;
-			r->port = ports[k];
+			r->port = port;
 		}
 	}
-	free(seen);
 }
 
 static void
@@ -473,23 +498,36 @@ build_allow(struct nft_desc *d, const struct hearth_model *m)
 	return 0;
 }
 
-/* Empties d but keeps its service and backend arrays for reuse. */
+/* Frees d's chains. */
+static void
+chains_free(struct nft_chain_def *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i].rules);
+	free(v);
+}
+
+/* Empties d but keeps its service, backend and count arrays for reuse. */
 static void
 desc_reset(struct nft_desc *d)
 {
-	for (size_t i = 0; i < d->n_chains; i++)
-		free(d->chains[i].rules);
-	free(d->chains);
+	chains_free(d->chains, d->n_chains);
 	free(d->allow);
 	free(d->index);
 	struct nft_svc *svcs = d->svcs;
 	struct nft_backend *backends = d->backends;
+	uint32_t *pick_refs = d->pick_refs;
 	size_t cap_svcs = d->cap_svcs, cap_backends = d->cap_backends;
+	size_t pick_cap = d->pick_cap;
 	memset(d, 0, sizeof(*d));
 	d->svcs = svcs;
 	d->backends = backends;
 	d->cap_svcs = cap_svcs;
 	d->cap_backends = cap_backends;
+	d->pick_refs = pick_refs;
+	d->pick_cap = pick_cap;
+	if (pick_refs != NULL)
+		memset(pick_refs, 0, pick_cap * sizeof(*pick_refs));
 }
 
 struct nft_desc *
@@ -525,13 +563,12 @@ nft_desc_free(struct nft_desc *d)
 {
 	if (d == NULL)
 		return;
-	for (size_t i = 0; i < d->n_chains; i++)
-		free(d->chains[i].rules);
-	free(d->chains);
+	chains_free(d->chains, d->n_chains);
 	free(d->allow);
 	free(d->svcs);
 	free(d->backends);
 	free(d->index);
+	free(d->pick_refs);
 	free(d);
 }
 
@@ -548,57 +585,82 @@ key_hash(const struct nft_key *k)
 	return h ^ (h >> 32);
 }
 
+#define SLOT_EMPTY   (-1)
+#define SLOT_DELETED (-2)
+
+/* Puts svcs[i] in the index; marks it a duplicate if its key is there. */
+static void
+index_insert(struct nft_desc *d, size_t i)
+{
+	struct nft_svc *s = &d->svcs[i];
+	size_t mask = d->index_cap - 1;
+	size_t h = key_hash(&s->key) & mask;
+	for (;; h = (h + 1) & mask) {
+		int32_t j = d->index[h];
+		if (j == SLOT_EMPTY) {
+			d->index[h] = (int32_t)i;
+			d->index_used++;
+			return;
+		}
+		if (j == SLOT_DELETED ||
+		    memcmp(&d->svcs[j].key, &s->key, sizeof(s->key)) != 0)
+			continue;
+		nft_desc_mark_dup(d, s);
+		return;
+	}
+}
+
+/* (Re)builds the index of the live svcs with room for `extra` more. */
+static int
+index_build(struct nft_desc *d, size_t extra)
+{
+	size_t cap = 16;
+	while (cap < (d->n_svcs - d->n_dead + extra) * 2)
+		cap <<= 1;
+	if (cap != d->index_cap || d->index == NULL) {
+		int32_t *v = malloc(cap * sizeof(*v));
+		if (v == NULL)
+			return -ENOMEM;
+		free(d->index);
+		d->index = v;
+		d->index_cap = cap;
+	}
+	memset(d->index, 0xff, cap * sizeof(*d->index));
+	d->index_used = 0;
+	for (size_t i = 0; i < d->n_svcs; i++)
+		if (!d->svcs[i].dead)
+			index_insert(d, i);
+	return 0;
+}
+
 int
 nft_desc_index(struct nft_desc *d)
 {
-	if (d->index != NULL)
-		return 0;
-	size_t cap = 16;
-	while (cap < d->n_svcs * 2)
-		cap <<= 1;
-	d->index = malloc(cap * sizeof(*d->index));
+	return d->index != NULL ? 0 : index_build(d, 0);
+}
+
+/* The index slot holding key k, or -1. */
+static ssize_t
+index_slot(const struct nft_desc *d, const struct nft_key *k)
+{
 	if (d->index == NULL)
-		return -ENOMEM;
-	memset(d->index, 0xff, cap * sizeof(*d->index));
-	d->index_cap = cap;
-	for (size_t i = 0; i < d->n_svcs; i++) {
-		struct nft_svc *s = &d->svcs[i];
-		size_t h = key_hash(&s->key) & (cap - 1);
-		for (;;) {
-			int32_t j = d->index[h];
-			if (j < 0) {
-				d->index[h] = (int32_t)i;
-				break;
-			}
-			if (memcmp(&d->svcs[j].key, &s->key, sizeof(s->key)) ==
-			    0) {
-				if (!s->dup) {
-					s->dup = true;
-					count_elems(d, s, -1);
-					d->n_dups++;
-				}
-				break;
-			}
-			h = (h + 1) & (cap - 1);
-		}
+		return -1;
+	size_t mask = d->index_cap - 1;
+	for (size_t h = key_hash(k) & mask;; h = (h + 1) & mask) {
+		int32_t j = d->index[h];
+		if (j == SLOT_EMPTY)
+			return -1;
+		if (j != SLOT_DELETED &&
+		    memcmp(&d->svcs[j].key, k, sizeof(*k)) == 0)
+			return (ssize_t)h;
 	}
-	return 0;
 }
 
 const struct nft_svc *
 nft_desc_lookup(const struct nft_desc *d, const struct nft_key *k)
 {
-	if (d->index == NULL)
-		return NULL;
-	size_t h = key_hash(k) & (d->index_cap - 1);
-	for (;;) {
-		int32_t j = d->index[h];
-		if (j < 0)
-			return NULL;
-		if (memcmp(&d->svcs[j].key, k, sizeof(*k)) == 0)
-			return &d->svcs[j];
-		h = (h + 1) & (d->index_cap - 1);
-	}
+	ssize_t h = index_slot(d, k);
+	return h < 0 ? NULL : &d->svcs[d->index[h]];
 }
 
 const struct nft_chain_def *
@@ -616,6 +678,291 @@ nft_desc_mark_dup(struct nft_desc *d, struct nft_svc *s)
 	if (s->dup)
 		return;
 	s->dup = true;
-	count_elems(d, s, -1);
+	(void)count_elems(d, s, -1);
 	d->n_dups++;
+}
+
+/* Room for n more svcs and nb more backends (amortised doubling). */
+static int
+reserve(struct nft_desc *d, size_t n, size_t nb)
+{
+	if (d->n_svcs + n > d->cap_svcs) {
+		size_t cap = d->cap_svcs ? d->cap_svcs : 64;
+		while (cap < d->n_svcs + n)
+			cap *= 2;
+		struct nft_svc *v = realloc(d->svcs, cap * sizeof(*v));
+		if (v == NULL)
+			return -ENOMEM;
+		d->svcs = v;
+		d->cap_svcs = cap;
+	}
+	return grow(d, 0, d->n_backends + nb);
+}
+
+/* Appends a copy of s (backends from src) to d, without indexing it;
+ * room must be reserved. */
+static struct nft_svc *
+append_svc(struct nft_desc *d, const struct nft_desc *src,
+    const struct nft_svc *s)
+{
+	struct nft_svc *x = &d->svcs[d->n_svcs++];
+	*x = *s;
+	x->first_backend = (uint32_t)d->n_backends;
+	memcpy(&d->backends[d->n_backends], &src->backends[s->first_backend],
+	    s->n_backends * sizeof(*d->backends));
+	d->n_backends += s->n_backends;
+	return x;
+}
+
+/* Adds the installed entries of base's service i to p->olds and takes
+ * them out of p->news's counts. */
+static int
+patch_old(struct nft_patch *p, const struct nft_desc *in,
+    const struct hearth_model *base, size_t i)
+{
+	const struct hearth_service *svc = &base->services[i];
+	if (svc->address.family != AF_INET && svc->address.family != AF_INET6)
+		return 0;
+	for (size_t j = 0; j < svc->n_ports; j++) {
+		struct nft_key k = {0};
+		addr_bytes(&svc->address, k.addr);
+		k.port = svc->ports[j].port;
+		k.proto = (uint8_t)svc->ports[j].proto;
+		k.family = (uint8_t)svc->address.family;
+		const struct nft_svc *s = nft_desc_lookup(in, &k);
+		if (s == NULL)
+			return -EAGAIN; /* not what the hint says */
+		if (reserve(p->olds, 1, s->n_backends) < 0)
+			return -ENOMEM;
+		struct nft_svc *x = append_svc(p->olds, in, s);
+		if (count_elems(p->olds, x, 1) < 0)
+			return -ENOMEM;
+		(void)count_elems(p->news, x, -1);
+	}
+	return 0;
+}
+
+/* Starts p->news with installed's counts. */
+static int
+patch_counts(struct nft_desc *news, const struct nft_desc *in)
+{
+	memcpy(news->n_elems, in->n_elems, sizeof(news->n_elems));
+	if (in->pick_cap > 0 &&
+	    count_pick(news, in->pick_cap - 1, 0) < 0) /* makes room */
+		return -ENOMEM;
+	if (in->pick_cap > 0)
+		memcpy(news->pick_refs, in->pick_refs,
+		    in->pick_cap * sizeof(*in->pick_refs));
+	memcpy(news->proxy_ports, in->proxy_ports, sizeof(in->proxy_ports));
+	memcpy(news->proxy_refs, in->proxy_refs, sizeof(in->proxy_refs));
+	news->n_proxy_ports = in->n_proxy_ports;
+	return 0;
+}
+
+/* Can m's hint be applied to installed, the description of base? */
+static bool
+hint_usable(const struct nft_desc *in, const struct hearth_model *base,
+    const struct hearth_model *m)
+{
+	const struct hearth_model_delta *h = &m->delta;
+	if (h->base_generation == 0 || h->base_generation != base->generation ||
+	    in->n_dups != 0 || base->proxy.http_port != m->proxy.http_port ||
+	    base->proxy.https_port != m->proxy.https_port)
+		return false;
+	for (size_t i = 0; i < h->n_services; i++) {
+		const struct hearth_service_change *c = &h->services[i];
+		if ((c->old_index != HEARTH_MODEL_NO_INDEX &&
+		        c->old_index >= base->n_services) ||
+		    (c->new_index != HEARTH_MODEL_NO_INDEX &&
+		        c->new_index >= m->n_services))
+			return false;
+	}
+	return true;
+}
+
+/* The hinted services' entries, old and new; counts adjusted. */
+static int
+patch_svcs(struct nft_patch *p, struct nft_desc *in,
+    const struct hearth_model *base, const struct hearth_model *m)
+{
+	const struct hearth_model_delta *h = &m->delta;
+	int err = 0;
+	for (size_t i = 0; i < h->n_services && err == 0; i++)
+		if (h->services[i].old_index != HEARTH_MODEL_NO_INDEX)
+			err = patch_old(p, in, base, h->services[i].old_index);
+	if (err < 0)
+		return err;
+	for (size_t i = 0; i < h->n_services; i++) {
+		size_t k = h->services[i].new_index;
+		if (k == HEARTH_MODEL_NO_INDEX)
+			continue;
+		const struct hearth_service *svc = &m->services[k];
+		if (svc->address.family != AF_INET &&
+		    svc->address.family != AF_INET6)
+			continue;
+		for (size_t j = 0; j < svc->n_ports; j++) {
+			const struct hearth_service_port *pt = &svc->ports[j];
+			if (reserve(p->news, 1, pt->n_backends) < 0)
+				return -ENOMEM;
+			struct nft_svc *s = &p->news->svcs[p->news->n_svcs++];
+			svc_fill(p->news, m, svc, pt, s);
+			if (count_elems(p->news, s, 1) < 0)
+				return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+/* No new key may belong to a service the hint does not name. */
+static int
+patch_check_keys(struct nft_patch *p, const struct nft_desc *in)
+{
+	if (nft_desc_index(p->olds) < 0 || nft_desc_index(p->news) < 0)
+		return -ENOMEM;
+	if (p->olds->n_dups != 0 || p->news->n_dups != 0)
+		return -EAGAIN;
+	for (size_t i = 0; i < p->news->n_svcs; i++) {
+		const struct nft_key *k = &p->news->svcs[i].key;
+		if (nft_desc_lookup(in, k) != NULL &&
+		    nft_desc_lookup(p->olds, k) == NULL)
+			return -EAGAIN;
+	}
+	return 0;
+}
+
+/* Room in installed for the new entries, so that applying cannot fail. */
+static int
+patch_reserve(struct nft_desc *in, const struct nft_desc *news)
+{
+	if (reserve(in, news->n_svcs, news->n_backends) < 0)
+		return -ENOMEM;
+	if ((in->index_used + news->n_svcs) * 2 > in->index_cap)
+		return index_build(in, news->n_svcs);
+	return 0;
+}
+
+int
+nft_patch_prepare(struct nft_patch *p, struct nft_desc *in,
+    const struct hearth_model *base, const struct hearth_model *m)
+{
+	if (!hint_usable(in, base, m))
+		return -EAGAIN;
+	if (nft_desc_index(in) < 0)
+		return -ENOMEM;
+	if (p->olds != NULL)
+		desc_reset(p->olds);
+	else if ((p->olds = calloc(1, sizeof(*p->olds))) == NULL)
+		return -ENOMEM;
+	if (p->news != NULL)
+		desc_reset(p->news);
+	else if ((p->news = calloc(1, sizeof(*p->news))) == NULL)
+		return -ENOMEM;
+	int err = patch_counts(p->news, in);
+	p->news->n_elems[NFT_SET_ALLOW] = 0;
+	if (err == 0)
+		err = patch_svcs(p, in, base, m);
+	if (err == 0)
+		err = patch_check_keys(p, in);
+	if (err == 0 && build_allow(p->news, m) < 0)
+		err = -ENOMEM;
+	if (err < 0)
+		return err;
+	struct chains c = {0};
+	build_base_chains(&c, m);
+	build_svc_chains(&c, p->news);
+	p->news->chains = c.v;
+	p->news->n_chains = c.n;
+	if (c.err)
+		return c.err;
+	return patch_reserve(in, p->news);
+}
+
+/* Drops the dead entries of d (no allocation). */
+static void
+compact(struct nft_desc *d)
+{
+	size_t n = 0, nb = 0;
+	for (size_t i = 0; i < d->n_svcs; i++) {
+		struct nft_svc s = d->svcs[i];
+		if (s.dead)
+			continue;
+		memmove(&d->backends[nb], &d->backends[s.first_backend],
+		    s.n_backends * sizeof(*d->backends));
+		s.first_backend = (uint32_t)nb;
+		nb += s.n_backends;
+		d->svcs[n++] = s;
+	}
+	d->n_svcs = n;
+	d->n_backends = nb;
+	d->n_dead = 0;
+	memset(d->index, 0xff, d->index_cap * sizeof(*d->index));
+	d->index_used = 0;
+	for (size_t i = 0; i < n; i++)
+		index_insert(d, i);
+}
+
+/* Indexes svcs[i], known to be absent, reusing a deleted slot. */
+static void
+index_put(struct nft_desc *d, size_t i)
+{
+	size_t mask = d->index_cap - 1;
+	size_t h = key_hash(&d->svcs[i].key) & mask;
+	while (d->index[h] >= 0)
+		h = (h + 1) & mask;
+	if (d->index[h] == SLOT_EMPTY)
+		d->index_used++;
+	d->index[h] = (int32_t)i;
+}
+
+void
+nft_patch_apply(struct nft_desc *in, struct nft_patch *p)
+{
+	struct nft_desc *olds = p->olds, *news = p->news;
+	for (size_t i = 0; i < olds->n_svcs; i++) {
+		ssize_t h = index_slot(in, &olds->svcs[i].key);
+		if (h < 0)
+			continue;
+		in->svcs[in->index[h]].dead = true;
+		in->index[h] = SLOT_DELETED;
+		in->n_dead++;
+	}
+	for (size_t i = 0; i < news->n_svcs; i++) {
+		append_svc(in, news, &news->svcs[i]);
+		index_put(in, in->n_svcs - 1);
+	}
+	memcpy(in->n_elems, news->n_elems, sizeof(in->n_elems));
+	uint32_t *refs = in->pick_refs;
+	size_t cap = in->pick_cap;
+	in->pick_refs = news->pick_refs;
+	in->pick_cap = news->pick_cap;
+	news->pick_refs = refs;
+	news->pick_cap = cap;
+	memcpy(in->proxy_ports, news->proxy_ports, sizeof(in->proxy_ports));
+	memcpy(in->proxy_refs, news->proxy_refs, sizeof(in->proxy_refs));
+	in->n_proxy_ports = news->n_proxy_ports;
+	struct nft_chain_def *chains = in->chains;
+	size_t n_chains = in->n_chains;
+	in->chains = news->chains;
+	in->n_chains = news->n_chains;
+	news->chains = chains;
+	news->n_chains = n_chains;
+	struct nft_allow *allow = in->allow;
+	size_t n_allow = in->n_allow;
+	in->allow = news->allow;
+	in->n_allow = news->n_allow;
+	news->allow = allow;
+	news->n_allow = n_allow;
+	in->scattered = true;
+	if (in->n_dead > 64 && in->n_dead * 2 > in->n_svcs)
+		compact(in);
+}
+
+void
+nft_patch_free(struct nft_patch *p)
+{
+	if (p == NULL)
+		return;
+	nft_desc_free(p->olds);
+	nft_desc_free(p->news);
+	p->olds = p->news = NULL;
 }

@@ -236,7 +236,7 @@ diff_svcs_indexed(struct nft_changes *ch, struct nft_desc *old,
 		return -ENOMEM;
 	for (size_t i = 0; i < old->n_svcs; i++) {
 		const struct nft_svc *a = &old->svcs[i];
-		if (a->dup || nft_desc_lookup(new, &a->key) != NULL)
+		if (a->dup || a->dead || nft_desc_lookup(new, &a->key) != NULL)
 			continue;
 		if (svc_all(ch, old, a, true) < 0)
 			return -ENOMEM;
@@ -260,7 +260,8 @@ diff_svcs_indexed(struct nft_changes *ch, struct nft_desc *old,
 static bool
 keys_aligned(const struct nft_desc *old, const struct nft_desc *new)
 {
-	if (old->n_svcs != new->n_svcs)
+	if (old->scattered || old->n_dead || new->scattered ||
+	    old->n_svcs != new->n_svcs)
 		return false;
 	for (size_t i = 0; i < new->n_svcs; i++)
 		if (memcmp(&old->svcs[i].key, &new->svcs[i].key,
@@ -393,6 +394,19 @@ nft_diff(struct nft_desc *old, struct nft_desc *new, struct nft_changes *ch)
 	if (keys_aligned(old, new))
 		return diff_svcs_aligned(ch, old, new);
 	return diff_svcs_indexed(ch, old, new);
+}
+
+int
+nft_diff_patch(struct nft_desc *installed, struct nft_patch *p,
+    struct nft_changes *ch)
+{
+	nft_changes_reset(ch);
+	int err = diff_chains(ch, installed, p->news);
+	if (err == 0)
+		err = diff_allow(ch, installed, p->news);
+	if (err == 0)
+		err = diff_svcs_indexed(ch, p->olds, p->news);
+	return err;
 }
 
 void

@@ -51,6 +51,8 @@ struct nft_engine {
 	uint32_t seq;
 	struct mnl_socket *watch;
 	struct nft_desc *installed;
+	struct hearth_model *model;       /* the model installed describes */
+	struct nft_patch patch;           /* a hinted change being applied */
 	struct nft_desc *spare;           /* memory for the next description */
 	uint32_t set_size[NFT_SET_COUNT]; /* the sets' sizes in the kernel */
 	bool in_sync;
@@ -122,6 +124,8 @@ nft_engine_free(struct nft_engine *e)
 		mnl_socket_close(e->watch);
 	nft_desc_free(e->installed);
 	nft_desc_free(e->spare);
+	nft_patch_free(&e->patch);
+	hearth_model_unref(e->model);
 	nft_batch_free(&e->batch);
 	nft_changes_free(&e->changes);
 	free(e->rbuf);
@@ -356,25 +360,42 @@ next_desc(struct nft_engine *e, const struct hearth_model *m)
 	return d;
 }
 
-/* Builds e->changes into a batch, sends it, installs next on success. */
+/* Remembers m as the model the installed description is of. */
+static void
+set_model(struct nft_engine *e, const struct hearth_model *m)
+{
+	struct hearth_model *old = e->model;
+	e->model = hearth_model_ref((struct hearth_model *)m);
+	hearth_model_unref(old);
+}
+
+/* Builds e->changes into a batch and sends it; 0 or -errno. */
 static int
-commit(struct nft_engine *e, struct nft_desc *next)
+send_changes(struct nft_engine *e)
 {
 	e->batch.seq_next = e->seq;
-	int err = 0;
-	if (err == 0)
-		err = nft_build_changes(&e->batch, &e->changes, e->poison);
+	int err = nft_build_changes(&e->batch, &e->changes, e->poison);
 	if (err == 0)
 		err = send_batch(e);
 	else
 		snprintf(e->error, sizeof(e->error), "building the batch: %s",
 		    strerror(-err));
+	return err;
+}
+
+/* Sends e->changes, installs next (the description of m) on success. */
+static int
+commit(struct nft_engine *e, struct nft_desc *next,
+    const struct hearth_model *m)
+{
+	int err = send_changes(e);
 	if (err < 0) {
 		keep_spare(e, next);
 		return err;
 	}
 	keep_spare(e, e->installed);
 	e->installed = next;
+	set_model(e, m);
 	memcpy(e->stats.elems, next->n_elems, sizeof(e->stats.elems));
 	e->rules_expected = desc_rules(next);
 	if (e->changes.recreate) {
@@ -396,10 +417,37 @@ nft_engine_rebuild(struct nft_engine *e, const struct hearth_model *m)
 		keep_spare(e, next);
 		return err;
 	}
-	err = commit(e, next);
+	err = commit(e, next, m);
 	if (err == 0)
 		e->in_sync = true;
 	return err;
+}
+
+/*
+ * Applies m through its change hint: only the hinted services are
+ * described and compared. -EAGAIN when the hint does not fit what is
+ * installed (the caller compares whole models).
+ */
+static int
+apply_hinted(struct nft_engine *e, const struct hearth_model *m)
+{
+	int err = nft_patch_prepare(&e->patch, e->installed, e->model, m);
+	if (err < 0)
+		return err;
+	if (!nft_diff_fits(e->set_size, e->patch.news))
+		return -EAGAIN; /* the full path recreates the table */
+	if ((err = nft_diff_patch(e->installed, &e->patch, &e->changes)) < 0)
+		return err;
+	if (e->changes.n_chains != 0 || e->changes.n_elems != 0)
+		err = send_changes(e);
+	if (err < 0)
+		return err;
+	nft_patch_apply(e->installed, &e->patch);
+	e->stats.hints_used++;
+	set_model(e, m);
+	memcpy(e->stats.elems, e->installed->n_elems, sizeof(e->stats.elems));
+	e->rules_expected = desc_rules(e->installed);
+	return 0;
 }
 
 int
@@ -407,6 +455,12 @@ nft_engine_apply(struct nft_engine *e, const struct hearth_model *m)
 {
 	if (!e->in_sync || e->installed == NULL)
 		return nft_engine_rebuild(e, m);
+	if (e->model != NULL && m->delta.base_generation != 0) {
+		int err = apply_hinted(e, m);
+		if (err != -EAGAIN)
+			return err;
+		e->stats.hints_refused++;
+	}
 	struct nft_desc *next = next_desc(e, m);
 	if (next == NULL)
 		return -ENOMEM;
@@ -423,9 +477,10 @@ nft_engine_apply(struct nft_engine *e, const struct hearth_model *m)
 	if (e->changes.n_chains == 0 && e->changes.n_elems == 0) {
 		keep_spare(e, e->installed);
 		e->installed = next;
+		set_model(e, m);
 		return 0;
 	}
-	return commit(e, next);
+	return commit(e, next, m);
 }
 
 int
@@ -442,6 +497,8 @@ nft_engine_remove(struct nft_engine *e)
 	if (err == 0) {
 		keep_spare(e, e->installed);
 		e->installed = NULL;
+		hearth_model_unref(e->model);
+		e->model = NULL;
 		e->in_sync = false;
 	}
 	return err;

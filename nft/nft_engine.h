@@ -23,6 +23,9 @@ struct nft_engine_stats {
 	uint64_t batches_failed;
 	uint64_t rebuilds;
 	uint64_t drifts;
+	uint64_t hints_used; /* applies through a model's change hint */
+	uint64_t
+	    hints_refused; /* hints that did not fit: whole models compared */
 	double last_batch_seconds;
 	struct metrics_histogram latency;
 	size_t elems[NFT_SET_COUNT];
@@ -44,8 +47,11 @@ void nft_engine_set_poison(struct nft_engine *e, bool on);
 int nft_engine_rebuild(struct nft_engine *e, const struct hearth_model *m);
 /*
  * Moves the table to m with only the changed elements and chains, in one
- * transaction; rebuilds when the kernel's state is not known. Same
- * returns as nft_engine_rebuild.
+ * transaction; rebuilds when the kernel's state is not known. When m
+ * carries a change hint based on the model installed last, only the
+ * hinted services are looked at (cost in proportion to the change);
+ * otherwise the whole models are compared. Same returns as
+ * nft_engine_rebuild.
  */
 int nft_engine_apply(struct nft_engine *e, const struct hearth_model *m);
 /* Deletes the table (if it exists). */

@@ -131,6 +131,7 @@ struct nft_svc {
 	uint8_t kind;
 	bool masq; /* DNAT, not local traffic */
 	bool dup;  /* the same key earlier in the model: ignored */
+	bool dead; /* removed by a patch (nft_patch_apply): ignored */
 	uint16_t proxy_port;
 	uint32_t n_backends;
 	uint32_t first_backend; /* index into nft_desc.backends */
@@ -156,9 +157,20 @@ struct nft_desc {
 	size_t n_elems[NFT_SET_COUNT];
 	size_t n_dups;    /* service ports ignored as duplicates */
 	size_t n_skipped; /* backends of the wrong family, ignored */
-	/* Hash index of svcs by key (built on demand; -1 = empty slot). */
+	/* Hash index of svcs by key (built on demand; -1 = empty slot,
+	 * -2 = deleted by a patch). */
 	int32_t *index;
 	size_t index_cap;
+	size_t index_used; /* slots not empty */
+	/* Service ports per shared chain: pick chains by backend count and
+	 * family (pick_refs[2 * K + is_v6]), proxy chains by port. */
+	uint32_t *pick_refs;
+	size_t pick_cap;
+	uint16_t proxy_ports[8];
+	uint32_t proxy_refs[8];
+	size_t n_proxy_ports;
+	bool scattered; /* patched: svcs are no longer in model order */
+	size_t n_dead;  /* svcs marked dead */
 };
 
 /* Builds the description of model m; NULL on allocation failure. */
@@ -176,6 +188,33 @@ const struct nft_svc *nft_desc_lookup(const struct nft_desc *d,
 void nft_desc_mark_dup(struct nft_desc *d, struct nft_svc *s);
 const struct nft_chain_def *nft_desc_chain(const struct nft_desc *d,
     const char *name);
+
+/*
+ * A change described by a model's change hint (hearth_model_delta): the
+ * entries the hinted services had in the installed description (olds)
+ * and the entries they get (news). news also holds the whole new table's
+ * element counts, chains and allow_in ranges. Cost: the size of the
+ * change, not of the model.
+ */
+struct nft_patch {
+	struct nft_desc *olds;
+	struct nft_desc *news;
+};
+
+/*
+ * Prepares moving installed (the description of model base) to model m
+ * through m's hint. Returns 0; -EAGAIN when the hint cannot be used (no
+ * hint, not based on base, the proxy ports changed, a duplicate key is
+ * involved, an index out of range): the caller then diffs whole models;
+ * or -ENOMEM. Reserves room in installed so that nft_patch_apply cannot
+ * fail.
+ */
+int nft_patch_prepare(struct nft_patch *p, struct nft_desc *installed,
+    const struct hearth_model *base, const struct hearth_model *m);
+/* Makes installed the description of the patched model (after the kernel
+ * accepted nft_diff_patch's changes). */
+void nft_patch_apply(struct nft_desc *installed, struct nft_patch *p);
+void nft_patch_free(struct nft_patch *p);
 
 /* One element to add or delete. Key and data as the kernel holds them. */
 struct nft_elem_op {
@@ -217,6 +256,9 @@ struct nft_changes {
  * -ENOMEM.
  */
 int nft_diff(struct nft_desc *old, struct nft_desc *new,
+    struct nft_changes *ch);
+/* The changes a prepared patch makes to installed. 0 or -ENOMEM. */
+int nft_diff_patch(struct nft_desc *installed, struct nft_patch *p,
     struct nft_changes *ch);
 void nft_changes_reset(struct nft_changes *ch);
 /*

@@ -244,6 +244,10 @@ nft_metrics(void *state, struct evbuffer *out)
 	    "Full rebuilds of table inet hearth", st->rebuilds);
 	metrics_counter(out, "hearth_nft_drift_total",
 	    "Changes to table inet hearth made by someone else", st->drifts);
+	metrics_counter(out, "hearth_nft_hinted_applies_total",
+	    "Reconciles that compared only the services a model's change "
+	    "hint named",
+	    st->hints_used);
 	metrics_gauge(out, "hearth_nft_last_batch_seconds",
 	    "Latency of the last accepted batch", st->last_batch_seconds);
 	metrics_histogram_write(out, "hearth_nft_batch_latency_seconds",
