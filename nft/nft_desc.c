@@ -708,8 +708,10 @@ append_svc(struct nft_desc *d, const struct nft_desc *src,
 	struct nft_svc *x = &d->svcs[d->n_svcs++];
 	*x = *s;
 	x->first_backend = (uint32_t)d->n_backends;
-	memcpy(&d->backends[d->n_backends], &src->backends[s->first_backend],
-	    s->n_backends * sizeof(*d->backends));
+	if (s->n_backends > 0)
+		memcpy(&d->backends[d->n_backends],
+		    &src->backends[s->first_backend],
+		    s->n_backends * sizeof(*d->backends));
 	d->n_backends += s->n_backends;
 	return x;
 }

@@ -206,9 +206,10 @@ svc_same(const struct nft_desc *old, const struct nft_svc *a,
 	if (a->kind != b->kind || a->masq != b->masq ||
 	    a->proxy_port != b->proxy_port || a->n_backends != b->n_backends)
 		return false;
-	return memcmp(&old->backends[a->first_backend],
-	           &new->backends[b->first_backend],
-	           a->n_backends * sizeof(struct nft_backend)) == 0;
+	return a->n_backends == 0 ||
+	    memcmp(&old->backends[a->first_backend],
+	        &new->backends[b->first_backend],
+	        a->n_backends * sizeof(struct nft_backend)) == 0;
 }
 
 static int
