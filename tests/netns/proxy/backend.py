@@ -11,7 +11,8 @@ backend.py NAME PORT [--tls CERT KEY]: HTTP/1.1 with keep-alive.
   GET  /chunked?n=N  -> a chunked response of N chunks "chunk-i\\n"
   GET  /ws           -> WebSocket handshake, then echoes frames
   GET  /healthz      -> the health status (200 until set), "NAME health"
-  GET  /_health?set=N -> sets the status /healthz answers with
+  GET  /_health?set=N -> sets the status /healthz answers with (0: it
+                        never answers)
 Every request line is printed to stdout (the test's log) with its Host,
 flushed.
 """
@@ -116,6 +117,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if u.path == "/ws":
             return self.websocket()
         if u.path == "/healthz":
+            if HEALTH[0] == 0:
+                time.sleep(30)
+                return None
             return self.send(HEALTH[0], f"{NAME} health\n")
         if u.path == "/_health":
             HEALTH[0] = int(q.get("set", ["200"])[0])

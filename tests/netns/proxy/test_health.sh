@@ -3,13 +3,15 @@
 # marked down within interval_ms * unhealthy_after (plus slack) and gets
 # no more requests while the other backend serves them all; with every
 # backend down the answer is 503; a recovered backend gets requests
-# again; a reload keeps the state of backends that stay; a passthrough
+# again; a backend that stops listening or stops answering its checks
+# is down too; a reload keeps the state of backends that stay; a passthrough
 # route's backends are checked over TLS; the metrics show both.
 . "$(dirname "$0")/common.sh"
 px_setup 1 2 3
 px_cert backend pass.test
 px_backend 1 8080
 px_backend 2 8080
+be2_pid=$LAB_LAST_PID
 px_backend 3 8443 --tls "$LAB_DIR/backend.crt" "$LAB_DIR/backend.key"
 conf() {
 	cat >"$LAB_DIR/conf.yaml" <<EOC
@@ -81,6 +83,24 @@ lab_wait 3 grep -q "backend 10.244.1.2:8080 .* is up again" "$LAB_DIR/node1.log"
     lab_fail "be2 not back up"
 px_expect "recovered: requests spread again" "be1=10 be2=10" "$(spread 20)"
 
+# be2 stops listening (connection refused): down, be1 serves all; back.
+lab_stop "$be2_pid"
+lab_wait 3 grep -q "backend 10.244.1.2:8080 .* is down after 2 failed checks: Connection refused" \
+    "$LAB_DIR/node1.log" || lab_fail "be2 not down when it stopped listening"
+px_expect "be2 not listening: be1 serves all" "be1=10" "$(spread 10)"
+px_backend 2 8080
+lab_wait 3 bash -c "[ \$(grep -c 'backend 10.244.1.2:8080 .* is up again' '$LAB_DIR/node1.log') -ge 2 ]" ||
+    lab_fail "be2 not back up after listening again"
+
+# be1's /healthz stops answering: each check times out (150 ms).
+set_health 1 0
+lab_wait 3 grep -q "backend 10.244.1.1:8080 .* is down after 2 failed checks: no answer within 150 ms" \
+    "$LAB_DIR/node1.log" || lab_fail "be1 not down when its checks time out"
+px_expect "be1 checks time out: be2 serves all" "be2=10" "$(spread 10)"
+set_health 1 200
+lab_wait 3 bash -c "[ \$(grep -c 'backend 10.244.1.1:8080 .* is up again' '$LAB_DIR/node1.log') -ge 2 ]" ||
+    lab_fail "be1 not back up after answering again"
+
 # The passthrough backend is checked over TLS with SNI and Host pass.test.
 lab_wait 5 grep -q "GET /healthz .* host=pass.test" "$LAB_DIR/be3.log" ||
     lab_fail "no TLS health check reached be3"
@@ -90,8 +110,8 @@ px_expect "no failed TLS checks" 0 "$(checks 10.244.1.3:8443 fail)"
 # A reload keeps the state of backends that stay: be1 is down, the new
 # interval (5 s) would take 10 s to find that out again.
 set_health 1 500
-lab_wait 3 bash -c "[ \$(grep -c 'backend 10.244.1.1:8080 .* is down' '$LAB_DIR/node1.log') -ge 2 ]" ||
-    lab_fail "be1 not marked down a second time"
+lab_wait 3 bash -c "[ \$(grep -c 'backend 10.244.1.1:8080 .* is down' '$LAB_DIR/node1.log') -ge 3 ]" ||
+    lab_fail "be1 not marked down a third time"
 conf 5000 "    - hostnames: [new.test]
       rules: [{backends: [{address: 10.244.1.2:8080}]}]"
 n=$(grep -c "configuration applied" "$LAB_DIR/node1.log")
