@@ -5,7 +5,8 @@
 # good; a certificate without the key staples nothing; SIGHUP reloads
 # the file (a revoked response is then what is stapled); a file that is
 # not an OCSP response refuses the reload (the old one stays stapled); a
-# response for another certificate is logged and not stapled.
+# response for another certificate, out of date, or signed by someone
+# other than the issuer is logged and not stapled.
 . "$(dirname "$0")/common.sh"
 px_setup 1
 px_backend 1 8080
@@ -118,4 +119,26 @@ px_expect "mismatched response not stapled" "OCSP response: no response sent" \
     "$(status a.test)"
 px_expect "still serving" "be1 /y" \
     "$(px_curl --cacert "$LAB_DIR/ca.crt" https://a.test/y)"
+
+# Responses openssl's responder will not make (python3-cryptography):
+# one like the first (stapled), one out of date, one signed by a.
+made() {
+	python3 "$PX_DIR/ocsp_resp.py" "$LAB_DIR/a.crt" "$LAB_DIR/ca.crt" \
+	    "$LAB_DIR/$1.crt" "$LAB_DIR/$1.key" "$LAB_DIR/$2" "${@:3}" ||
+	    lab_fail "ocsp_resp.py $2"
+	conf "$LAB_DIR/$2"
+	reload
+}
+made ca made.ocsp
+px_expect "made response stapled" "$good" "$(status a.test)"
+made ca old.ocsp --expired
+grep -q "old.ocsp is out of date; not stapled" "$LAB_DIR/node1.log" ||
+    lab_fail "out-of-date response not logged"
+px_expect "out-of-date response not stapled" "OCSP response: no response sent" \
+    "$(status a.test)"
+made a self.ocsp
+grep -q "self.ocsp is not signed by the certificate's issuer" "$LAB_DIR/node1.log" ||
+    lab_fail "wrong signer not logged"
+px_expect "response signed by another not stapled" \
+    "OCSP response: no response sent" "$(status a.test)"
 px_done
