@@ -7,19 +7,23 @@
 # advert_int 0.1 s (VRRPv3) and its default 1 s; hearth with its defaults
 # (interval_ms 100, dead_after_ms 400). Prints "name  hearth  anchor
 # speedup" rows in milliseconds (speedup = anchor / hearth; higher is
-# better for hearth).
+# better for hearth). Each daemon's kill -9 and SIGTERM series is a run of
+# its own; with --lock FILE each run holds `flock FILE` (a machine-wide
+# benchmark lock), so no run holds it for more than a few minutes.
 set -u
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 HEARTH_BIN=${HEARTH_BIN:-$SRC/build/release/bin}
 [ -x "$HEARTH_BIN/hearth-bench" ] || HEARTH_BIN=$SRC/build/dev/bin
 VIPS=51
 REPS=20
+LOCK=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--vips) VIPS=${2:?}; shift ;;
 	--repetitions) REPS=${2:?}; shift ;;
+	--lock) LOCK=${2:?}; shift ;;
 	-h | --help)
-		echo "usage: bench/compare/failover.sh [--vips N] [--repetitions R]"
+		echo "usage: bench/compare/failover.sh [--vips N] [--repetitions R] [--lock FILE]"
 		exit 0 ;;
 	*) echo "failover.sh: unknown option '$1'" >&2; exit 2 ;;
 	esac
@@ -31,13 +35,20 @@ command -v keepalived >/dev/null || "$SRC/scripts/install-deps" --bench >&2 ||
 command -v jq >/dev/null || { echo "failover.sh: needs jq" >&2; exit 1; }
 B="$HEARTH_BIN/hearth-bench failover --vips $VIPS --repetitions $REPS --json"
 log() { printf '[failover %s] %s\n' "$(date +%T)" "$*" >&2; }
+# One daemon, both kinds of stop, as two runs; prints their JSON merged.
+measure() {
+	local kill term
+	log "$* kill -9 (load average $(cut -d' ' -f1-3 /proc/loadavg))"
+	kill=$(${LOCK:+flock "$LOCK"} $B --mode kill "$@") || return 1
+	log "$* SIGTERM (load average $(cut -d' ' -f1-3 /proc/loadavg))"
+	term=$(${LOCK:+flock "$LOCK"} $B --mode term "$@") || return 1
+	jq -s '.[0] + {term: .[1].term}' <<<"$kill$term"
+}
 
-log "hearthd"
-hearth=$($B) || { echo "failover.sh: hearth's run failed" >&2; exit 1; }
+hearth=$(measure) || { echo "failover.sh: hearth's run failed" >&2; exit 1; }
 declare -A anchor=()
 for adv in 0.1 1; do
-	log "keepalived advert_int $adv"
-	anchor[$adv]=$($B --keepalived --advert-int "$adv") || anchor[$adv]=
+	anchor[$adv]=$(measure --keepalived --advert-int "$adv") || anchor[$adv]=
 done
 row() {	# name jq-path anchor-json
 	local h a
