@@ -14,6 +14,13 @@
 # Keep-alive rows use --tool (default wrk); the new-connection row always
 # uses hearth-bench --new-connection, which never resumes a TLS session
 # (wrk reuses sessions on reconnect, so it cannot force full handshakes).
+#
+# For profiling, the environment narrows and instruments a run:
+#   PROXY_SERVERS="hearth nginx"  only these proxies (default all three)
+#   PROXY_ROWS=REGEX              only rows whose name matches (grep -E)
+#   PROXY_PROFILE=perf|stat|strace, PROXY_PROFILE_DIR=DIR: during each
+#     measurement, `perf record -g`, `perf stat` or `strace -c -f` the
+#     proxy; output in DIR/SERVER-ROW.{data,txt}
 CMP_TOOLS="wrk hearth-bench"
 CMP_TOOL_DEFAULT=wrk
 . "$(dirname "$0")/lib.sh"
@@ -98,6 +105,9 @@ nginx_proxy_start() {
 		listen 127.0.0.1:$PLAIN_PORT;
 		listen 127.0.0.1:$TLS_PORT ssl;
 		ssl_certificate $W/cert.pem;
+		# nginx 1.22 (Debian 12) leaves TLS 1.3 off by default; hearth and
+		# HAProxy negotiate it, so the rows compare like with like.
+		ssl_protocols TLSv1.2 TLSv1.3;
 		ssl_certificate_key $W/key.pem;
 		location / {
 			proxy_pass http://backend;
@@ -144,10 +154,48 @@ server_cpu() {
 	awk '{ print $14 + $15 }' "/proc/$CMP_LAST_PID/stat" 2>/dev/null || echo 0
 }
 
+PROFILE_PID=
+PROFILE_NAME=
+profile_start() {
+	[ -n "${PROXY_PROFILE:-}" ] || return 0
+	local d=${PROXY_PROFILE_DIR:?PROXY_PROFILE_DIR is needed with PROXY_PROFILE}
+	mkdir -p "$d"
+	case $PROXY_PROFILE in
+	perf) perf record -q -g -p "$CMP_LAST_PID" -o "$d/$PROFILE_NAME.data" 2>/dev/null & ;;
+	stat) perf stat -p "$CMP_LAST_PID" -o "$d/$PROFILE_NAME.txt" & ;;
+	strace) strace -c -f -p "$CMP_LAST_PID" -o "$d/$PROFILE_NAME.txt" & ;;
+	*) cmp_die "PROXY_PROFILE must be perf, stat or strace" ;;
+	esac
+	PROFILE_PID=$!
+	sleep 0.3
+}
+profile_stop() {
+	[ -n "$PROFILE_PID" ] || return 0
+	kill -INT "$PROFILE_PID" 2>/dev/null
+	wait "$PROFILE_PID" 2>/dev/null
+	PROFILE_PID=
+}
+
+# tls_params: what the proxy now running negotiates with OpenSSL's client
+# defaults (protocol, cipher, key exchange group, session tickets sent),
+# so that the rows compare like with like.
+tls_params() {
+	local out
+	out=$(printf 'GET /64 HTTP/1.1\r\nHost: bench.test\r\nConnection: close\r\n\r\n' |
+		ip netns exec "$CMP_NS" timeout 5 openssl s_client -connect 127.0.0.1:$TLS_PORT \
+			-servername bench.test -msg -ign_eof 2>/dev/null)
+	printf '%s, %s, group %s, %s session tickets\n' \
+		"$(awk '/^New, / { print $2; exit }' <<<"$out" | tr -d ,)" \
+		"$(awk '/^New, / { print $5; exit }' <<<"$out")" \
+		"$(awk -F': ' '/^(Server|Peer) Temp Key/ { print $2; exit }' <<<"$out")" \
+		"$(grep -c 'NewSessionTicket' <<<"$out")"
+}
+
 # measure TOOL URL [--new-connection]: prints "requests/s
 # requests-per-proxy-CPU-second p99-ms" (fields empty on failure).
 measure() {
 	local tool=$1 url=$2 new=${3:-} out=$W/measure.out rps p99 c0 c1
+	profile_start
 	c0=$(server_cpu)
 	if [ "$tool" = wrk ]; then
 		cmp_run 1 wrk -t1 -c"$CMP_CONNECTIONS" -d"${CMP_DURATION}s" --latency "$url" >"$out" 2>&1 ||
@@ -167,6 +215,7 @@ measure() {
 		p99=$(jq '.latency_ms.p99' "$out")
 	fi
 	c1=$(server_cpu)
+	profile_stop
 	awk -v q="$rps" -v r="$CMP_DURATION" -v c=$((c1 - c0)) -v p="$p99" \
 		'BEGIN { printf "%s %s %s\n", q, (c > 0 ? int(q * r / (c / 100)) : ""), p }'
 }
@@ -190,6 +239,8 @@ run_cases() {
 	shift
 	for c in "$@"; do
 		IFS='|' read -r name scheme path mode <<<"$c"
+		[[ $name =~ ${PROXY_ROWS:-.} ]] || continue
+		PROFILE_NAME=$server-$(tr -c 'a-zA-Z0-9\n' - <<<"$name")
 		port=$PLAIN_PORT
 		[ "$scheme" = https ] && port=$TLS_PORT
 		if [ "$mode" = new ]; then
@@ -217,7 +268,7 @@ for key in rsa ecdsa; do
 	openssl req -x509 "${keyopt[@]}" -nodes -days 2 -subj /CN=bench.test \
 		-addext subjectAltName=DNS:bench.test -keyout "$W/key.pem" -out "$W/cert.pem" \
 		2>/dev/null || cmp_die "openssl req failed"
-	for server in hearth nginx haproxy; do
+	for server in ${PROXY_SERVERS:-hearth nginx haproxy}; do
 		case $server in
 		hearth)
 			if ! hearth_proxy_start; then
@@ -228,6 +279,7 @@ for key in rsa ecdsa; do
 		nginx) nginx_proxy_start ;;
 		haproxy) haproxy_start ;;
 		esac
+		cmp_log "$server ($key key): TLS $(tls_params)"
 		run_cases "$server" "${cases[@]}"
 		cmp_stop "$CMP_LAST_PID"
 	done
