@@ -18,15 +18,14 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include <event2/bufferevent_ssl.h>
-
+#include "io.h"
 #include "log.h"
 #include "proxy_int.h"
 #include "sni.h"
 
-#define RESP_HEAD_MAX  131072
-#define POOL_MAX_IDLE  256
-#define PROXY_IO_CHUNK (256 * 1024) /* bytes per read or write call */
+#define RESP_HEAD_MAX 131072
+#define POOL_MAX_IDLE 256
+#define PEEK_MAX      (PROXY_SNI_MAX_HELLO + 1024)
 
 enum conn_state {
 	C_PEEK,    /* TLS port: waiting for the ClientHello */
@@ -38,7 +37,7 @@ enum conn_state {
 };
 
 struct proxy_upstream {
-	struct bufferevent *bev;
+	struct proxy_io *io;
 	struct proxy_pool *pool;
 	struct proxy_health *health;
 	struct proxy_conn *owner; /* NULL while idle in the pool */
@@ -50,13 +49,10 @@ struct proxy_conn {
 	struct proxy_worker *w;
 	TAILQ_ENTRY(proxy_conn) link;
 	enum conn_state state;
-	int fd;
-	struct event *peek_ev;
 	struct event *timer;
-	struct bufferevent *bev;
+	struct proxy_io *io;
 	struct proxy_conf *conf; /* reference; renewed per request */
 	bool tls, passthrough, draining, in_head, client_eof, lingering;
-	bool plain; /* the client bev is a plain socket */
 	char peer[INET6_ADDRSTRLEN];
 	int64_t last_io, deadline;
 	/* the request in flight */
@@ -79,28 +75,39 @@ struct proxy_conn {
 	char method[16], host[128], path[256];
 };
 
-static void client_read_cb(struct bufferevent *bev, void *arg);
-static void client_write_cb(struct bufferevent *bev, void *arg);
-static void client_event_cb(struct bufferevent *bev, short what, void *arg);
-static void up_read_cb(struct bufferevent *bev, void *arg);
-static void up_write_cb(struct bufferevent *bev, void *arg);
-static void up_event_cb(struct bufferevent *bev, short what, void *arg);
+static void client_read_cb(struct proxy_io *io, void *arg);
+static void client_write_cb(struct proxy_io *io, void *arg);
+static void client_event_cb(struct proxy_io *io, int what, void *arg);
+static void up_read_cb(struct proxy_io *io, void *arg);
+static void up_write_cb(struct proxy_io *io, void *arg);
+static void up_event_cb(struct proxy_io *io, int what, void *arg);
 static void try_head(struct proxy_conn *c);
 static void connect_backend(struct proxy_conn *c, bool fresh);
 static void tunnel_start(struct proxy_conn *c);
-static void flush_out(struct bufferevent *bev, bool plain);
 
 static void
 flush_client(struct proxy_conn *c)
 {
-	flush_out(c->bev, c->plain);
+	proxy_io_flush(c->io);
 }
 
 static void
 flush_up(struct proxy_conn *c)
 {
 	if (c->up != NULL)
-		flush_out(c->up->bev, true);
+		proxy_io_flush(c->up->io);
+}
+
+static struct evbuffer *
+client_in(struct proxy_conn *c)
+{
+	return proxy_io_input(c->io);
+}
+
+static struct evbuffer *
+client_out(struct proxy_conn *c)
+{
+	return proxy_io_output(c->io);
 }
 
 static const struct hearth_proxy_limits *
@@ -122,69 +129,6 @@ touch(struct proxy_conn *c)
 	c->last_io = proxy_now_ms();
 }
 
-/*
- * libevent 2.1 reads a socket 4 KiB at a time; for bodies, pull what the
- * socket already holds in large reads, up to limit bytes buffered.
- */
-static void
-read_more(struct bufferevent *bev, size_t limit)
-{
-	evutil_socket_t fd = bufferevent_getfd(bev);
-	struct evbuffer *in = bufferevent_get_input(bev);
-	/* A bufferevent's input is frozen at its end to all but itself. */
-	evbuffer_unfreeze(in, 0);
-	while (fd >= 0 && evbuffer_get_length(in) < limit) {
-		struct evbuffer_iovec v[2];
-		int n = evbuffer_reserve_space(in, PROXY_IO_CHUNK / 2, v, 2);
-		if (n <= 0)
-			break;
-		ssize_t r = readv(fd, (struct iovec *)v, n);
-		if (r <= 0) {
-			evbuffer_commit_space(in, v, 0);
-			break;
-		}
-		size_t got = (size_t)r, want = 0;
-		for (int i = 0; i < n; i++) {
-			want += v[i].iov_len;
-			if (got < v[i].iov_len)
-				v[i].iov_len = got;
-			got -= v[i].iov_len;
-		}
-		evbuffer_commit_space(in, v, n);
-		if ((size_t)r < want)
-			break; /* the socket is empty now */
-	}
-	evbuffer_freeze(in, 0);
-}
-
-/*
- * Writes a plain socket's pending output at once and keeps its write
- * event only while something remains: a short response then costs one
- * writev and no epoll changes. Every producer of output on a plain
- * socket calls this after adding (TLS output is written by libevent; a
- * short one is made contiguous first).
- */
-static void
-flush_out(struct bufferevent *bev, bool plain)
-{
-	if (bev == NULL)
-		return;
-	struct evbuffer *out = bufferevent_get_output(bev);
-	if (!plain) {
-		/* One TLS record for a short response, not one per chain. */
-		size_t len = evbuffer_get_length(out);
-		if (len > 0 && len <= 16384)
-			evbuffer_pullup(out, -1);
-		return;
-	}
-	if (evbuffer_get_length(out) > 0)
-		evbuffer_write(out, bufferevent_getfd(bev));
-	if (evbuffer_get_length(out) == 0)
-		bufferevent_disable(bev, EV_WRITE);
-	else
-		bufferevent_enable(bev, EV_WRITE);
-}
-
 /* Upstreams and pools. */
 
 static void
@@ -196,19 +140,18 @@ up_free(struct proxy_upstream *u)
 		TAILQ_REMOVE(&u->pool->idle, u, link);
 		u->pool->n_idle--;
 	}
-	if (u->bev != NULL)
-		bufferevent_free(u->bev);
+	proxy_io_free(u->io);
 	free(u);
 }
 
 static void
-idle_read_cb(struct bufferevent *bev, void *arg)
+idle_read_cb(struct proxy_io *io, void *arg)
 {
 	up_free(arg); /* a backend speaking unasked: drop it */
 }
 
 static void
-idle_event_cb(struct bufferevent *bev, short what, void *arg)
+idle_event_cb(struct proxy_io *io, int what, void *arg)
 {
 	up_free(arg);
 }
@@ -244,7 +187,8 @@ pool_put(struct proxy_conn *c, struct proxy_upstream *u)
 {
 	struct proxy_pool *p = u->pool;
 	if (p == NULL || p->n_idle >= POOL_MAX_IDLE || c->w->draining ||
-	    evbuffer_get_length(bufferevent_get_input(u->bev)) > 0) {
+	    evbuffer_get_length(proxy_io_input(u->io)) > 0 ||
+	    proxy_io_pending(u->io) > 0) {
 		u->owner = NULL;
 		u->pool = NULL;
 		up_free(u);
@@ -254,9 +198,9 @@ pool_put(struct proxy_conn *c, struct proxy_upstream *u)
 	TAILQ_INSERT_HEAD(&p->idle, u, link);
 	p->n_idle++;
 	struct timeval tv = {limits(c)->idle_timeout_seconds, 0};
-	bufferevent_setcb(u->bev, idle_read_cb, NULL, idle_event_cb, u);
-	bufferevent_set_timeouts(u->bev, &tv, NULL);
-	bufferevent_enable(u->bev, EV_READ);
+	proxy_io_setcb(u->io, idle_read_cb, NULL, idle_event_cb, u);
+	proxy_io_timeout(u->io, &tv);
+	proxy_io_read(u->io, true);
 }
 
 static struct proxy_upstream *
@@ -269,8 +213,8 @@ pool_take(struct proxy_pool *p, struct proxy_conn *c)
 	p->n_idle--;
 	u->owner = c;
 	u->reused = true;
-	bufferevent_set_timeouts(u->bev, NULL, NULL);
-	bufferevent_setcb(u->bev, up_read_cb, up_write_cb, up_event_cb, c);
+	proxy_io_timeout(u->io, NULL);
+	proxy_io_setcb(u->io, up_read_cb, up_write_cb, up_event_cb, c);
 	return u;
 }
 
@@ -293,14 +237,9 @@ proxy_conn_free(struct proxy_conn *c)
 	struct proxy_worker *w = c->w;
 	drop_upstream(c);
 	TAILQ_REMOVE(&w->conns, c, link);
-	if (c->peek_ev != NULL)
-		event_free(c->peek_ev);
 	if (c->timer != NULL)
 		event_free(c->timer);
-	if (c->bev != NULL)
-		bufferevent_free(c->bev);
-	else if (c->fd >= 0)
-		close(c->fd);
+	proxy_io_free(c->io);
 	if (c->head != NULL)
 		evbuffer_free(c->head);
 	proxy_conf_unref(c->conf);
@@ -388,8 +327,7 @@ linger(struct proxy_conn *c)
 			proxy_conn_free(c);
 		return;
 	}
-	c->lingering = true;
-	shutdown(bufferevent_getfd(c->bev), SHUT_WR);
+	c->lingering = true; /* (the FIN went out after the output) */
 	arm(c, 2000);
 }
 
@@ -399,14 +337,13 @@ close_after_flush(struct proxy_conn *c)
 {
 	c->state = C_CLOSING;
 	drop_upstream(c);
-	if (c->bev == NULL)
+	if (c->io == NULL)
 		return proxy_conn_free(c);
-	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
-	bufferevent_setwatermark(c->bev, EV_READ, 0, 0);
-	bufferevent_enable(c->bev, EV_READ);
+	proxy_io_watermarks(c->io, 0, 0);
+	proxy_io_read(c->io, true);
 	arm(c, 5000);
-	flush_client(c);
-	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+	proxy_io_shutdown(c->io); /* after the output */
+	if (proxy_io_pending(c->io) == 0)
 		linger(c);
 }
 
@@ -414,13 +351,13 @@ close_after_flush(struct proxy_conn *c)
 static void
 respond_error(struct proxy_conn *c, unsigned status, const char *extra)
 {
-	if (c->resp_head_done || c->bev == NULL) {
+	if (c->resp_head_done || c->io == NULL) {
 		proxy_conn_free(c);
 		return;
 	}
 	char body[96];
 	int n = snprintf(body, sizeof(body), "%u %s\n", status, reason(status));
-	evbuffer_add_printf(bufferevent_get_output(c->bev),
+	evbuffer_add_printf(client_out(c),
 	    "HTTP/1.1 %u %s\r\nContent-Type: text/plain\r\n"
 	    "Content-Length: %d\r\n%sConnection: close\r\n\r\n%s",
 	    status, reason(status), n, extra ? extra : "", body);
@@ -431,18 +368,15 @@ respond_error(struct proxy_conn *c, unsigned status, const char *extra)
 }
 
 static void
-client_bev_setup(struct proxy_conn *c)
+client_io_setup(struct proxy_conn *c)
 {
 	size_t rh = limits(c)->max_header_bytes + 1;
 	if (rh < PROXY_HIGH_WATER)
 		rh = PROXY_HIGH_WATER;
-	bufferevent_setcb(c->bev, client_read_cb, client_write_cb,
-	    client_event_cb, c);
-	bufferevent_setwatermark(c->bev, EV_READ, 0, rh);
-	bufferevent_setwatermark(c->bev, EV_WRITE, PROXY_HIGH_WATER / 2, 0);
-	bufferevent_set_max_single_read(c->bev, PROXY_IO_CHUNK);
-	bufferevent_set_max_single_write(c->bev, PROXY_IO_CHUNK);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	proxy_io_setcb(c->io, client_read_cb, client_write_cb, client_event_cb,
+	    c);
+	proxy_io_watermarks(c->io, rh, PROXY_HIGH_WATER / 2);
+	proxy_io_read(c->io, true);
 }
 
 /* Waits for the next request: idle timeout until its first byte. */
@@ -462,7 +396,7 @@ wait_request(struct proxy_conn *c, bool first)
 		arm(c, limits(c)->header_timeout_ms);
 	else
 		arm(c, (int64_t)limits(c)->idle_timeout_seconds * 1000);
-	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+	if (evbuffer_get_length(client_in(c)) > 0)
 		try_head(c);
 }
 
@@ -610,14 +544,14 @@ start_request(struct proxy_conn *c, const struct proxy_http_msg *m,
 	if (c->head == NULL && (c->head = evbuffer_new()) == NULL)
 		return respond_error(c, 503, NULL);
 	build_head(c, m);
-	evbuffer_drain(bufferevent_get_input(c->bev), head_len);
+	evbuffer_drain(client_in(c), head_len);
 	connect_backend(c, false);
 }
 
 static void
 try_head(struct proxy_conn *c)
 {
-	struct evbuffer *in = bufferevent_get_input(c->bev);
+	struct evbuffer *in = client_in(c);
 	size_t len = evbuffer_get_length(in);
 	if (len == 0)
 		return;
@@ -713,14 +647,25 @@ pump_request(struct proxy_conn *c)
 	if (c->state != C_FORWARD || c->req_done || c->up == NULL)
 		return;
 	bool was_done = c->req_done;
-	if (move_body(bufferevent_get_input(c->bev),
-	        bufferevent_get_output(c->up->bev), c->req_body, &c->req_left,
-	        &c->req_chunk, false, &c->req_done, &c->req_bytes) != 0)
-		return respond_error(c, 400, NULL);
-	uint64_t max = limits(c)->max_body_bytes;
-	if (max > 0 && c->req_bytes > max)
-		return respond_error(c, 413, NULL);
-	flush_up(c);
+	struct evbuffer *in = client_in(c);
+	/* A flush that empties the output calls nobody back: go on while
+	 * the input holds more and the socket takes it. */
+	for (;;) {
+		size_t before = evbuffer_get_length(in);
+		bool room = proxy_io_pending(c->up->io) < PROXY_HIGH_WATER;
+		if (move_body(in, proxy_io_output(c->up->io), c->req_body,
+		        &c->req_left, &c->req_chunk, false, &c->req_done,
+		        &c->req_bytes) != 0)
+			return respond_error(c, 400, NULL);
+		uint64_t max = limits(c)->max_body_bytes;
+		if (max > 0 && c->req_bytes > max)
+			return respond_error(c, 413, NULL);
+		flush_up(c);
+		if (c->req_done || evbuffer_get_length(in) == 0 ||
+		    proxy_io_pending(c->up->io) >= PROXY_HIGH_WATER ||
+		    (room && evbuffer_get_length(in) >= before))
+			break;
+	}
 	if (c->req_done && !was_done && !c->resp_head_done) {
 		c->t_sent = proxy_now_ms();
 		c->deadline = c->t_sent +
@@ -750,18 +695,28 @@ finish_response(struct proxy_conn *c)
 static void
 pump_response(struct proxy_conn *c)
 {
-	bool done = false;
-	if (c->resp_body == PROXY_BODY_NONE) {
-		done = true;
-	} else if (move_body(bufferevent_get_input(c->up->bev),
-	               bufferevent_get_output(c->bev), c->resp_body,
-	               &c->resp_left, &c->resp_chunk, c->dechunk, &done,
-	               &c->resp_bytes) != 0) {
-		proxy_health_fail(c->up->health);
-		proxy_conn_free(c);
-		return;
+	bool done = c->resp_body == PROXY_BODY_NONE;
+	struct evbuffer *in = proxy_io_input(c->up->io);
+	/* As in pump_request: on while there is input and the client takes
+	 * it. */
+	while (!done) {
+		size_t before = evbuffer_get_length(in);
+		bool room = proxy_io_pending(c->io) < PROXY_HIGH_WATER;
+		if (move_body(in, client_out(c), c->resp_body, &c->resp_left,
+		        &c->resp_chunk, c->dechunk, &done,
+		        &c->resp_bytes) != 0) {
+			proxy_health_fail(c->up->health);
+			proxy_conn_free(c);
+			return;
+		}
+		flush_client(c);
+		if (evbuffer_get_length(in) == 0 ||
+		    proxy_io_pending(c->io) >= PROXY_HIGH_WATER ||
+		    (room && evbuffer_get_length(in) >= before))
+			break;
 	}
-	flush_client(c);
+	if (c->resp_body == PROXY_BODY_NONE)
+		flush_client(c);
 	if (done)
 		finish_response(c);
 }
@@ -771,7 +726,7 @@ static void
 send_response_head(struct proxy_conn *c, const struct proxy_http_msg *m,
     bool final)
 {
-	struct evbuffer *o = bufferevent_get_output(c->bev);
+	struct evbuffer *o = client_out(c);
 	evbuffer_add_printf(o, "HTTP/1.1 %u %.*s\r\n", m->status,
 	    (int)m->reason.len, m->reason.p);
 	for (size_t i = 0; i < m->n_headers; i++) {
@@ -817,7 +772,7 @@ static void
 handle_response(struct proxy_conn *c)
 {
 	while (c->state == C_FORWARD && !c->resp_head_done) {
-		struct evbuffer *in = bufferevent_get_input(c->up->bev);
+		struct evbuffer *in = proxy_io_input(c->up->io);
 		size_t len = evbuffer_get_length(in);
 		if (len == 0)
 			return;
@@ -869,37 +824,34 @@ handle_response(struct proxy_conn *c)
 }
 
 static void
-up_read_cb(struct bufferevent *bev, void *arg)
+up_read_cb(struct proxy_io *io, void *arg)
 {
 	struct proxy_conn *c = arg;
 	touch(c);
-	if (c->resp_head_done || c->state == C_TUNNEL)
-		read_more(bev, PROXY_HIGH_WATER);
 	if (c->state == C_FORWARD)
 		handle_response(c);
 	else if (c->state == C_TUNNEL) {
-		struct evbuffer *out = bufferevent_get_output(c->bev);
-		if (evbuffer_get_length(out) < PROXY_HIGH_WATER)
-			evbuffer_add_buffer(out, bufferevent_get_input(bev));
+		if (proxy_io_pending(c->io) < PROXY_HIGH_WATER)
+			evbuffer_add_buffer(client_out(c), proxy_io_input(io));
 		flush_client(c);
 	}
 }
 
 static void
-up_write_cb(struct bufferevent *bev, void *arg)
+up_write_cb(struct proxy_io *io, void *arg)
 {
 	struct proxy_conn *c = arg;
 	touch(c);
 	if (c->state == C_FORWARD)
 		pump_request(c);
 	else if (c->state == C_TUNNEL)
-		client_read_cb(c->bev, c);
+		client_read_cb(c->io, c);
 }
 
 static void
 sent_head(struct proxy_conn *c)
 {
-	struct evbuffer *out = bufferevent_get_output(c->up->bev);
+	struct evbuffer *out = proxy_io_output(c->up->io);
 	size_t n = evbuffer_get_length(c->head);
 	evbuffer_add(out, evbuffer_pullup(c->head, -1), n);
 	c->state = C_FORWARD;
@@ -911,7 +863,7 @@ sent_head(struct proxy_conn *c)
 	else
 		c->deadline = 0;
 	schedule(c);
-	bufferevent_enable(c->up->bev, EV_READ | EV_WRITE);
+	proxy_io_read(c->up->io, true);
 	flush_up(c);
 	pump_request(c);
 }
@@ -936,13 +888,10 @@ connect_failed(struct proxy_conn *c)
 }
 
 static void
-up_event_cb(struct bufferevent *bev, short what, void *arg)
+up_event_cb(struct proxy_io *io, int what, void *arg)
 {
 	struct proxy_conn *c = arg;
-	if (what & BEV_EVENT_CONNECTED) {
-		int one = 1;
-		setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY,
-		    &one, sizeof(one));
+	if (what & PROXY_IO_CONNECTED) {
 		if (c->passthrough)
 			return tunnel_start(c);
 		return sent_head(c);
@@ -950,8 +899,7 @@ up_event_cb(struct bufferevent *bev, short what, void *arg)
 	if (c->state == C_CONNECT)
 		return connect_failed(c);
 	if (c->state == C_TUNNEL) {
-		evbuffer_add_buffer(bufferevent_get_output(c->bev),
-		    bufferevent_get_input(bev));
+		evbuffer_add_buffer(client_out(c), proxy_io_input(io));
 		return close_after_flush(c);
 	}
 	if (c->state != C_FORWARD)
@@ -959,18 +907,18 @@ up_event_cb(struct bufferevent *bev, short what, void *arg)
 	if (!c->resp_head_done) {
 		/* A pooled connection the backend had closed: once more. */
 		if (c->up->reused && c->req_bytes == 0 && !c->retried &&
-		    evbuffer_get_length(bufferevent_get_input(bev)) == 0) {
+		    evbuffer_get_length(proxy_io_input(io)) == 0) {
 			drop_upstream(c);
 			c->retried = true;
 			return connect_backend(c, true);
 		}
 		return upstream_failed(c, 502);
 	}
-	if (c->resp_body == PROXY_BODY_CLOSE && (what & BEV_EVENT_EOF)) {
+	if (c->resp_body == PROXY_BODY_CLOSE && (what & PROXY_IO_EOF)) {
 		/* Close-delimited: everything left is body. */
-		struct evbuffer *in = bufferevent_get_input(bev);
+		struct evbuffer *in = proxy_io_input(io);
 		c->resp_bytes += evbuffer_get_length(in);
-		evbuffer_add_buffer(bufferevent_get_output(c->bev), in);
+		evbuffer_add_buffer(client_out(c), in);
 		c->up_reusable = false;
 		return finish_response(c);
 	}
@@ -996,15 +944,7 @@ connect_backend(struct proxy_conn *c, bool fresh)
 	u->pool = c->passthrough ? NULL : pool;
 	u->owner = c;
 	u->health = c->pick->health[c->backend];
-	u->bev = bufferevent_socket_new(w->base, -1, BEV_OPT_CLOSE_ON_FREE);
 	c->up = u;
-	if (u->bev == NULL)
-		return connect_failed(c);
-	bufferevent_setcb(u->bev, up_read_cb, up_write_cb, up_event_cb, c);
-	bufferevent_setwatermark(u->bev, EV_READ, 0, PROXY_HIGH_WATER);
-	bufferevent_setwatermark(u->bev, EV_WRITE, PROXY_HIGH_WATER / 2, 0);
-	bufferevent_set_max_single_read(u->bev, PROXY_IO_CHUNK);
-	bufferevent_set_max_single_write(u->bev, PROXY_IO_CHUNK);
 	struct sockaddr_storage ss;
 	socklen_t sl;
 	memset(&ss, 0, sizeof(ss));
@@ -1024,9 +964,12 @@ connect_backend(struct proxy_conn *c, bool fresh)
 	c->state = C_CONNECT;
 	c->deadline = 0;
 	arm(c, limits(c)->connect_timeout_ms);
-	if (bufferevent_socket_connect(u->bev, (struct sockaddr *)&ss,
-	        (int)sl) != 0)
+	u->io = proxy_io_connect(w->base, (struct sockaddr *)&ss, sl);
+	if (u->io == NULL)
 		return connect_failed(c);
+	proxy_io_setcb(u->io, up_read_cb, up_write_cb, up_event_cb, c);
+	proxy_io_watermarks(u->io, PROXY_HIGH_WATER, PROXY_HIGH_WATER / 2);
+	proxy_io_read(u->io, true);
 }
 
 static void
@@ -1036,42 +979,39 @@ tunnel_start(struct proxy_conn *c)
 	c->deadline = 0;
 	touch(c);
 	schedule(c);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-	bufferevent_enable(c->up->bev, EV_READ | EV_WRITE);
-	evbuffer_add_buffer(bufferevent_get_output(c->up->bev),
-	    bufferevent_get_input(c->bev));
-	evbuffer_add_buffer(bufferevent_get_output(c->bev),
-	    bufferevent_get_input(c->up->bev));
+	proxy_io_read(c->io, true);
+	proxy_io_read(c->up->io, true);
+	evbuffer_add_buffer(proxy_io_output(c->up->io), client_in(c));
+	evbuffer_add_buffer(client_out(c), proxy_io_input(c->up->io));
 	flush_up(c);
 	flush_client(c);
 }
 
+static void peek(struct proxy_conn *c);
+
 static void
-client_read_cb(struct bufferevent *bev, void *arg)
+client_read_cb(struct proxy_io *io, void *arg)
 {
 	struct proxy_conn *c = arg;
 	touch(c);
 	switch (c->state) {
+	case C_PEEK:
+		peek(c);
+		break;
 	case C_HEAD:
 		try_head(c);
 		break;
 	case C_FORWARD:
-		if (c->plain && !c->req_done)
-			read_more(bev, PROXY_HIGH_WATER);
 		pump_request(c);
 		break;
-	case C_TUNNEL: {
-		if (c->plain)
-			read_more(bev, PROXY_HIGH_WATER);
-		struct evbuffer *out = bufferevent_get_output(c->up->bev);
-		if (evbuffer_get_length(out) < PROXY_HIGH_WATER)
-			evbuffer_add_buffer(out, bufferevent_get_input(bev));
+	case C_TUNNEL:
+		if (proxy_io_pending(c->up->io) < PROXY_HIGH_WATER)
+			evbuffer_add_buffer(proxy_io_output(c->up->io),
+			    client_in(c));
 		flush_up(c);
 		break;
-	}
 	case C_CLOSING:
-		evbuffer_drain(bufferevent_get_input(bev),
-		    evbuffer_get_length(bufferevent_get_input(bev)));
+		evbuffer_drain(client_in(c), evbuffer_get_length(client_in(c)));
 		break;
 	default:
 		break;
@@ -1079,43 +1019,39 @@ client_read_cb(struct bufferevent *bev, void *arg)
 }
 
 static void
-client_write_cb(struct bufferevent *bev, void *arg)
+client_write_cb(struct proxy_io *io, void *arg)
 {
 	struct proxy_conn *c = arg;
 	touch(c);
 	if (c->state == C_CLOSING) {
-		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		if (proxy_io_pending(io) == 0)
 			linger(c);
 	} else if (c->state == C_FORWARD && c->resp_head_done) {
 		pump_response(c);
 	} else if (c->state == C_TUNNEL) {
-		struct evbuffer *in = bufferevent_get_input(c->up->bev);
-		evbuffer_add_buffer(bufferevent_get_output(bev), in);
+		evbuffer_add_buffer(client_out(c), proxy_io_input(c->up->io));
 		flush_client(c);
 	}
 }
 
 static void
-client_event_cb(struct bufferevent *bev, short what, void *arg)
+client_event_cb(struct proxy_io *io, int what, void *arg)
 {
 	struct proxy_conn *c = arg;
-	if (what & BEV_EVENT_CONNECTED) {
+	if (what & PROXY_IO_CONNECTED) {
 		__atomic_add_fetch(&c->w->stats.tls_handshakes, 1,
 		    __ATOMIC_RELAXED);
 		return;
 	}
-	if (c->state == C_FORWARD && c->req_done && (what & BEV_EVENT_EOF)) {
+	if (c->state == C_FORWARD && c->req_done && (what & PROXY_IO_EOF)) {
 		/* Half-closed after a whole request: answer, then close. */
 		c->client_eof = true;
 		c->client_ka = false;
 		c->keep_after = false;
-		bufferevent_disable(bev, EV_READ);
 		return;
 	}
-	if (c->state == C_TUNNEL && c->up != NULL) {
-		evbuffer_add_buffer(bufferevent_get_output(c->up->bev),
-		    bufferevent_get_input(bev));
-	}
+	if (c->state == C_TUNNEL && c->up != NULL)
+		evbuffer_add_buffer(proxy_io_output(c->up->io), client_in(c));
 	proxy_conn_free(c);
 }
 
@@ -1159,14 +1095,13 @@ start_passthrough(struct proxy_conn *c, const struct hearth_proxy_route *r)
 	c->t_start = proxy_now_ms();
 	snprintf(c->method, sizeof(c->method), "TLS");
 	snprintf(c->host, sizeof(c->host), "%s", r->hostnames[0]);
-	c->bev =
-	    bufferevent_socket_new(c->w->base, c->fd, BEV_OPT_CLOSE_ON_FREE);
-	if (c->backend < 0 || c->bev == NULL)
+	if (c->backend < 0)
 		return proxy_conn_free(c);
-	c->plain = true;
-	bufferevent_setcb(c->bev, client_read_cb, client_write_cb,
-	    client_event_cb, c);
-	bufferevent_setwatermark(c->bev, EV_READ, 0, PROXY_HIGH_WATER);
+	/* The peeked ClientHello stays in the input for the backend. */
+	proxy_io_setcb(c->io, client_read_cb, client_write_cb, client_event_cb,
+	    c);
+	proxy_io_watermarks(c->io, PROXY_HIGH_WATER, PROXY_HIGH_WATER / 2);
+	proxy_io_read(c->io, false); /* until connected */
 	record(c, 0);
 	connect_backend(c, true);
 }
@@ -1175,33 +1110,34 @@ static void
 tls_alert_close(struct proxy_conn *c, uint8_t alert)
 {
 	uint8_t rec[7] = {21, 3, 3, 0, 2, 2, alert}, junk[4096];
-	/* Consume what was peeked, or closing would reset the alert away. */
-	while (recv(c->fd, junk, sizeof(junk), MSG_DONTWAIT) > 0)
+	int fd = proxy_io_fd(c->io);
+	/* Consume what is unread, or closing would reset the alert away. */
+	while (recv(fd, junk, sizeof(junk), MSG_DONTWAIT) > 0)
 		;
-	ssize_t r = send(c->fd, rec, sizeof(rec), MSG_NOSIGNAL);
+	ssize_t r = send(fd, rec, sizeof(rec), MSG_NOSIGNAL);
 	(void)r;
-	shutdown(c->fd, SHUT_WR);
+	shutdown(fd, SHUT_WR);
 	proxy_conn_free(c);
 }
 
+/* The TLS port's first bytes: a ClientHello, its SNI picks passthrough
+ * or termination (and the certificate). */
 static void
-peek_cb(evutil_socket_t fd, short what, void *arg)
+peek(struct proxy_conn *c)
 {
-	struct proxy_conn *c = arg;
-	static __thread uint8_t buf[PROXY_SNI_MAX_HELLO + 1024];
 	char name[256];
-	ssize_t n = recv(fd, buf, sizeof(buf), MSG_PEEK);
-	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+	struct evbuffer *in = client_in(c);
+	size_t n = evbuffer_get_length(in);
+	if (n > PEEK_MAX)
+		n = PEEK_MAX;
+	const uint8_t *buf = evbuffer_pullup(in, (ssize_t)n);
+	if (buf == NULL)
 		return proxy_conn_free(c);
-	if (n < 0)
-		return;
-	int r = proxy_sni_parse(buf, (size_t)n, name, sizeof(name));
-	if (r == PROXY_SNI_MORE && (size_t)n < sizeof(buf))
+	int r = proxy_sni_parse(buf, n, name, sizeof(name));
+	if (r == PROXY_SNI_MORE && n < PEEK_MAX)
 		return;
 	if (r == -EBADMSG)
 		return tls_alert_close(c, 50); /* decode_error */
-	event_free(c->peek_ev);
-	c->peek_ev = NULL;
 	if (r == PROXY_SNI_FOUND) {
 		const struct hearth_proxy_route *rt =
 		    proxy_router_host(c->conf->router, name, strlen(name),
@@ -1214,14 +1150,11 @@ peek_cb(evutil_socket_t fd, short what, void *arg)
 	SSL *ssl = SSL_new(proxy_tls_default(c->conf->tls));
 	if (ssl == NULL)
 		return proxy_conn_free(c);
-	c->bev = bufferevent_openssl_socket_new(c->w->base, c->fd, ssl,
-	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
-	if (c->bev == NULL) {
+	if (proxy_io_start_tls(c->io, ssl) != 0) {
 		SSL_free(ssl);
 		return proxy_conn_free(c);
 	}
-	bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
-	client_bev_setup(c);
+	client_io_setup(c);
 	wait_request(c, true);
 }
 
@@ -1256,33 +1189,29 @@ proxy_conn_accept(struct proxy_worker *w, int fd, const struct sockaddr *sa,
 		return;
 	}
 	c->w = w;
-	c->fd = fd;
 	c->backend = -1;
 	c->tls = tls;
 	c->conf = proxy_conf_ref(w->conf);
 	TAILQ_INSERT_TAIL(&w->conns, c, link);
 	w->n_conns++;
 	peer_str(sa, c->peer, sizeof(c->peer));
+	/* (The listener's sockets are non-blocking already.) */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	evutil_make_socket_nonblocking(fd);
+	c->io = proxy_io_new(w->base, fd);
+	if (c->io == NULL)
+		close(fd);
 	c->timer = evtimer_new(w->base, timer_cb, c);
-	if (c->timer == NULL)
+	if (c->io == NULL || c->timer == NULL)
 		return proxy_conn_free(c);
 	if (tls) {
 		c->state = C_PEEK;
-		c->peek_ev = event_new(w->base, fd,
-		    EV_READ | EV_PERSIST | EV_ET, peek_cb, c);
-		if (c->peek_ev == NULL)
-			return proxy_conn_free(c);
-		event_add(c->peek_ev, NULL);
+		proxy_io_setcb(c->io, client_read_cb, NULL, client_event_cb, c);
+		proxy_io_watermarks(c->io, PEEK_MAX, 0);
+		proxy_io_read(c->io, true);
 		arm(c, limits(c)->header_timeout_ms);
 		return;
 	}
-	c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (c->bev == NULL)
-		return proxy_conn_free(c);
-	c->plain = true;
-	client_bev_setup(c);
+	client_io_setup(c);
 	wait_request(c, true);
 }
 
