@@ -96,6 +96,7 @@ struct bench_dns_opts {
 	uint64_t duration_ms;
 	uint64_t in_flight;
 	uint64_t timeout_ms;
+	uint64_t rate; /* queries per second to send; 0: as fast as answered */
 	bool tcp;
 	bool json;
 	bool help;

@@ -7,6 +7,9 @@
  * query, queries unanswered after --timeout count as timeouts, and the
  * rcode of every answer is tallied. One libevent loop; UDP uses
  * sendmmsg/recvmmsg batches so the generator is not the bottleneck.
+ * With --rate the queries are paced instead: query k leaves at k/rate
+ * seconds (a precise timer, one query at a time unless behind), so a
+ * server can be measured at a fixed load.
  */
 #include <errno.h>
 #include <event2/buffer.h>
@@ -53,6 +56,8 @@ struct dns_run {
 	struct event *rev, *wev;
 	struct bufferevent *bev; /* TCP */
 	struct event *tick, *deadline;
+	struct event *pace; /* --rate: fires when the next query is due */
+	bool pace_armed;
 
 	struct dns_slot slots[65536];
 	struct dns_slot_list outstanding;
@@ -189,6 +194,36 @@ unsend(struct dns_run *r, const uint8_t (*wire)[BENCH_DNS_MAX_QUERY + 2],
 	}
 }
 
+/*
+ * With --rate: may another query leave now? If not, arms the timer for
+ * when it is due.
+ */
+static bool
+pace_allows(struct dns_run *r, uint64_t now)
+{
+	if (r->o->rate == 0)
+		return true;
+	uint64_t due_ns = r->start_ns + r->sent * 1000000000u / r->o->rate;
+	if (now >= due_ns)
+		return true;
+	if (!r->pace_armed) {
+		uint64_t us = (due_ns - now + 999) / 1000;
+		struct timeval tv = {(time_t)(us / 1000000),
+		    (suseconds_t)(us % 1000000)};
+		r->pace_armed = true;
+		evtimer_add(r->pace, &tv);
+	}
+	return false;
+}
+
+static void
+pace_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct dns_run *r = arg;
+	r->pace_armed = false;
+	dns_fill(r);
+}
+
 static void
 udp_fill(struct dns_run *r)
 {
@@ -198,7 +233,8 @@ udp_fill(struct dns_run *r)
 	while (!r->blocked && !r->stopping && r->in_flight < r->o->in_flight) {
 		int n = 0;
 		uint64_t now = bench_now_ns();
-		while (n < DNS_BATCH && r->in_flight < r->o->in_flight) {
+		while (n < DNS_BATCH && r->in_flight < r->o->in_flight &&
+		    pace_allows(r, now)) {
 			const struct bench_dns_query *q = next_query(r);
 			uint16_t id = slot_take(r, now);
 			memcpy(wire[n], q->wire, q->len);
@@ -209,6 +245,8 @@ udp_fill(struct dns_run *r)
 			    .msg_hdr = {.msg_iov = &iov[n], .msg_iovlen = 1}};
 			n++;
 		}
+		if (n == 0)
+			return; /* paced: the timer sends the next one */
 		int k = sendmmsg(r->fd, msgs, (unsigned)n, MSG_DONTWAIT);
 		if (k < 0) {
 			int e = errno;
@@ -236,7 +274,8 @@ tcp_fill(struct dns_run *r)
 {
 	struct evbuffer *out = bufferevent_get_output(r->bev);
 	uint64_t now = bench_now_ns();
-	while (!r->stopping && r->in_flight < r->o->in_flight) {
+	while (!r->stopping && r->in_flight < r->o->in_flight &&
+	    pace_allows(r, now)) {
 		const struct bench_dns_query *q = next_query(r);
 		uint16_t id = slot_take(r, now);
 		uint8_t hdr[4] = {(uint8_t)(q->len >> 8), (uint8_t)q->len,
@@ -466,7 +505,8 @@ dns_run_loop(struct dns_run *r)
 	struct event *prog = NULL;
 	r->tick = event_new(r->base, -1, EV_PERSIST, tick_cb, r);
 	r->deadline = evtimer_new(r->base, deadline_cb, r);
-	if (r->tick == NULL || r->deadline == NULL)
+	r->pace = evtimer_new(r->base, pace_cb, r);
+	if (r->tick == NULL || r->deadline == NULL || r->pace == NULL)
 		return -ENOMEM;
 	event_add(r->tick, &tick);
 	event_add(r->deadline, &dl);
@@ -502,8 +542,8 @@ dns_json(const struct dns_run *r, double secs)
 			    bench_dns_rcode_name(i, b, sizeof(b)),
 			    json_integer((json_int_t)r->rcodes[i]));
 	}
-	return json_pack("{s:s, s:s, s:I, s:f, s:I, s:I, s:I, s:f, s:o, "
-	                 "s:o, s:o}",
+	json_t *j = json_pack("{s:s, s:s, s:I, s:f, s:I, s:I, s:I, s:f, s:o, "
+	                      "s:o, s:o}",
 	    "server", r->addrtext, "transport", r->o->tcp ? "tcp" : "udp",
 	    "in_flight", (json_int_t)r->o->in_flight, "duration_s", secs,
 	    "queries_sent", (json_int_t)r->sent, "queries_completed",
@@ -511,6 +551,10 @@ dns_json(const struct dns_run *r, double secs)
 	    (json_int_t)r->errors[D_TIMEOUT], "queries_per_second",
 	    secs > 0 ? (double)r->answered / secs : 0.0, "latency_ms",
 	    bench_latency_json(&r->hist), "rcodes", rcodes, "errors", errors);
+	if (j != NULL && r->o->rate > 0)
+		json_object_set_new(j, "rate",
+		    json_integer((json_int_t)r->o->rate));
+	return j;
 }
 
 static void
@@ -552,6 +596,8 @@ dns_free(struct dns_run *r)
 		event_free(r->tick);
 	if (r->deadline)
 		event_free(r->deadline);
+	if (r->pace)
+		event_free(r->pace);
 	if (r->fd >= 0)
 		close(r->fd);
 	if (r->base)
@@ -566,10 +612,12 @@ dns_usage(FILE *f)
 	fprintf(f,
 	    "usage: hearth-bench dns --server ADDR[:PORT] --queries FILE "
 	    "[--duration S]\n"
-	    "         [--in-flight N] [--timeout S] [--tcp] [--json]\n"
+	    "         [--in-flight N] [--rate Q] [--timeout S] [--tcp] "
+	    "[--json]\n"
 	    "Sends the queries of FILE (dnsperf's format: 'name type' per "
 	    "line, # comments)\nround-robin, keeping N outstanding (default "
-	    "100). Defaults: 10 s, timeout 5 s.\n");
+	    "100); with --rate, Q queries per second\nevenly spaced (at most "
+	    "N outstanding). Defaults: 10 s, timeout 5 s.\n");
 }
 
 /* Reports the run; returns the exit code. */
@@ -589,6 +637,21 @@ dns_report(struct dns_run *r)
 		return bench_json_emit(dns_json(r, secs)) ? 1 : 0;
 	dns_text(r, secs);
 	return 0;
+}
+
+/* The event base; a precise (timerfd) timer when queries are paced. */
+static struct event_base *
+dns_base_new(bool precise)
+{
+	if (!precise)
+		return event_base_new();
+	struct event_config *cfg = event_config_new();
+	if (cfg == NULL)
+		return NULL;
+	event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER);
+	struct event_base *b = event_base_new_with_config(cfg);
+	event_config_free(cfg);
+	return b;
 }
 
 int
@@ -617,7 +680,7 @@ bench_dns_main(int argc, char **argv)
 		return 2;
 	}
 	int rc = set_target(r);
-	if (rc == 0 && (r->base = event_base_new()) == NULL)
+	if (rc == 0 && (r->base = dns_base_new(o.rate > 0)) == NULL)
 		rc = -ENOMEM;
 	if (rc == 0)
 		rc = dns_run_loop(r);

@@ -305,6 +305,8 @@ dns_opt(struct arg_iter *it, struct bench_dns_opts *o, bool *server_set)
 		return duration_opt(it, &o->timeout_ms);
 	if (is(it, "--in-flight", NULL))
 		return count_opt(it, 65536, &o->in_flight);
+	if (is(it, "--rate", NULL))
+		return count_opt(it, 10000000, &o->rate);
 	if (is(it, "--tcp", NULL))
 		return flag(it, &o->tcp);
 	if (is(it, "--json", NULL))

@@ -221,6 +221,14 @@ test_dns_options(void **state)
 	    0);
 	assert_int_equal(o.in_flight, 7);
 	assert_true(o.tcp && o.json);
+	assert_int_equal(o.rate, 0);
+	assert_int_equal(DNS(&o, "dns", "--server", "1.2.3.4", "--queries", "f",
+	                     "--rate", "20000"),
+	    0);
+	assert_int_equal(o.rate, 20000);
+	assert_int_equal(DNS(&o, "dns", "--server", "1.2.3.4", "--queries", "f",
+	                     "--rate", "0"),
+	    -EINVAL);
 	assert_int_equal(DNS(&o, "dns", "--queries", "f"), -EINVAL);
 	assert_non_null(strstr(why, "--server is required"));
 	assert_int_equal(DNS(&o, "dns", "--server", "1.2.3.4"), -EINVAL);
