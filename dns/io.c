@@ -258,12 +258,12 @@ udp_forward(struct dns_udp_sock *us, struct dns_udp_batch *b, unsigned i,
 		dns_forward_start(srv, p);
 }
 
-/* Reads what is queued, up to a batch. */
+/* Reads what is queued into the batch from slot have on. */
 static unsigned
-udp_gather(struct dns_udp_sock *l, struct dns_udp_batch *b)
+udp_gather(struct dns_udp_sock *l, struct dns_udp_batch *b, unsigned have)
 {
 	struct dns_udp_ctx *ctx = l->ctx;
-	for (unsigned i = 0; i < DNS_UDP_BATCH; i++) {
+	for (unsigned i = have; i < DNS_UDP_BATCH; i++) {
 		struct msghdr *mh = &b->in[i].msg_hdr;
 		b->iniov[i].iov_base = ctx->rx + (size_t)i * DNS_UDP_MAX;
 		b->iniov[i].iov_len = DNS_UDP_MAX;
@@ -279,12 +279,32 @@ udp_gather(struct dns_udp_sock *l, struct dns_udp_batch *b)
 	 * One call: recvmmsg stops early only when the queue is empty, so
 	 * reading again would cost an EAGAIN round trip.
 	 */
-	int n = recvmmsg(l->fd, b->in, DNS_UDP_BATCH, MSG_DONTWAIT, NULL);
-	unsigned have = n > 0 ? (unsigned)n : 0;
-	for (unsigned i = 0; i < have; i++)
+	int n = recvmmsg(l->fd, b->in + have, DNS_UDP_BATCH - have,
+	    MSG_DONTWAIT, NULL);
+	unsigned got = n > 0 ? (unsigned)n : 0;
+	for (unsigned i = have; i < have + got; i++)
 		b->has_pi[i] = l->pktinfo &&
 		    read_pktinfo(&b->in[i].msg_hdr, &b->pi4[i], &b->pi6[i]);
-	return have;
+	return have + got;
+}
+
+/*
+ * Interrupt moderation: under load (queries arriving less than
+ * DNS_UDP_HOLD_US apart on average, over the last few wakeups), a wakeup
+ * that found fewer than DNS_UDP_HOLD_BELOW queries waits that long for
+ * more before answering, so answers leave in larger batches and trains
+ * (as a NIC delays its interrupt). Returns whether to wait.
+ */
+static bool
+udp_hold(struct dns_udp_sock *l, unsigned n)
+{
+	uint64_t now = dns_now_ns();
+	uint64_t gap = (now - l->last_ns) / (n ? n : 1);
+	l->last_ns = now;
+	if (gap > 1000000)
+		gap = 1000000;
+	l->gap_ns = (l->gap_ns * 7 + gap) / 8;
+	return n < DNS_UDP_HOLD_BELOW && l->gap_ns < DNS_UDP_HOLD_US * 1000;
 }
 
 /* Answers the n datagrams of a batch; returns how many answers to send. */
@@ -451,12 +471,17 @@ udp_send(struct dns_udp_sock *l, struct dns_udp_batch *b, unsigned k)
 
 /* Gathers, answers and sends one batch; returns how many were read. */
 static unsigned
-udp_batch(struct dns_udp_sock *l)
+udp_batch(struct dns_udp_sock *l, bool first)
 {
 	struct dns_udp_batch *b = l->ctx->batch;
-	unsigned n = udp_gather(l, b);
+	unsigned n = udp_gather(l, b, 0);
 	if (n == 0)
 		return 0;
+	if (first && udp_hold(l, n)) {
+		struct timespec ts = {0, DNS_UDP_HOLD_US * 1000};
+		nanosleep(&ts, NULL);
+		n = udp_gather(l, b, n);
+	}
 	unsigned k = udp_answer(l, b, n);
 	if (k > 0)
 		udp_send(l, b, k);
@@ -468,12 +493,12 @@ dns_udp_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct dns_udp_sock *l = arg;
 	/*
-	 * A batch is read until the socket is empty, then answered; while
-	 * batches come back full a few more are taken before other events
-	 * get their turn.
+	 * A batch is what is queued (and, under load, what arrives during a
+	 * short hold); while batches come back full a few more are taken
+	 * before other events get their turn.
 	 */
 	for (int round = 0; round < 8; round++)
-		if (udp_batch(l) < DNS_UDP_BATCH)
+		if (udp_batch(l, round == 0) < DNS_UDP_BATCH)
 			break;
 }
 

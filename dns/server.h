@@ -26,6 +26,8 @@
 
 #define DNS_UDP_BATCH        64   /* datagrams gathered before answering */
 #define DNS_UDP_MAX          4096 /* largest UDP query read / answer sent */
+#define DNS_UDP_HOLD_US      50   /* under load, wait this long for more... */
+#define DNS_UDP_HOLD_BELOW   8    /* ...when a wakeup found fewer queries */
 #define DNS_TCP_MAX_CONNS    1024
 #define DNS_TCP_IDLE_SECONDS 10
 #define DNS_TCP_MAX_PENDING  64
@@ -66,8 +68,9 @@ struct dns_udp_ctx {
 /* One UDP socket and its read event. */
 struct dns_udp_sock {
 	int fd;
-	bool pktinfo; /* bound to a wildcard: reply from dst */
-	bool no_gso;  /* UDP segmentation was refused: one by one */
+	bool pktinfo;             /* bound to a wildcard: reply from dst */
+	bool no_gso;              /* UDP segmentation was refused: one by one */
+	uint64_t last_ns, gap_ns; /* last wakeup; mean gap between queries */
 	struct event *ev;
 	struct dns_udp_ctx *ctx;
 	struct dns_listener *main; /* the listener of this endpoint */
