@@ -266,6 +266,7 @@ struct nft_result {
 	double load_cpu_ms;
 	double change_cpu_ms; /* mean */
 	uint64_t hinted;      /* changes applied through the hint */
+	bool load_quiet;      /* the load was sent with the watch paused */
 };
 
 /* Times the full load and the changes; 0 or the engine's -errno. */
@@ -287,6 +288,7 @@ measure(struct nft_engine *e, struct hearth_model **mp,
 	nft_engine_watch_read(e, &drift);
 	const struct nft_engine_stats *st = nft_engine_stats(e);
 	r->load_kernel_ms = st->last_batch_seconds * 1e3;
+	r->load_quiet = st->quiet_batches > 0;
 	for (int i = 0; i < NFT_SET_COUNT; i++)
 		r->elements += st->elems[i];
 	uint64_t *t = calloc(o->changes, sizeof(*t));
@@ -336,8 +338,9 @@ report(const struct nft_opts *o, const struct nft_result *r)
 		printf("services %zu x %zu endpoints, %zu elements\n",
 		    o->services, o->endpoints, r->elements);
 		printf("full load        %.2f ms (kernel batch %.2f ms, CPU "
-		       "%.2f ms)\n",
-		    r->load_ms, r->load_kernel_ms, r->load_cpu_ms);
+		       "%.2f ms%s)\n",
+		    r->load_ms, r->load_kernel_ms, r->load_cpu_ms,
+		    r->load_quiet ? ", notifications paused" : "");
 		printf("one change       p50 %.3f ms  p99 %.3f ms  max %.3f ms "
 		       "(%zu changes, %llu through the change hint)\n",
 		    r->p50_ms, r->p99_ms, r->max_ms, o->changes,
@@ -349,7 +352,8 @@ report(const struct nft_opts *o, const struct nft_result *r)
 		return 0;
 	}
 	json_t *j = json_pack("{s:I, s:I, s:I, s:f, s:f, s:f, "
-	                      "s:{s:f, s:f, s:f, s:f, s:f}, s:I, s:I, s:i}",
+	                      "s:{s:f, s:f, s:f, s:f, s:f}, s:I, s:I, s:i, "
+	                      "s:b}",
 	    "services", (json_int_t)o->services, "endpoints",
 	    (json_int_t)o->endpoints, "elements", (json_int_t)r->elements,
 	    "load_ms", r->load_ms, "load_kernel_ms", r->load_kernel_ms,
@@ -357,7 +361,7 @@ report(const struct nft_opts *o, const struct nft_result *r)
 	    r->p99_ms, "max", r->max_ms, "kernel_mean",
 	    r->kernel_sum_ms / (double)o->changes, "cpu_mean", r->change_cpu_ms,
 	    "changes", (json_int_t)o->changes, "hinted", (json_int_t)r->hinted,
-	    "anonymous_sets", r->anonymous_sets);
+	    "anonymous_sets", r->anonymous_sets, "load_quiet", r->load_quiet);
 	return j ? bench_json_emit(j) : -ENOMEM;
 }
 

@@ -6,6 +6,7 @@
  * and watches NFNLGRP_NFTABLES for changes made by anyone else.
  */
 #include <errno.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -29,6 +30,14 @@
 
 #define RECV_BUF     (MNL_SOCKET_BUFFER_SIZE * 16)
 #define WATCH_RCVBUF (16 * 1024 * 1024)
+/*
+ * Batches with at least this many element changes are sent with the
+ * watch socket out of the notification group: while anyone listens, the
+ * kernel builds a notification (an skb of a page) per element, which
+ * costs about as much as the change itself. The ruleset generation
+ * before and after tells whether anyone else committed meanwhile.
+ */
+#define QUIET_MIN_ELEMS 2048
 
 static const double latency_bounds[] = {
     0.0001,
@@ -56,6 +65,7 @@ struct nft_engine {
 	struct nft_desc *spare;           /* memory for the next description */
 	uint32_t set_size[NFT_SET_COUNT]; /* the sets' sizes in the kernel */
 	bool in_sync;
+	bool unseen; /* someone may have committed while we did not listen */
 	bool poison;
 	uint64_t table_handle;
 	size_t rules_expected;
@@ -141,7 +151,7 @@ nft_engine_set_poison(struct nft_engine *e, bool on)
 bool
 nft_engine_in_sync(const struct nft_engine *e)
 {
-	return e->in_sync;
+	return e->in_sync && !e->unseen;
 }
 
 void
@@ -369,17 +379,59 @@ set_model(struct nft_engine *e, const struct hearth_model *m)
 	hearth_model_unref(old);
 }
 
+static int ruleset_gen(struct nft_engine *e, uint32_t *gen);
+
+/* Joins (on) or leaves the nftables notification group; 0 or -errno. */
+static int
+watch_membership(struct nft_engine *e, bool on)
+{
+	int group = NFNLGRP_NFTABLES;
+	if (setsockopt(mnl_socket_get_fd(e->watch), SOL_NETLINK,
+	        on ? NETLINK_ADD_MEMBERSHIP : NETLINK_DROP_MEMBERSHIP, &group,
+	        sizeof(group)) < 0)
+		return -errno;
+	return 0;
+}
+
+/*
+ * Sends the batch with notifications off (see QUIET_MIN_ELEMS). If the
+ * generation moved by more than this batch, someone else committed
+ * unseen: the engine counts a drift and is out of sync until a full
+ * rebuild sent with notifications on.
+ */
+static int
+send_quiet(struct nft_engine *e)
+{
+	uint32_t g0, g1;
+	if (ruleset_gen(e, &g0) < 0 || watch_membership(e, false) < 0)
+		return send_batch(e);
+	e->stats.quiet_batches++;
+	int err = send_batch(e);
+	int rejoined = watch_membership(e, true);
+	if (rejoined < 0 || ruleset_gen(e, &g1) < 0 ||
+	    g1 != g0 + (err == 0 ? 1 : 0)) {
+		e->unseen = true;
+		e->stats.drifts++;
+	}
+	return err;
+}
+
 /* Builds e->changes into a batch and sends it; 0 or -errno. */
 static int
 send_changes(struct nft_engine *e)
 {
 	e->batch.seq_next = e->seq;
 	int err = nft_build_changes(&e->batch, &e->changes, e->poison);
-	if (err == 0)
-		err = send_batch(e);
-	else
+	if (err < 0) {
 		snprintf(e->error, sizeof(e->error), "building the batch: %s",
 		    strerror(-err));
+		return err;
+	}
+	bool quiet = e->watch != NULL && !e->unseen &&
+	    e->changes.n_elems >= QUIET_MIN_ELEMS;
+	err = quiet ? send_quiet(e) : send_batch(e);
+	if (err == 0 && !quiet && e->changes.recreate)
+		e->unseen = false; /* a full build everyone could see */
 	return err;
 }
 
@@ -535,6 +587,30 @@ table_cb(const struct nlmsghdr *nlh, void *data)
 		*(uint64_t *)data = nftnl_table_get_u64(t, NFTNL_TABLE_HANDLE);
 	nftnl_table_free(t);
 	return MNL_CB_OK;
+}
+
+static int
+gen_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *a;
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg))
+	{
+		if (mnl_attr_get_type(a) == NFTA_GEN_ID &&
+		    mnl_attr_validate(a, MNL_TYPE_U32) == 0)
+			*(uint32_t *)data = ntohl(mnl_attr_get_u32(a));
+	}
+	return MNL_CB_OK;
+}
+
+/* The namespace's ruleset generation (one more per committed batch). */
+static int
+ruleset_gen(struct nft_engine *e, uint32_t *gen)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETGEN,
+	    NFPROTO_UNSPEC, NLM_F_ACK, e->seq++);
+	*gen = 0;
+	return query(e, nlh, gen_cb, gen);
 }
 
 /* The kernel's handle of hearth's table; -ENOENT when it is gone. */

@@ -23,9 +23,9 @@ struct nft_engine_stats {
 	uint64_t batches_failed;
 	uint64_t rebuilds;
 	uint64_t drifts;
-	uint64_t hints_used; /* applies through a model's change hint */
-	uint64_t
-	    hints_refused; /* hints that did not fit: whole models compared */
+	uint64_t hints_used;    /* applies through a model's change hint */
+	uint64_t hints_refused; /* hint did not fit: whole models compared */
+	uint64_t quiet_batches; /* large batches sent with notifications off */
 	double last_batch_seconds;
 	struct metrics_histogram latency;
 	size_t elems[NFT_SET_COUNT];
@@ -56,7 +56,11 @@ int nft_engine_rebuild(struct nft_engine *e, const struct hearth_model *m);
 int nft_engine_apply(struct nft_engine *e, const struct hearth_model *m);
 /* Deletes the table (if it exists). */
 int nft_engine_remove(struct nft_engine *e);
-/* True while the installed description matches the kernel's table. */
+/*
+ * True while the installed description matches the kernel's table. False
+ * also after a large batch during which someone else committed unseen:
+ * the caller then rebuilds (nft_engine_rebuild), as on drift.
+ */
 bool nft_engine_in_sync(const struct nft_engine *e);
 /* Marks the kernel's state unknown (the next apply rebuilds). */
 void nft_engine_invalidate(struct nft_engine *e);

@@ -57,6 +57,21 @@ schedule_rebuild(struct nft_mod *s, unsigned ms)
 		evtimer_add(s->rebuild_ev, &tv);
 }
 
+/*
+ * After a large batch sent with notifications off, someone else may have
+ * committed unseen (the engine then reports out of sync): rebuild, as on
+ * drift.
+ */
+static void
+check_unseen(struct nft_mod *s)
+{
+	if (nft_engine_in_sync(s->eng))
+		return;
+	log_warnx("nft: the ruleset changed while a large batch was sent "
+	          "without notifications; rebuilding table inet hearth");
+	schedule_rebuild(s, REBUILD_DELAY_MS);
+}
+
 /* A full rebuild from the model in force; retried with backoff. */
 static void
 rebuild(struct nft_mod *s, const char *why)
@@ -66,6 +81,7 @@ rebuild(struct nft_mod *s, const char *why)
 		log_info("nft: table inet hearth rebuilt (%s)", why);
 		s->retry_s = 0;
 		set_health(s, HEARTH_HEALTH_OK);
+		check_unseen(s);
 		return;
 	}
 	s->retry_s = s->retry_s ? s->retry_s * 2 : 1;
@@ -192,6 +208,7 @@ nft_create(struct hearth_env *env, const struct hearth_model *m, void **state)
 		    st->elems[NFT_SET_SVC4] + st->elems[NFT_SET_SVC6],
 		    st->elems[NFT_SET_EP4] + st->elems[NFT_SET_EP6]);
 		s->health = HEARTH_HEALTH_OK;
+		check_unseen(s);
 	}
 	*state = s;
 	return 0;
@@ -222,6 +239,7 @@ nft_apply(void *state, const struct hearth_model *old,
 	if (nft_engine_stats(s->eng)->batches_applied != before)
 		log_info("nft: table inet hearth updated");
 	set_health(s, HEARTH_HEALTH_OK);
+	check_unseen(s);
 	return 0;
 }
 
@@ -248,6 +266,9 @@ nft_metrics(void *state, struct evbuffer *out)
 	    "Reconciles that compared only the services a model's change "
 	    "hint named",
 	    st->hints_used);
+	metrics_counter(out, "hearth_nft_quiet_batches_total",
+	    "Large batches sent with the notification watch paused",
+	    st->quiet_batches);
 	metrics_gauge(out, "hearth_nft_last_batch_seconds",
 	    "Latency of the last accepted batch", st->last_batch_seconds);
 	metrics_histogram_write(out, "hearth_nft_batch_latency_seconds",
