@@ -295,6 +295,8 @@ udp_gather(struct dns_udp_sock *l, struct dns_udp_batch *b, unsigned have)
  * more before answering, so answers leave in larger batches and trains
  * (as a NIC delays its interrupt). Returns whether to wait.
  */
+static const uint64_t hold_ns = DNS_UDP_HOLD_US * 1000ull;
+
 static bool
 udp_hold(struct dns_udp_sock *l, unsigned n)
 {
@@ -304,7 +306,7 @@ udp_hold(struct dns_udp_sock *l, unsigned n)
 	if (gap > 1000000)
 		gap = 1000000;
 	l->gap_ns = (l->gap_ns * 7 + gap) / 8;
-	return n < DNS_UDP_HOLD_BELOW && l->gap_ns < DNS_UDP_HOLD_US * 1000;
+	return n < DNS_UDP_HOLD_BELOW && l->gap_ns < hold_ns;
 }
 
 /* Answers the n datagrams of a batch; returns how many answers to send. */
@@ -478,7 +480,7 @@ udp_batch(struct dns_udp_sock *l, bool first)
 	if (n == 0)
 		return 0;
 	if (first && udp_hold(l, n)) {
-		struct timespec ts = {0, DNS_UDP_HOLD_US * 1000};
+		struct timespec ts = {0, (long)hold_ns};
 		nanosleep(&ts, NULL);
 		n = udp_gather(l, b, n);
 	}

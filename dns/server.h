@@ -24,10 +24,12 @@
 #include "module.h"
 #include "ratelimit.h"
 
-#define DNS_UDP_BATCH        64   /* datagrams gathered before answering */
-#define DNS_UDP_MAX          4096 /* largest UDP query read / answer sent */
-#define DNS_UDP_HOLD_US      50   /* under load, wait this long for more... */
-#define DNS_UDP_HOLD_BELOW   8    /* ...when a wakeup found fewer queries */
+#define DNS_UDP_BATCH 64   /* datagrams gathered before answering */
+#define DNS_UDP_MAX   4096 /* largest UDP query read / answer sent */
+#ifndef DNS_UDP_HOLD_US    /* -DDNS_UDP_HOLD_US=0 builds without the hold */
+#define DNS_UDP_HOLD_US 50 /* under load, wait this long for more... */
+#endif
+#define DNS_UDP_HOLD_BELOW   8 /* ...when a wakeup found fewer queries */
 #define DNS_TCP_MAX_CONNS    1024
 #define DNS_TCP_IDLE_SECONDS 10
 #define DNS_TCP_MAX_PENDING  64

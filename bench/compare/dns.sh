@@ -6,7 +6,9 @@
 # server under test runs alone on core 0 with one thread; the upstream and
 # the load generator share core 1. Per row: queries/s, queries per
 # second of the server's CPU time (user + system, from /proc), and with
-# hearth-bench the p99 latency; ratio = hearth / anchor.
+# hearth-bench the p99 latency; ratio = hearth / anchor. Then the
+# server's CPU at a fixed load: authoritative queries paced at $DNS_RATE
+# per second (dnsperf -Q, hearth-bench --rate), in percent of a core.
 #
 #   bench/compare/dns.sh [--duration S] [--connections N] [--tool dnsperf|hearth-bench|both] [--long]
 #
@@ -21,6 +23,7 @@ cmp_install
 W=$CMP_WORK
 UPSTREAM_PORT=5300 # the upstream for the cache rows (dnsmasq, core 1)
 PORT=5353          # the server under test
+DNS_RATE=${DNS_RATE:-20000} # the fixed load of the "% of a core" rows
 
 # The local data every server under test serves, as a user would write it:
 #   a.lab.test .. h.lab.test   A 10.0.0.1 .. 10.0.0.8   (authoritative)
@@ -157,22 +160,26 @@ server_cpu() {
 	awk '{ print $14 + $15 }' "/proc/$CMP_LAST_PID/stat" 2>/dev/null || echo 0
 }
 
-# measure TOOL FILE: prints "queries/s queries-per-server-CPU-second p99-ms"
-# (fields empty on failure; p99 only from hearth-bench).
+# measure TOOL FILE [RATE]: prints "queries/s queries-per-server-CPU-second
+# p99-ms percent-of-a-core" (fields empty on failure; p99 only from
+# hearth-bench). With RATE the queries are paced at RATE per second.
 measure() {
-	local tool=$1 file=$2 out=$W/measure.out c0 c1 qps run p99=
+	local tool=$1 file=$2 rate=${3:-} out=$W/measure.out c0 c1 qps run p99=
+	local pace=()
 	c0=$(server_cpu)
 	if [ "$tool" = dnsperf ]; then
+		[ -n "$rate" ] && pace=(-Q "$rate")
 		cmp_run 1 dnsperf -s 127.0.0.1 -p $PORT -d "$file" -l "$CMP_DURATION" -c 8 \
-			-q "$CMP_CONNECTIONS" >"$out" 2>&1 ||
+			-q "$CMP_CONNECTIONS" "${pace[@]}" >"$out" 2>&1 ||
 			{ cmp_log "dnsperf failed: $(tail -1 "$out")"; return 0; }
 		awk '/Queries lost:/ && $3 > 0 { print "lost " $3 > "/dev/stderr" }' "$out"
 		qps=$(awk '/Queries per second:/ { printf "%.0f\n", $4 }' "$out")
 		run=$(awk '/Run time \(s\):/ { print $4 }' "$out")
 	else
+		[ -n "$rate" ] && pace=(--rate "$rate")
 		cmp_run 1 "$HEARTH_BIN/hearth-bench" dns --server 127.0.0.1:$PORT \
 			--queries "$file" -d "$CMP_DURATION" --in-flight "$CMP_CONNECTIONS" \
-			--json >"$out" 2>"$W/measure.err" ||
+			"${pace[@]}" --json >"$out" 2>"$W/measure.err" ||
 			{ cmp_log "hearth-bench failed: $(cat "$W/measure.err")"; return 0; }
 		[ "$(jq '.errors.timeout' "$out")" -eq 0 ] ||
 			cmp_log "hearth-bench: $(jq -c .errors "$out")"
@@ -181,9 +188,11 @@ measure() {
 		run=$CMP_DURATION
 	fi
 	c1=$(server_cpu)
-	# queries answered / server CPU seconds (clock ticks are 1/100 s)
+	# queries answered / server CPU seconds (clock ticks are 1/100 s);
+	# CPU seconds per second of the run, in percent
 	awk -v q="$qps" -v r="$run" -v c=$((c1 - c0)) -v p="$p99" \
-		'BEGIN { printf "%s %s %s\n", q, (c > 0 ? int(q * r / (c / 100)) : ""), p }'
+		'BEGIN { printf "%s %s %s %.1f\n", (q == "" ? "-" : q), (c > 0 ? int(q * r / (c / 100)) : "-"),
+			(p == "" ? "-" : p), (r > 0 ? c / r : 0) }'
 }
 
 CASES=("authoritative|auth" "wildcard|wild" "NXDOMAIN|nxdomain" "cache hits|cache")
@@ -197,12 +206,23 @@ run_cases() {
 	for c in "${CASES[@]}"; do
 		IFS='|' read -r name file <<<"$c"
 		for tool in "${TOOLS[@]}"; do
-			read -r q c p <<<"$(measure "$tool" "$W/$file.txt")"
+			read -r q c p _ <<<"$(measure "$tool" "$W/$file.txt")"
+			[ "$q" = - ] && q=
+			[ "$c" = - ] && c=
+			[ "$p" = - ] && p=
 			RESULT[$server|$name|$tool]=${q:-}
 			RESULT[$server|$name|$tool|cpu]=${c:-}
 			RESULT[$server|$name|$tool|p99]=${p:-}
 			cmp_log "$server: $name ($tool): ${q:-failed} queries/s, ${c:-?} per server CPU-second, p99 ${p:-?} ms"
 		done
+	done
+	for tool in "${TOOLS[@]}"; do
+		read -r q c p pct <<<"$(measure "$tool" "$W/auth.txt" "$DNS_RATE")"
+		[ "$q" = - ] && q= && pct=
+		[ "$p" = - ] && p=
+		RESULT[$server|rate|$tool]=${pct:-}
+		RESULT[$server|rate|$tool|p99]=${p:-}
+		cmp_log "$server: $DNS_RATE queries/s paced ($tool): ${q:-failed} answered/s, ${pct:-?}% of a core, p99 ${p:-?} ms"
 	done
 }
 
@@ -238,6 +258,15 @@ for c in "${CASES[@]}"; do
 				"${RESULT[hearth|$name|$tool|p99]:-}" \
 				"$anchor" "${RESULT[$anchor|$name|$tool|p99]:-}"
 		done
+	done
+done
+for tool in "${TOOLS[@]}"; do
+	for anchor in dnsmasq unbound; do
+		cmp_row "$((DNS_RATE / 1000))k q/s paced, % of a core, lower is better ($tool)" \
+			"${RESULT[hearth|rate|$tool]:-}" "$anchor" "${RESULT[$anchor|rate|$tool]:-}"
+		[ "$tool" = hearth-bench ] || continue
+		cmp_row "$((DNS_RATE / 1000))k q/s paced, p99 ms, lower is better ($tool)" \
+			"${RESULT[hearth|rate|$tool|p99]:-}" "$anchor" "${RESULT[$anchor|rate|$tool|p99]:-}"
 	done
 done
 cmp_table
