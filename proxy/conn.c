@@ -424,63 +424,138 @@ origin_target(struct proxy_str t)
 	return (struct proxy_str){t.p + i, t.len - i};
 }
 
+/* A head being written: pieces gather in a local buffer, then go to the
+ * evbuffer in one add (no printf, no evbuffer call per piece). */
+struct head_out {
+	struct evbuffer *b;
+	size_t n;
+	char d[4096];
+};
+
+static void
+put(struct head_out *o, const void *p, size_t len)
+{
+	if (o->n + len > sizeof(o->d)) {
+		evbuffer_add(o->b, o->d, o->n);
+		o->n = 0;
+		if (len > sizeof(o->d)) {
+			evbuffer_add(o->b, p, len);
+			return;
+		}
+	}
+	memcpy(o->d + o->n, p, len);
+	o->n += len;
+}
+
+#define PUT_LIT(o, lit) put((o), (lit), sizeof(lit) - 1)
+
+static void
+put_s(struct head_out *o, const char *s)
+{
+	put(o, s, strlen(s));
+}
+
+static void
+put_str(struct head_out *o, struct proxy_str s)
+{
+	put(o, s.p, s.len);
+}
+
+static void
+put_uint(struct head_out *o, unsigned v)
+{
+	char t[12];
+	size_t i = sizeof(t);
+	do
+		t[--i] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	put(o, t + i, sizeof(t) - i);
+}
+
+static void
+put_field(struct head_out *o, const struct proxy_http_header *h)
+{
+	put_str(o, h->name);
+	PUT_LIT(o, ": ");
+	put_str(o, h->value);
+	PUT_LIT(o, "\r\n");
+}
+
+static void
+put_end(struct head_out *o)
+{
+	if (o->n > 0)
+		evbuffer_add(o->b, o->d, o->n);
+	o->n = 0;
+}
+
 static void
 build_head(struct proxy_conn *c, const struct proxy_http_msg *m)
 {
-	struct evbuffer *b = c->head;
+	struct head_out o = {.b = c->head};
 	struct proxy_str t = origin_target(m->target);
 	bool absolute = t.p != m->target.p;
 	const char *proto = c->tls ? "https" : "http";
-	evbuffer_drain(b, evbuffer_get_length(b));
+	evbuffer_drain(c->head, evbuffer_get_length(c->head));
+	put_str(&o, m->method);
+	PUT_LIT(&o, " ");
 	if (t.p[0] == '?')
-		evbuffer_add_printf(b, "%.*s /%.*s HTTP/1.1\r\n",
-		    (int)m->method.len, m->method.p, (int)t.len, t.p);
-	else
-		evbuffer_add_printf(b, "%.*s %.*s HTTP/1.1\r\n",
-		    (int)m->method.len, m->method.p, (int)t.len, t.p);
-	if (absolute || proxy_http_find(m, "host") == NULL)
-		evbuffer_add_printf(b, "Host: %.*s\r\n", (int)m->host.len,
-		    m->host.p);
-	evbuffer_add_printf(b, "X-Forwarded-For: ");
+		PUT_LIT(&o, "/");
+	put_str(&o, t);
+	PUT_LIT(&o, " HTTP/1.1\r\n");
+	if (absolute || proxy_http_find(m, "host") == NULL) {
+		PUT_LIT(&o, "Host: ");
+		put_str(&o, m->host);
+		PUT_LIT(&o, "\r\n");
+	}
+	PUT_LIT(&o, "X-Forwarded-For: ");
 	for (size_t i = 0; i < m->n_headers; i++) {
 		const struct proxy_http_header *h = &m->headers[i];
-		if (proxy_str_ieq(h->name, "x-forwarded-for"))
-			evbuffer_add_printf(b, "%.*s, ", (int)h->value.len,
-			    h->value.p);
+		if (proxy_str_ieq(h->name, "x-forwarded-for")) {
+			put_str(&o, h->value);
+			PUT_LIT(&o, ", ");
+		}
 	}
-	evbuffer_add_printf(b,
-	    "%s\r\nX-Forwarded-Proto: %s\r\n"
-	    "X-Forwarded-Host: %.*s\r\n",
-	    c->peer, proto, (int)m->host.len, m->host.p);
+	put_s(&o, c->peer);
+	PUT_LIT(&o, "\r\nX-Forwarded-Proto: ");
+	put_s(&o, proto);
+	PUT_LIT(&o, "\r\nX-Forwarded-Host: ");
+	put_str(&o, m->host);
+	PUT_LIT(&o, "\r\n");
 	for (size_t i = 0; i < m->n_headers; i++) {
 		const struct proxy_http_header *h = &m->headers[i];
 		if (proxy_http_is_hop(m, h->name) ||
-		    proxy_str_ieq(h->name, "x-forwarded-for") ||
-		    proxy_str_ieq(h->name, "x-forwarded-proto") ||
-		    proxy_str_ieq(h->name, "x-forwarded-host") ||
+		    (h->name.len >= 15 && h->name.len <= 17 &&
+		        (proxy_str_ieq(h->name, "x-forwarded-for") ||
+		            proxy_str_ieq(h->name, "x-forwarded-proto") ||
+		            proxy_str_ieq(h->name, "x-forwarded-host"))) ||
 		    (absolute && proxy_str_ieq(h->name, "host")))
 			continue;
-		evbuffer_add(b, h->name.p, h->name.len);
-		evbuffer_add(b, ": ", 2);
-		evbuffer_add(b, h->value.p, h->value.len);
-		evbuffer_add(b, "\r\n", 2);
+		put_field(&o, h);
 	}
 	bool v6 = strchr(c->peer, ':') != NULL;
-	evbuffer_add_printf(b,
-	    "Forwarded: for=%s%s%s;host=\"%.*s\";proto=%s"
-	    "\r\n",
-	    v6 ? "\"[" : "", c->peer, v6 ? "]\"" : "", (int)m->host.len,
-	    m->host.p, proto);
+	PUT_LIT(&o, "Forwarded: for=");
+	if (v6)
+		PUT_LIT(&o, "\"[");
+	put_s(&o, c->peer);
+	if (v6)
+		PUT_LIT(&o, "]\"");
+	PUT_LIT(&o, ";host=\"");
+	put_str(&o, m->host);
+	PUT_LIT(&o, "\";proto=");
+	put_s(&o, proto);
+	PUT_LIT(&o, "\r\n");
 	if (m->body == PROXY_BODY_CHUNKED)
-		evbuffer_add_printf(b, "Transfer-Encoding: chunked\r\n");
+		PUT_LIT(&o, "Transfer-Encoding: chunked\r\n");
 	if (m->upgrade) {
 		const struct proxy_http_header *u =
 		    proxy_http_find(m, "upgrade");
-		evbuffer_add_printf(b,
-		    "Connection: upgrade\r\nUpgrade: %.*s\r\n",
-		    (int)u->value.len, u->value.p);
+		PUT_LIT(&o, "Connection: upgrade\r\nUpgrade: ");
+		put_str(&o, u->value);
+		PUT_LIT(&o, "\r\n");
 	}
-	evbuffer_add(b, "\r\n", 2);
+	PUT_LIT(&o, "\r\n");
+	put_end(&o);
 }
 
 static void
@@ -726,37 +801,39 @@ static void
 send_response_head(struct proxy_conn *c, const struct proxy_http_msg *m,
     bool final)
 {
-	struct evbuffer *o = client_out(c);
-	evbuffer_add_printf(o, "HTTP/1.1 %u %.*s\r\n", m->status,
-	    (int)m->reason.len, m->reason.p);
+	struct head_out o = {.b = client_out(c)};
+	PUT_LIT(&o, "HTTP/1.1 ");
+	put_uint(&o, m->status);
+	PUT_LIT(&o, " ");
+	put_str(&o, m->reason);
+	PUT_LIT(&o, "\r\n");
 	for (size_t i = 0; i < m->n_headers; i++) {
 		const struct proxy_http_header *h = &m->headers[i];
 		if (proxy_http_is_hop(m, h->name))
 			continue;
 		if (c->dechunk && proxy_str_ieq(h->name, "content-length"))
 			continue;
-		evbuffer_add(o, h->name.p, h->name.len);
-		evbuffer_add(o, ": ", 2);
-		evbuffer_add(o, h->value.p, h->value.len);
-		evbuffer_add(o, "\r\n", 2);
+		put_field(&o, h);
 	}
 	if (m->status == 101) {
 		const struct proxy_http_header *u =
 		    proxy_http_find(m, "upgrade");
-		evbuffer_add_printf(o, "Connection: upgrade\r\n");
-		if (u != NULL)
-			evbuffer_add_printf(o, "Upgrade: %.*s\r\n",
-			    (int)u->value.len, u->value.p);
+		PUT_LIT(&o, "Connection: upgrade\r\n");
+		if (u != NULL) {
+			PUT_LIT(&o, "Upgrade: ");
+			put_str(&o, u->value);
+			PUT_LIT(&o, "\r\n");
+		}
 	} else if (final) {
 		if (c->resp_body == PROXY_BODY_CHUNKED && !c->dechunk)
-			evbuffer_add_printf(o,
-			    "Transfer-Encoding: chunked\r\n");
+			PUT_LIT(&o, "Transfer-Encoding: chunked\r\n");
 		if (!c->keep_after)
-			evbuffer_add_printf(o, "Connection: close\r\n");
+			PUT_LIT(&o, "Connection: close\r\n");
 		else if (c->http10)
-			evbuffer_add_printf(o, "Connection: keep-alive\r\n");
+			PUT_LIT(&o, "Connection: keep-alive\r\n");
 	}
-	evbuffer_add(o, "\r\n", 2);
+	PUT_LIT(&o, "\r\n");
+	put_end(&o);
 }
 
 static void

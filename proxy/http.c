@@ -137,6 +137,7 @@ struct head_state {
 	bool is_request;
 	bool seen_cl, seen_te, seen_host;
 	bool conn_close, conn_keep_alive, conn_upgrade, has_upgrade;
+	bool seen_connection;
 	bool te_chunked_last, te_only_chunked;
 	int err; /* -status for the first fault */
 };
@@ -195,6 +196,7 @@ field_seen(struct head_state *st, struct proxy_http_msg *msg,
 		if (msg->host.p == NULL)
 			msg->host = h->value;
 	} else if (str_ieq_lower(h->name, "connection", 10)) {
+		st->seen_connection = true;
 		parse_connection(st, h->value);
 	} else if (str_ieq_lower(h->name, "upgrade", 7)) {
 		st->has_upgrade = true;
@@ -361,6 +363,7 @@ set_keep_alive(struct proxy_http_msg *msg, const struct head_state *st)
 		msg->keep_alive = st->conn_keep_alive && !st->conn_close;
 	msg->upgrade = msg->minor >= 1 && st->has_upgrade && st->conn_upgrade;
 	msg->has_te = st->seen_te;
+	msg->has_connection = st->seen_connection;
 }
 
 ssize_t
@@ -482,6 +485,8 @@ proxy_http_is_hop(const struct proxy_http_msg *msg, struct proxy_str name)
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(*fixed); i++)
 		if (str_ieq_lower(name, fixed[i], strlen(fixed[i])))
 			return true;
+	if (!msg->has_connection)
+		return false;
 	for (size_t i = 0; i < msg->n_headers; i++) {
 		if (!str_ieq_lower(msg->headers[i].name, "connection", 10))
 			continue;

@@ -56,6 +56,7 @@ struct proxy_http_msg {
 	bool upgrade;         /* Connection: upgrade with Upgrade */
 	bool expect_continue; /* Expect: 100-continue */
 	bool has_te;          /* Transfer-Encoding was present */
+	bool has_connection;  /* a Connection field was present */
 };
 
 struct proxy_http_limits {

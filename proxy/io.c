@@ -58,6 +58,7 @@ struct proxy_io {
 	bool drained;  /* a read came back short: empty until readable */
 	bool eof;      /* the peer's FIN was read */
 	bool tls_more; /* OpenSSL holds whole records not yet read */
+	bool kicked;   /* the read event was activated by us, not epoll */
 	bool *dead;    /* set when freed from a callback */
 };
 
@@ -193,6 +194,14 @@ tls_has_input(const struct proxy_io *io)
 	        (io->raw_in != NULL && evbuffer_get_length(io->raw_in) > 0));
 }
 
+/* Runs the read handler from the loop without news from the socket. */
+static void
+kick(struct proxy_io *io)
+{
+	io->kicked = true;
+	event_active(&io->rev, EV_READ, 1);
+}
+
 static void
 update_read(struct proxy_io *io)
 {
@@ -203,7 +212,7 @@ update_read(struct proxy_io *io)
 		io->rev_added = true;
 		/* OpenSSL may hold input the socket will not signal again. */
 		if (tls_has_input(io))
-			event_active(&io->rev, EV_READ, 1);
+			kick(io);
 	} else if (!want && io->rev_added) {
 		event_del(&io->rev);
 		io->rev_added = false;
@@ -288,14 +297,17 @@ write_out(struct proxy_io *io)
 	for (;;) {
 		while (evbuffer_get_length(io->out) > 0 &&
 		    evbuffer_get_length(io->raw_out) < TLS_RAW_AHEAD) {
+			/* A large chain is encrypted where it lies, in one
+			 * call (OpenSSL cuts the records; one write buffer
+			 * for all); small pieces are joined into one record. */
 			size_t n = evbuffer_get_length(io->out);
-			if (n > TLS_PLAIN_MAX)
-				n = TLS_PLAIN_MAX;
-			/* Within one chain this is a pointer, not a copy. */
 			struct evbuffer_iovec v;
 			if (evbuffer_peek(io->out, -1, NULL, &v, 1) >= 1 &&
-			    v.iov_len < n && v.iov_len >= 4096)
-				n = v.iov_len;
+			    v.iov_len >= 4096)
+				n = v.iov_len < TLS_RAW_AHEAD ? v.iov_len :
+				                                TLS_RAW_AHEAD;
+			else if (n > TLS_PLAIN_MAX)
+				n = TLS_PLAIN_MAX;
 			const void *p = evbuffer_pullup(io->out, (ssize_t)n);
 			size_t w = 0;
 			if (p == NULL)
@@ -304,6 +316,14 @@ write_out(struct proxy_io *io)
 			if (SSL_write_ex(io->ssl, p, n, &w) != 1)
 				return io->err ? -io->err : -EPROTO;
 			evbuffer_drain(io->out, w);
+		}
+		/* close_notify rides with the last records. */
+		if (evbuffer_get_length(io->out) == 0 && io->shut_want &&
+		    !io->notify_done) {
+			io->notify_done = true;
+			ERR_clear_error();
+			if (SSL_shutdown(io->ssl) < 0)
+				ERR_clear_error();
 		}
 		int r = write_raw(io, io->raw_out);
 		if (r < 0)
@@ -438,8 +458,11 @@ handshake(struct proxy_io *io)
 	ERR_clear_error();
 	int r = SSL_do_handshake(io->ssl);
 	int e = r == 1 ? SSL_ERROR_NONE : SSL_get_error(io->ssl, r);
-	/* Our flight (or an alert) goes out whatever happened. */
-	int w = write_raw(io, io->raw_out);
+	/* Our flight (or an alert) goes out whatever happened; only the
+	 * session ticket after a handshake that brought a request with it
+	 * waits for the response, to go out in the same write. */
+	bool defer = r == 1 && SSL_has_pending(io->ssl);
+	int w = defer ? 0 : write_raw(io, io->raw_out);
 	if (r == 1) {
 		io->handshaking = false;
 		if (io->raw_in != NULL &&
@@ -447,9 +470,7 @@ handshake(struct proxy_io *io)
 			evbuffer_free(io->raw_in);
 			io->raw_in = NULL;
 		}
-		set_wev(io,
-		    evbuffer_get_length(io->raw_out) > 0 ||
-		        evbuffer_get_length(io->out) > 0);
+		set_wev(io, !defer && evbuffer_get_length(io->raw_out) > 0);
 		return;
 	}
 	if (e == SSL_ERROR_WANT_READ && w == 0) {
@@ -468,7 +489,10 @@ read_ev(evutil_socket_t fd, short what, void *arg)
 		deliver_event(io, PROXY_IO_TIMEOUT);
 		return;
 	}
-	io->drained = false;
+	if (io->kicked)
+		io->kicked = false; /* the socket is as empty as it was */
+	else
+		io->drained = false;
 	GUARD_BEGIN(io);
 	if (io->handshaking) {
 		handshake(io);
@@ -739,7 +763,7 @@ proxy_io_start_tls(struct proxy_io *io, SSL *ssl)
 	io->throttled = false;
 	evbuffer_cb_clear_flags(io->in, io->in_cb, EVBUFFER_CB_ENABLED);
 	/* The ClientHello may be all read already: start from the loop. */
-	event_active(&io->rev, EV_READ, 1);
+	kick(io);
 	return 0;
 }
 
