@@ -10,6 +10,11 @@
 # latency; ratio = hearth / anchor (for p99, lower is better).
 #
 #   bench/compare/proxy.sh [--duration S] [--connections N] [--tool wrk|hearth-bench] [--long]
+#                          [--repeat N]
+#
+# --repeat N measures every row N times, in N whole passes over the three
+# proxies (so that a noisy minute hits all of them alike), and reports
+# each row's median (requests/s, per CPU-second and p99 separately).
 #
 # Keep-alive rows use --tool (default wrk); the new-connection row always
 # uses hearth-bench --new-connection, which never resumes a TLS session
@@ -24,7 +29,21 @@
 CMP_TOOLS="wrk hearth-bench"
 CMP_TOOL_DEFAULT=wrk
 . "$(dirname "$0")/lib.sh"
-cmp_init proxy "$@"
+REPEAT=1
+ARGS=()
+while [ $# -gt 0 ]; do
+	case $1 in
+	--repeat)
+		REPEAT=${2:?--repeat needs a value}
+		shift
+		;;
+	*) ARGS+=("$1") ;;
+	esac
+	shift
+done
+[[ $REPEAT =~ ^[0-9]+$ && $REPEAT -gt 0 ]] || { echo "proxy.sh: --repeat must be a number" >&2; exit 2; }
+[ "$REPEAT" -gt 1 ] && CMP_EXTRA_ARGV="--repeat $REPEAT"
+cmp_init proxy "${ARGS[@]}"
 cmp_install
 W=$CMP_WORK
 BACKEND_PORT=8080 # the backend nginx (static files)
@@ -248,15 +267,23 @@ run_cases() {
 		else
 			read -r q cpu p <<<"$(measure "$CMP_TOOL" "$scheme://127.0.0.1:$port$path")"
 		fi
-		RESULT[$server|$name]=${q:-}
-		RESULT[$server|$name|cpu]=${cpu:-}
-		RESULT[$server|$name|p99]=${p:-}
+		RESULT[$server|$name]+="${q:-} "
+		RESULT[$server|$name|cpu]+="${cpu:-} "
+		RESULT[$server|$name|p99]+="${p:-} "
 		cmp_log "$server: $name: ${q:-failed} requests/s, ${cpu:-?} per proxy CPU-second, p99 ${p:-?} ms"
 	done
 }
 
+# median VALUES...: the median of the non-empty values (empty if none).
+median() {
+	printf '%s\n' "$@" | awk 'NF' | sort -g | awk '{ v[NR] = $1 }
+		END { if (NR) print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
 mkdir -p "$W/tmp-proxy" "$W/tmp-backend"
 backend_start
+for pass in $(seq 1 "$REPEAT"); do
+[ "$REPEAT" -gt 1 ] && cmp_log "pass $pass of $REPEAT"
 for key in rsa ecdsa; do
 	if [ $key = rsa ]; then
 		keyopt=(-newkey rsa:2048)
@@ -283,6 +310,11 @@ for key in rsa ecdsa; do
 		run_cases "$server" "${cases[@]}"
 		cmp_stop "$CMP_LAST_PID"
 	done
+done
+done
+for k in "${!RESULT[@]}"; do
+	# shellcheck disable=SC2086 # the values are space-separated numbers
+	RESULT[$k]=$(median ${RESULT[$k]})
 done
 
 cmp_header
