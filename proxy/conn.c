@@ -522,9 +522,11 @@ build_head(struct proxy_conn *c, const struct proxy_http_msg *m)
 	PUT_LIT(&o, "\r\nX-Forwarded-Host: ");
 	put_str(&o, m->host);
 	PUT_LIT(&o, "\r\n");
+	struct proxy_http_hops hops;
+	proxy_http_hops_init(m, &hops);
 	for (size_t i = 0; i < m->n_headers; i++) {
 		const struct proxy_http_header *h = &m->headers[i];
-		if (proxy_http_is_hop(m, h->name) ||
+		if (proxy_http_hops_has(&hops, m, h->name) ||
 		    (h->name.len >= 15 && h->name.len <= 17 &&
 		        (proxy_str_ieq(h->name, "x-forwarded-for") ||
 		            proxy_str_ieq(h->name, "x-forwarded-proto") ||
@@ -807,9 +809,11 @@ send_response_head(struct proxy_conn *c, const struct proxy_http_msg *m,
 	PUT_LIT(&o, " ");
 	put_str(&o, m->reason);
 	PUT_LIT(&o, "\r\n");
+	struct proxy_http_hops hops;
+	proxy_http_hops_init(m, &hops);
 	for (size_t i = 0; i < m->n_headers; i++) {
 		const struct proxy_http_header *h = &m->headers[i];
-		if (proxy_http_is_hop(m, h->name))
+		if (proxy_http_hops_has(&hops, m, h->name))
 			continue;
 		if (c->dechunk && proxy_str_ieq(h->name, "content-length"))
 			continue;

@@ -476,15 +476,59 @@ proxy_http_find(const struct proxy_http_msg *msg, const char *name)
 	return NULL;
 }
 
-bool
-proxy_http_is_hop(const struct proxy_http_msg *msg, struct proxy_str name)
+static bool
+fixed_hop(struct proxy_str name)
 {
 	static const char *const fixed[] = {"connection", "keep-alive",
 	    "proxy-connection", "te", "trailer", "transfer-encoding",
 	    "upgrade"};
+	static const size_t len[] = {10, 10, 16, 2, 7, 17, 7};
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(*fixed); i++)
-		if (str_ieq_lower(name, fixed[i], strlen(fixed[i])))
+		if (str_ieq_lower(name, fixed[i], len[i]))
 			return true;
+	return false;
+}
+
+void
+proxy_http_hops_init(const struct proxy_http_msg *msg,
+    struct proxy_http_hops *h)
+{
+	h->n = 0;
+	h->many = false;
+	for (size_t i = 0; msg->has_connection && i < msg->n_headers; i++) {
+		if (!str_ieq_lower(msg->headers[i].name, "connection", 10))
+			continue;
+		struct proxy_str v = msg->headers[i].value, it;
+		while (list_next(&v, &it)) {
+			if (h->n == sizeof(h->tok) / sizeof(*h->tok)) {
+				h->many = true;
+				return;
+			}
+			h->tok[h->n++] = it;
+		}
+	}
+}
+
+bool
+proxy_http_hops_has(const struct proxy_http_hops *h,
+    const struct proxy_http_msg *msg, struct proxy_str name)
+{
+	if (fixed_hop(name))
+		return true;
+	if (h->many)
+		return proxy_http_is_hop(msg, name);
+	for (size_t i = 0; i < h->n; i++)
+		if (h->tok[i].len == name.len &&
+		    strncasecmp(h->tok[i].p, name.p, name.len) == 0)
+			return true;
+	return false;
+}
+
+bool
+proxy_http_is_hop(const struct proxy_http_msg *msg, struct proxy_str name)
+{
+	if (fixed_hop(name))
+		return true;
 	if (!msg->has_connection)
 		return false;
 	for (size_t i = 0; i < msg->n_headers; i++) {

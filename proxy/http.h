@@ -101,6 +101,18 @@ proxy_http_find(const struct proxy_http_msg *msg, const char *name);
  */
 bool proxy_http_is_hop(const struct proxy_http_msg *msg, struct proxy_str name);
 
+/* The names msg's Connection fields list, gathered once for many
+ * proxy_http_hops_has calls (the same answers as proxy_http_is_hop). */
+struct proxy_http_hops {
+	struct proxy_str tok[8];
+	size_t n;
+	bool many; /* more than fit: ask proxy_http_is_hop */
+};
+void proxy_http_hops_init(const struct proxy_http_msg *msg,
+    struct proxy_http_hops *h);
+bool proxy_http_hops_has(const struct proxy_http_hops *h,
+    const struct proxy_http_msg *msg, struct proxy_str name);
+
 /* The streaming chunked-body decoder. */
 struct proxy_chunk {
 	int state;

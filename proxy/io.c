@@ -202,20 +202,39 @@ kick(struct proxy_io *io)
 	event_active(&io->rev, EV_READ, 1);
 }
 
+static bool
+can_read(const struct proxy_io *io)
+{
+	return io->reading && !io->throttled && !io->eof && !io->connecting &&
+	    io->err == 0;
+}
+
+/*
+ * The read event is edge-triggered and stays registered while reading
+ * pauses (no epoll change for backpressure or between requests): news
+ * meanwhile only marks the socket as not drained, and resuming reads
+ * again if it is not, or if OpenSSL holds records the socket will not
+ * signal again.
+ */
 static void
 update_read(struct proxy_io *io)
 {
-	bool want = io->reading && !io->throttled && !io->eof &&
-	    !io->connecting && io->err == 0;
-	if (want && !io->rev_added) {
+	if (io->eof || io->err != 0) {
+		if (io->rev_added) {
+			event_del(&io->rev);
+			io->rev_added = false;
+		}
+		return;
+	}
+	if (!can_read(io))
+		return;
+	if (!io->rev_added) {
 		event_add(&io->rev, io->has_idle ? &io->idle : NULL);
 		io->rev_added = true;
-		/* OpenSSL may hold input the socket will not signal again. */
 		if (tls_has_input(io))
 			kick(io);
-	} else if (!want && io->rev_added) {
-		event_del(&io->rev);
-		io->rev_added = false;
+	} else if (!io->drained || tls_has_input(io)) {
+		kick(io);
 	}
 }
 
@@ -493,6 +512,8 @@ read_ev(evutil_socket_t fd, short what, void *arg)
 		io->kicked = false; /* the socket is as empty as it was */
 	else
 		io->drained = false;
+	if (!can_read(io))
+		return; /* noted; read when reading resumes */
 	GUARD_BEGIN(io);
 	if (io->handshaking) {
 		handshake(io);
@@ -506,7 +527,7 @@ read_ev(evutil_socket_t fd, short what, void *arg)
 			return;
 		}
 		deliver_event(io, PROXY_IO_CONNECTED);
-		if (!ALIVE(io) || !io->rev_added) {
+		if (!ALIVE(io) || !can_read(io)) {
 			GUARD_END(io);
 			return;
 		}
@@ -589,10 +610,10 @@ proxy_io_new(struct event_base *base, int fd)
 	io->in = evbuffer_new();
 	io->out = evbuffer_new();
 	if (io->in == NULL || io->out == NULL ||
-	    event_assign(&io->rev, base, fd, EV_READ | EV_PERSIST, read_ev,
-	        io) != 0 ||
-	    event_assign(&io->wev, base, fd, EV_WRITE | EV_PERSIST, write_ev,
-	        io) != 0)
+	    event_assign(&io->rev, base, fd, EV_READ | EV_PERSIST | EV_ET,
+	        read_ev, io) != 0 ||
+	    event_assign(&io->wev, base, fd, EV_WRITE | EV_PERSIST | EV_ET,
+	        write_ev, io) != 0)
 		goto fail;
 	io->in_cb = evbuffer_add_cb(io->in, in_changed, io);
 	if (io->in_cb == NULL)

@@ -223,6 +223,22 @@ test_chunked_request_and_connection_tokens(void **st)
 	assert_true(proxy_http_is_hop(&m, m.headers[4].name));
 	assert_false(proxy_http_is_hop(&m, m.headers[5].name));
 	assert_true(proxy_http_is_hop(&m, m.headers[1].name));
+	/* The gathered form answers the same for every field. */
+	struct proxy_http_hops h;
+	proxy_http_hops_init(&m, &h);
+	assert_int_equal(h.n, 2);
+	for (size_t i = 0; i < m.n_headers; i++)
+		assert_int_equal(proxy_http_hops_has(&h, &m, m.headers[i].name),
+		    proxy_http_is_hop(&m, m.headers[i].name));
+	/* More Connection names than it gathers: still the same answers. */
+	const char *many =
+	    "GET / HTTP/1.1\r\nHost: h\r\nConnection: a, b, c, d, "
+	    "e, f, g, h, i, j\r\nj: 1\r\nk: 2\r\n\r\n";
+	assert_int_equal(req(many, &m), strlen(many));
+	proxy_http_hops_init(&m, &h);
+	assert_true(h.many);
+	assert_true(proxy_http_hops_has(&h, &m, m.headers[2].name));
+	assert_false(proxy_http_hops_has(&h, &m, m.headers[3].name));
 }
 
 static void
