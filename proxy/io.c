@@ -416,8 +416,14 @@ read_in(struct proxy_io *io, size_t *got)
 			evbuffer_commit_space(io->in, v, 0);
 			io->tls_more = false;
 			int e = SSL_get_error(io->ssl, 0);
-			if (e == SSL_ERROR_WANT_READ)
+			if (e == SSL_ERROR_WANT_READ) {
+				/* Idle: OpenSSL keeps its read buffer after a
+				 * handshake (17 KiB a connection) unless told.
+				 */
+				if (!SSL_has_pending(io->ssl))
+					SSL_free_buffers(io->ssl);
 				return 0;
+			}
 			if (e == SSL_ERROR_ZERO_RETURN || io->eof)
 				return 1;
 			return io->err ? -io->err : -EPROTO;
