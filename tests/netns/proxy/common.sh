@@ -19,10 +19,12 @@ px_setup() {
 
 # px_backend N [PORT] [ARGS...]: backend.py as "be<N>" on 10.244.1.N.
 px_backend() {
-	local n=$1 port=${2:-8080}
+	local n=$1 port=${2:-8080} log="$LAB_DIR/be$1.log" seen=0
 	shift 2 || shift
+	# The log is appended to: a restarted backend must log anew.
+	[ -f "$log" ] && seen=$(grep -c "listening on $port" "$log" || true)
 	lab_bg "be$n" "be$n" python3 -u "$PX_DIR/backend.py" "be$n" "$port" "$@"
-	lab_wait 10 grep -q "listening on $port" "$LAB_DIR/be$n.log" ||
+	lab_wait 10 bash -c "[ \$(grep -c 'listening on $port' '$log') -gt $seen ]" ||
 		lab_fail "backend be$n did not start"
 }
 
