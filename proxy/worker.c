@@ -18,12 +18,30 @@ static const double latency_bounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
     0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 
 static void
+relisten_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct proxy_worker *w = arg;
+	if (w->l_http != NULL)
+		evconnlistener_enable(w->l_http);
+	if (w->l_https != NULL)
+		evconnlistener_enable(w->l_https);
+}
+
+/*
+ * One connection per listener and loop iteration (as nginx without
+ * multi_accept): a burst of new TLS connections does not put all their
+ * handshakes ahead of those already under way. The listener is enabled
+ * again later in the same iteration, so epoll sees no change.
+ */
+static void
 accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
     int salen, void *arg)
 {
 	struct proxy_worker *w = arg;
 	struct proxy_mod *m = w->mod;
 	bool tls = l == w->l_https;
+	if (event_base_once(w->base, -1, EV_TIMEOUT, relisten_cb, w, NULL) == 0)
+		evconnlistener_disable(l);
 	uint64_t n = __atomic_add_fetch(&m->active, 1, __ATOMIC_RELAXED);
 	if (w->draining || n > w->conf->p->limits.max_connections) {
 		__atomic_sub_fetch(&m->active, 1, __ATOMIC_RELAXED);
