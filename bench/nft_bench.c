@@ -38,6 +38,7 @@ struct nft_opts {
 	size_t changes;
 	bool json;
 	bool no_hint;
+	size_t replaces;
 };
 
 static void
@@ -51,6 +52,8 @@ usage(FILE *f)
 	    "  --changes C    single-service changes to time (default 1000)\n"
 	    "  --no-hint      changes without a change hint (the reload "
 	    "path)\n"
+	    "  --replaces R   then R full rebuilds replacing the table in one "
+	    "transaction\n                 (the restart path; default 0)\n"
 	    "  --json         one JSON object on stdout\n"
 	    "Runs in a private network namespace (needs root).\n");
 }
@@ -76,6 +79,7 @@ parse_opts(int argc, char **argv, struct nft_opts *o)
 	    {"changes", required_argument, NULL, 'c'},
 	    {"json", no_argument, NULL, 'j'},
 	    {"no-hint", no_argument, NULL, 'n'},
+	    {"replaces", required_argument, NULL, 'r'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -100,6 +104,9 @@ parse_opts(int argc, char **argv, struct nft_opts *o)
 		case 'n':
 			o->no_hint = true;
 			break;
+		case 'r':
+			err = parse_size(optarg, 100, &o->replaces);
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -112,6 +119,7 @@ parse_opts(int argc, char **argv, struct nft_opts *o)
 			    "'%s'\n",
 			    longs[c == 's'   ? 0 :
 			            c == 'e' ? 1 :
+			            c == 'r' ? 5 :
 			                       2]
 			        .name,
 			    optarg);
@@ -264,9 +272,11 @@ struct nft_result {
 	size_t elements;
 	double kernel_sum_ms;
 	double load_cpu_ms;
-	double change_cpu_ms; /* mean */
-	uint64_t hinted;      /* changes applied through the hint */
-	bool load_quiet;      /* the load was sent with the watch paused */
+	double change_cpu_ms;   /* mean */
+	uint64_t hinted;        /* changes applied through the hint */
+	bool load_quiet;        /* the load was sent with the watch paused */
+	double replace_ms[100]; /* --replaces, in order */
+	double replace_cpu_ms[100];
 };
 
 /* Times the full load and the changes; 0 or the engine's -errno. */
@@ -289,6 +299,16 @@ measure(struct nft_engine *e, struct hearth_model **mp,
 	const struct nft_engine_stats *st = nft_engine_stats(e);
 	r->load_kernel_ms = st->last_batch_seconds * 1e3;
 	r->load_quiet = st->quiet_batches > 0;
+	for (size_t i = 0; i < o->replaces; i++) {
+		c = cpu_ms();
+		t0 = bench_now_ns();
+		err = nft_engine_rebuild(e, m);
+		r->replace_ms[i] = (double)(bench_now_ns() - t0) / 1e6;
+		r->replace_cpu_ms[i] = cpu_ms() - c;
+		if (err < 0)
+			return err;
+		nft_engine_watch_read(e, &drift);
+	}
 	for (int i = 0; i < NFT_SET_COUNT; i++)
 		r->elements += st->elems[i];
 	uint64_t *t = calloc(o->changes, sizeof(*t));
@@ -346,6 +366,9 @@ report(const struct nft_opts *o, const struct nft_result *r)
 		    r->p50_ms, r->p99_ms, r->max_ms, o->changes,
 		    (unsigned long long)r->hinted);
 		printf("anonymous sets   %d\n", r->anonymous_sets);
+		for (size_t i = 0; i < o->replaces; i++)
+			printf("replace load %zu   %.2f ms (CPU %.2f ms)\n",
+			    i + 1, r->replace_ms[i], r->replace_cpu_ms[i]);
 		printf("per change       kernel batch %.3f ms, CPU %.3f ms "
 		       "(means)\n",
 		    r->kernel_sum_ms / (double)o->changes, r->change_cpu_ms);

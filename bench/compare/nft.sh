@@ -4,14 +4,21 @@
 #   - full load: hearth-bench nft (the module's engine in a namespace of
 #     its own) vs `nft -f` of a file holding the same table (same named
 #     maps, chains and elements) into an empty namespace;
-#   - one change: one endpoint of one service replaced; hearth diffs the
-#     whole model of N services each time (as on a reload), `nft -f`
-#     loads a two-line file (delete element, add element);
+#   - one change: one endpoint of one service replaced; hearth gets a new
+#     model derived from the previous one with a change hint naming the
+#     service (as the Kubernetes watcher makes it), and -- the reload
+#     row -- the same without a hint (as on SIGHUP: whole models
+#     compared); `nft -f` loads a two-line file (delete element, add
+#     element);
 #   - anonymous sets in the table: hearth's must stay 0 whatever N.
 # Times are wall clock and CPU (user + system of the process; the kernel's
 # work on a batch runs in the sender's context, so it is included); full
-# loads are the best of $LOADS runs on each side, so that other load on the
-# machine shows less. Both run pinned to core 0. Lower is better; ratio = anchor / hearth (how many
+# loads are the best and the median of $LOADS runs on each side, so that
+# other load on the machine shows less. The header counts the sockets
+# listening to nftables notifications in any namespace: while there is
+# one, the kernel builds a notification per element for every batch
+# (hearth pauses its own watch during large batches; it cannot pause
+# anyone else's). Both run pinned to core 0. Lower is better; ratio = anchor / hearth (how many
 # times faster hearth is).
 #
 #   bench/compare/nft.sh [--changes C] [--sizes "100 1000 10000"]
@@ -90,6 +97,21 @@ timed() {
 }
 
 row() { ROWS+=("$1|$2|$3"); }
+# listeners: NETLINK_NETFILTER sockets with multicast groups, all namespaces.
+listeners() {
+	local p n c=0
+	declare -A seen
+	for p in /proc/[0-9]*; do
+		n=$(readlink "$p/ns/net" 2>/dev/null) || continue
+		[ -n "${seen[$n]:-}" ] && continue
+		seen[$n]=1
+		c=$((c + $(nsenter --net="$p/ns/net" awk '$2 == 12 && $4 != "00000000"' /proc/net/netlink 2>/dev/null | wc -l)))
+	done
+	echo "$c"
+}
+# median: the median of the numbers on stdin.
+median() { sort -n | awk '{ v[NR] = $1 } END { printf "%.3f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+LISTENERS_START=$(listeners)
 # min A B: the smaller number (A may be empty).
 min() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b + 0 < a + 0) ? b : a }'; }
 # json_get JSON KEY.PATH: one value of hearth-bench's JSON.
@@ -104,20 +126,28 @@ for n in $SIZES; do
 	json=$(taskset -c "$(cmp_core 0)" "$HEARTH_BIN/hearth-bench" nft --services "$n" \
 		--endpoints 2 --changes "$CHANGES" --json) || cmp_die "hearth-bench nft failed"
 	get() { json_get "$json" "$1"; }
+	[ "$(get hinted)" = "$CHANGES" ] || cmp_die "not every change went through the change hint"
+	reload=$(taskset -c "$(cmp_core 0)" "$HEARTH_BIN/hearth-bench" nft --services "$n" \
+		--endpoints 2 --changes "$CHANGES" --no-hint --json) || cmp_die "hearth-bench nft --no-hint failed"
 
 	cmp_log "N=$n: full loads, nft -f and hearth"
 	gen_ruleset "$n" 2 >"$W/rules.nft"
 	a_wall= a_cpu= h_wall= h_cpu=
+	a_walls=() a_cpus=() h_walls=() h_cpus=()
 	for r in $(seq 1 "$LOADS"); do
 		cmp_run 0 nft flush ruleset
 		read -r w c < <(timed "$W/rules.nft")
 		[ -n "$w" ] || cmp_die "nft -f failed"
 		a_wall=$(min "$a_wall" "$w")
 		a_cpu=$(min "$a_cpu" "$c")
+		a_walls+=("$w")
+		a_cpus+=("$c")
 		j=$(taskset -c "$(cmp_core 0)" "$HEARTH_BIN/hearth-bench" nft --services "$n" \
 			--endpoints 2 --changes 1 --json) || cmp_die "hearth-bench nft failed"
 		h_wall=$(min "$h_wall" "$(json_get "$j" load_ms)")
 		h_cpu=$(min "$h_cpu" "$(json_get "$j" load_cpu_ms)")
+		h_walls+=("$(json_get "$j" load_ms)")
+		h_cpus+=("$(json_get "$j" load_cpu_ms)")
 	done
 	cmp_run 0 nft list table inet hearth >/dev/null || cmp_die "nft -f did not load the table"
 	walls=()
@@ -147,16 +177,24 @@ PY
 	c_cpu=$(printf '%s\n' "${cpus[@]}" | awk '{ s += $1 } END { printf "%.3f", s / NR }')
 
 	row "full load N=$n x2, wall ms (best of $LOADS)" "$h_wall" "$a_wall"
+	row "full load N=$n x2, wall ms (median of $LOADS)" \
+		"$(printf '%s\n' "${h_walls[@]}" | median)" "$(printf '%s\n' "${a_walls[@]}" | median)"
 	row "full load N=$n x2, CPU ms (best of $LOADS)" "$h_cpu" "$a_cpu"
+	row "full load N=$n x2, CPU ms (median of $LOADS)" \
+		"$(printf '%s\n' "${h_cpus[@]}" | median)" "$(printf '%s\n' "${a_cpus[@]}" | median)"
 	row "one change among N=$n, p50 wall ms" "$(get change_ms.p50)" "$c_p50"
 	row "one change among N=$n, p99 wall ms" "$(get change_ms.p99)" "$c_p99"
 	row "one change among N=$n, mean CPU ms" "$(get change_ms.cpu_mean)" "$c_cpu"
+	row "reload (no hint) among N=$n, p50 wall ms" "$(json_get "$reload" change_ms.p50)" "$c_p50"
+	row "reload (no hint) among N=$n, p99 wall ms" "$(json_get "$reload" change_ms.p99)" "$c_p99"
+	row "reload (no hint) among N=$n, mean CPU ms" "$(json_get "$reload" change_ms.cpu_mean)" "$c_cpu"
 	cmp_run 0 nft flush ruleset
 	row "anonymous sets in the table, N=$n" "$(get anonymous_sets)" ""
 done
 
 cmp_header
 echo "# hearth: hearth-bench nft, $CHANGES changes; anchor: nft -f, $ANCHOR_CHANGES changes (process start included); load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# nftables notification listeners on the machine (any namespace): $LISTENERS_START at the start, $(listeners) at the end"
 printf '%s\n' "${ROWS[@]}" | awk -F'|' '
 BEGIN { printf "%-52s %10s %10s %-8s %7s\n", "name", "hearth", "anchor", "", "ratio" }
 {
