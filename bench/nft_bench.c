@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -240,6 +241,15 @@ fail:
 	return NULL;
 }
 
+/* This thread's CPU time (user + system), in ns. */
+static uint64_t
+thread_cpu_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 /* User plus system CPU time of this process, in ms. */
 static double
 cpu_ms(void)
@@ -268,6 +278,7 @@ struct nft_result {
 	double load_ms;
 	double load_kernel_ms;
 	double p50_ms, p99_ms, max_ms;
+	double cpu_p50_ms, cpu_p99_ms; /* this thread's CPU time per change */
 	int anonymous_sets;
 	size_t elements;
 	double kernel_sum_ms;
@@ -312,8 +323,12 @@ measure(struct nft_engine *e, struct hearth_model **mp,
 	for (int i = 0; i < NFT_SET_COUNT; i++)
 		r->elements += st->elems[i];
 	uint64_t *t = calloc(o->changes, sizeof(*t));
-	if (t == NULL)
+	uint64_t *tc = calloc(o->changes, sizeof(*tc));
+	if (t == NULL || tc == NULL) {
+		free(t);
+		free(tc);
 		return -ENOMEM;
+	}
 	double cpu_sum = 0;
 	uint64_t hinted0 = nft_engine_stats(e)->hints_used;
 	for (size_t i = 0; i < o->changes; i++) {
@@ -323,12 +338,15 @@ measure(struct nft_engine *e, struct hearth_model **mp,
 		    derive_model(m, k, 0x0b000000u + (uint32_t)i, o->no_hint);
 		if (next == NULL) {
 			free(t);
+			free(tc);
 			return -ENOMEM;
 		}
 		c = cpu_ms();
+		uint64_t u0 = thread_cpu_ns();
 		uint64_t c0 = bench_now_ns();
 		err = nft_engine_apply(e, next);
 		t[i] = bench_now_ns() - c0;
+		tc[i] = thread_cpu_ns() - u0;
 		cpu_sum += cpu_ms() - c;
 		r->kernel_sum_ms +=
 		    nft_engine_stats(e)->last_batch_seconds * 1e3;
@@ -337,6 +355,7 @@ measure(struct nft_engine *e, struct hearth_model **mp,
 		nft_engine_watch_read(e, &drift);
 		if (err < 0) {
 			free(t);
+			free(tc);
 			return err;
 		}
 	}
@@ -346,7 +365,11 @@ measure(struct nft_engine *e, struct hearth_model **mp,
 	r->p50_ms = pct_ms(t, o->changes, 0.50);
 	r->p99_ms = pct_ms(t, o->changes, 0.99);
 	r->max_ms = (double)t[o->changes - 1] / 1e6;
+	qsort(tc, o->changes, sizeof(*tc), cmp_u64);
+	r->cpu_p50_ms = pct_ms(tc, o->changes, 0.50);
+	r->cpu_p99_ms = pct_ms(tc, o->changes, 0.99);
 	free(t);
+	free(tc);
 	r->anonymous_sets = nft_engine_count_anonymous_sets(e);
 	return r->anonymous_sets < 0 ? r->anonymous_sets : 0;
 }
@@ -370,21 +393,25 @@ report(const struct nft_opts *o, const struct nft_result *r)
 			printf("replace load %zu   %.2f ms (CPU %.2f ms)\n",
 			    i + 1, r->replace_ms[i], r->replace_cpu_ms[i]);
 		printf("per change       kernel batch %.3f ms, CPU %.3f ms "
-		       "(means)\n",
-		    r->kernel_sum_ms / (double)o->changes, r->change_cpu_ms);
+		       "(means); CPU p50 %.3f ms  p99 %.3f ms\n",
+		    r->kernel_sum_ms / (double)o->changes, r->change_cpu_ms,
+		    r->cpu_p50_ms, r->cpu_p99_ms);
 		return 0;
 	}
-	json_t *j = json_pack("{s:I, s:I, s:I, s:f, s:f, s:f, "
-	                      "s:{s:f, s:f, s:f, s:f, s:f}, s:I, s:I, s:i, "
-	                      "s:b}",
-	    "services", (json_int_t)o->services, "endpoints",
-	    (json_int_t)o->endpoints, "elements", (json_int_t)r->elements,
-	    "load_ms", r->load_ms, "load_kernel_ms", r->load_kernel_ms,
-	    "load_cpu_ms", r->load_cpu_ms, "change_ms", "p50", r->p50_ms, "p99",
-	    r->p99_ms, "max", r->max_ms, "kernel_mean",
-	    r->kernel_sum_ms / (double)o->changes, "cpu_mean", r->change_cpu_ms,
-	    "changes", (json_int_t)o->changes, "hinted", (json_int_t)r->hinted,
-	    "anonymous_sets", r->anonymous_sets, "load_quiet", r->load_quiet);
+	json_t *j =
+	    json_pack("{s:I, s:I, s:I, s:f, s:f, s:f, "
+	              "s:{s:f, s:f, s:f, s:f, s:f, s:f, s:f}, s:I, s:I, "
+	              "s:i, s:b}",
+	        "services", (json_int_t)o->services, "endpoints",
+	        (json_int_t)o->endpoints, "elements", (json_int_t)r->elements,
+	        "load_ms", r->load_ms, "load_kernel_ms", r->load_kernel_ms,
+	        "load_cpu_ms", r->load_cpu_ms, "change_ms", "p50", r->p50_ms,
+	        "p99", r->p99_ms, "max", r->max_ms, "kernel_mean",
+	        r->kernel_sum_ms / (double)o->changes, "cpu_mean",
+	        r->change_cpu_ms, "cpu_p50", r->cpu_p50_ms, "cpu_p99",
+	        r->cpu_p99_ms, "changes", (json_int_t)o->changes, "hinted",
+	        (json_int_t)r->hinted, "anonymous_sets", r->anonymous_sets,
+	        "load_quiet", r->load_quiet);
 	return j ? bench_json_emit(j) : -ENOMEM;
 }
 

@@ -185,6 +185,7 @@ PY
 	row "one change among N=$n, p50 wall ms" "$(get change_ms.p50)" "$c_p50"
 	row "one change among N=$n, p99 wall ms" "$(get change_ms.p99)" "$c_p99"
 	row "one change among N=$n, mean CPU ms" "$(get change_ms.cpu_mean)" "$c_cpu"
+	row "one change among N=$n, p99 CPU ms" "$(get change_ms.cpu_p99)" ""
 	row "reload (no hint) among N=$n, p50 wall ms" "$(json_get "$reload" change_ms.p50)" "$c_p50"
 	row "reload (no hint) among N=$n, p99 wall ms" "$(json_get "$reload" change_ms.p99)" "$c_p99"
 	row "reload (no hint) among N=$n, mean CPU ms" "$(json_get "$reload" change_ms.cpu_mean)" "$c_cpu"
