@@ -619,41 +619,34 @@ rule_msg(struct nft_batch *b, const char *chain, const struct nft_rule_spec *s)
 	return err;
 }
 
-static int
-elem_fill(struct nftnl_set *set, const struct nft_elem_op *op)
+/* Appends one element, laid out as libnftnl lays it out (written
+ * directly: tens of thousands of elements need no allocation each). */
+static void
+elem_put(struct nlmsghdr *nlh, const struct nft_elem_op *op, uint16_t idx)
 {
-	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
-	if (e == NULL)
-		return -ENOMEM;
-	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, op->key, op->klen);
-	if (op->set == NFT_SET_ALLOW)
-		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY_END, op->key_end,
-		    op->klen);
-	if (!op->del && op->chain[0]) {
-		nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT, NFT_GOTO);
-		nftnl_set_elem_set_str(e, NFTNL_SET_ELEM_CHAIN, op->chain);
-	} else if (!op->del && op->dlen) {
-		nftnl_set_elem_set(e, NFTNL_SET_ELEM_DATA, op->data, op->dlen);
+	struct nlattr *e = mnl_attr_nest_start(nlh, idx);
+	struct nlattr *n = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_KEY);
+	mnl_attr_put(nlh, NFTA_DATA_VALUE, op->klen, op->key);
+	mnl_attr_nest_end(nlh, n);
+	if (op->set == NFT_SET_ALLOW) {
+		n = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_KEY_END);
+		mnl_attr_put(nlh, NFTA_DATA_VALUE, op->klen, op->key_end);
+		mnl_attr_nest_end(nlh, n);
 	}
-	nftnl_set_elem_add(set, e);
-	return 0;
-}
-
-static int
-elems_flush(struct nft_batch *b, struct nftnl_set **set, bool del)
-{
-	if (*set == NULL)
-		return 0;
-	struct nlmsghdr *nlh =
-	    msg_begin(b, del ? NFT_MSG_DELSETELEM : NFT_MSG_NEWSETELEM,
-	        del ? 0 : NLM_F_CREATE);
-	if (nlh == NULL)
-		return -ENOMEM;
-	nftnl_set_elems_nlmsg_build_payload(nlh, *set);
-	msg_end(b, nlh);
-	nftnl_set_free(*set);
-	*set = NULL;
-	return 0;
+	if (!op->del && op->chain[0]) {
+		n = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_DATA);
+		struct nlattr *v = mnl_attr_nest_start(nlh, NFTA_DATA_VERDICT);
+		mnl_attr_put_u32(nlh, NFTA_VERDICT_CODE,
+		    htonl((uint32_t)NFT_GOTO));
+		mnl_attr_put_strz(nlh, NFTA_VERDICT_CHAIN, op->chain);
+		mnl_attr_nest_end(nlh, v);
+		mnl_attr_nest_end(nlh, n);
+	} else if (!op->del && op->dlen) {
+		n = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_DATA);
+		mnl_attr_put(nlh, NFTA_DATA_VALUE, op->dlen, op->data);
+		mnl_attr_nest_end(nlh, n);
+	}
+	mnl_attr_nest_end(nlh, e);
 }
 
 /* Every element op of ch for one set and one direction, chunked. */
@@ -661,29 +654,41 @@ static int
 elems_msgs(struct nft_batch *b, const struct nft_changes *ch,
     enum nft_set_id id, bool del)
 {
-	struct nftnl_set *set = NULL;
-	size_t in_msg = 0;
+	struct nlmsghdr *nlh = NULL;
+	struct nlattr *list = NULL;
+	uint16_t in_msg = 0;
 	for (size_t i = 0; i < ch->n_elems; i++) {
 		const struct nft_elem_op *op = &ch->elems[i];
 		if (op->set != id || op->del != del)
 			continue;
-		if (set == NULL) {
-			if ((set = nftnl_set_alloc()) == NULL)
+		if (nlh == NULL) {
+			nlh = msg_begin(b,
+			    del ? NFT_MSG_DELSETELEM : NFT_MSG_NEWSETELEM,
+			    del ? 0 : NLM_F_CREATE);
+			if (nlh == NULL)
 				return -ENOMEM;
-			nftnl_set_set_str(set, NFTNL_SET_TABLE, NFT_TABLE_NAME);
-			nftnl_set_set_str(set, NFTNL_SET_NAME,
+			mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET,
 			    nft_sets[id].name);
-			nftnl_set_set_u32(set, NFTNL_SET_ID, (uint32_t)id + 1);
+			mnl_attr_put_u32(nlh, NFTA_SET_ELEM_LIST_SET_ID,
+			    htonl((uint32_t)id + 1));
+			mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE,
+			    NFT_TABLE_NAME);
+			list = mnl_attr_nest_start(nlh,
+			    NFTA_SET_ELEM_LIST_ELEMENTS);
 			in_msg = 0;
 		}
-		if (elem_fill(set, op) < 0) {
-			nftnl_set_free(set);
-			return -ENOMEM;
+		elem_put(nlh, op, ++in_msg);
+		if (in_msg == ELEMS_PER_MSG) {
+			mnl_attr_nest_end(nlh, list);
+			msg_end(b, nlh);
+			nlh = NULL;
 		}
-		if (++in_msg == ELEMS_PER_MSG && elems_flush(b, &set, del) < 0)
-			return -ENOMEM;
 	}
-	return elems_flush(b, &set, del);
+	if (nlh != NULL) {
+		mnl_attr_nest_end(nlh, list);
+		msg_end(b, nlh);
+	}
+	return 0;
 }
 
 static bool

@@ -63,10 +63,20 @@ static void
 svc_target(const struct nft_svc *s, char out[NFT_CHAIN_NAMELEN])
 {
 	switch (s->kind) {
-	case NFT_SVC_DNAT:
-		snprintf(out, NFT_CHAIN_NAMELEN, "pick%d_%u",
-		    s->key.family == AF_INET ? 4 : 6, s->n_backends);
+	case NFT_SVC_DNAT: {
+		/* "pick4_K" without snprintf: once per service port */
+		char digits[12];
+		size_t n = 0;
+		uint32_t k = s->n_backends;
+		do
+			digits[n++] = (char)('0' + k % 10);
+		while ((k /= 10) != 0);
+		memcpy(out, s->key.family == AF_INET ? "pick4_" : "pick6_", 6);
+		for (size_t i = 0; i < n; i++)
+			out[6 + i] = digits[n - 1 - i];
+		out[6 + n] = '\0';
 		break;
+	}
 	case NFT_SVC_PROXY:
 		snprintf(out, NFT_CHAIN_NAMELEN, "proxy_%u", s->proxy_port);
 		break;
