@@ -55,11 +55,12 @@ struct proxy_io {
 	bool connecting, handshaking;
 	bool shut_want, shut_done; /* proxy_io_shutdown asked; FIN sent */
 	bool notify_done;          /* TLS close_notify made */
-	bool drained;  /* a read came back short: empty until readable */
-	bool eof;      /* the peer's FIN was read */
-	bool tls_more; /* OpenSSL holds whole records not yet read */
-	bool kicked;   /* the read event was activated by us, not epoll */
-	bool *dead;    /* set when freed from a callback */
+	bool drained;     /* a read came back short: empty until readable */
+	bool eof;         /* the peer's FIN was read */
+	bool tls_more;    /* OpenSSL holds whole records not yet read */
+	bool peer_closed; /* epoll saw the peer's FIN or reset (EV_CLOSED):
+	                   * a short read no longer means empty */
+	bool *dead;       /* set when freed from a callback */
 };
 
 static void update_read(struct proxy_io *io);
@@ -96,7 +97,8 @@ bio_read(BIO *b, char *buf, int len)
 		r = read(io->fd, buf, (size_t)len);
 	while (r < 0 && errno == EINTR);
 	if (r > 0) {
-		if (r < len)
+		/* Short: empty now, unless a FIN or reset waits behind. */
+		if (r < len && !io->peer_closed)
 			io->drained = true;
 		return (int)r;
 	}
@@ -194,12 +196,16 @@ tls_has_input(const struct proxy_io *io)
 	        (io->raw_in != NULL && evbuffer_get_length(io->raw_in) > 0));
 }
 
-/* Runs the read handler from the loop without news from the socket. */
+/*
+ * Runs the read handler from the loop without news from the socket. It is
+ * marked EV_SIGNAL, which epoll never reports for a socket, so news that
+ * arrives in the same loop iteration (EV_READ added to it) is not lost.
+ */
+#define IO_KICK EV_SIGNAL
 static void
 kick(struct proxy_io *io)
 {
-	io->kicked = true;
-	event_active(&io->rev, EV_READ, 1);
+	event_active(&io->rev, IO_KICK, 1);
 }
 
 static bool
@@ -458,11 +464,16 @@ read_in(struct proxy_io *io, size_t *got)
 		evbuffer_commit_space(io->in, v, nv);
 		*got += (size_t)r;
 		if ((size_t)r < asked) {
-			io->drained = true;
 			/* Read size follows what the peer sends. */
 			if ((size_t)r < io->read_size / 4 &&
 			    io->read_size > IO_READ_MIN)
 				io->read_size /= 2;
+			/* Short: empty now, unless a FIN or reset waits
+			 * behind the data (it is read next, not signalled
+			 * again). */
+			if (io->peer_closed)
+				continue;
+			io->drained = true;
 			return 0;
 		}
 		if (io->read_size < IO_READ_MAX)
@@ -514,10 +525,10 @@ read_ev(evutil_socket_t fd, short what, void *arg)
 		deliver_event(io, PROXY_IO_TIMEOUT);
 		return;
 	}
-	if (io->kicked)
-		io->kicked = false; /* the socket is as empty as it was */
-	else
-		io->drained = false;
+	if (what & (EV_READ | EV_CLOSED))
+		io->drained = false; /* news from the socket, not a kick */
+	if (what & EV_CLOSED)
+		io->peer_closed = true;
 	if (!can_read(io))
 		return; /* noted; read when reading resumes */
 	GUARD_BEGIN(io);
@@ -616,8 +627,8 @@ proxy_io_new(struct event_base *base, int fd)
 	io->in = evbuffer_new();
 	io->out = evbuffer_new();
 	if (io->in == NULL || io->out == NULL ||
-	    event_assign(&io->rev, base, fd, EV_READ | EV_PERSIST | EV_ET,
-	        read_ev, io) != 0 ||
+	    event_assign(&io->rev, base, fd,
+	        EV_READ | EV_CLOSED | EV_PERSIST | EV_ET, read_ev, io) != 0 ||
 	    event_assign(&io->wev, base, fd, EV_WRITE | EV_PERSIST | EV_ET,
 	        write_ev, io) != 0)
 		goto fail;

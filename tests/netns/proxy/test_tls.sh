@@ -41,6 +41,16 @@ px_expect "SNI b.test: RSA cert" "CN=rsab" "$(subject b.test)"
 px_expect "SNI by wildcard SAN" "CN=def" "$(subject x.wild.test)"
 px_expect "unknown SNI: the first cert" "CN=def" "$(subject nobody.test)"
 px_expect "passthrough: the backend's cert" "CN=backend" "$(subject pass.test)"
+# A client that closes right after the handshake (its FIN read together
+# with its last bytes) leaves no connection behind, on either side.
+for _ in $(seq 1 20); do subject pass.test >/dev/null; subject a.test >/dev/null; done
+active() {
+	lab_exec node1 curl -s http://127.0.0.1:9477/metrics |
+	    sed -n 's/^hearth_proxy_active_connections //p'
+}
+none_open() { [ "$(active)" = 0 ]; }
+lab_wait 5 none_open ||
+    lab_fail "connections left open after 40 closed handshakes: $(active)"
 
 px_expect "HTTPS request with SNI" "be1 /s" \
     "$(px_curl --cacert "$LAB_DIR/def.crt" https://a.test/s)"
