@@ -837,12 +837,11 @@ repetition(struct fo_lab *l, const struct fo_opts *o, int sig,
 	return 0;
 }
 
+/* The shared monotonic clock (report.c), signed for deadline arithmetic. */
 static int64_t
 mono_ns(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	return (int64_t)bench_now_ns();
 }
 
 /* The value of the sample called name (no labels) in text, or 0. */
