@@ -2,8 +2,9 @@
  * The announcer: l2announce's I/O on the daemon's event base. It feeds
  * the election (election.c) with heartbeats from the UDP socket, link
  * state from netlink and time from its timers, and acts on what the
- * election decides: answers ARP requests and neighbour solicitations for
- * the VIPs this node owns (from the AF_PACKET socket), announces VIPs it
+ * election decides: has the responder (responder.c, a thread of its own)
+ * answer ARP requests and neighbour solicitations for the VIPs this node
+ * owns (from the AF_PACKET socket, whose filter it keeps), announces VIPs it
  * takes (gratuitous ARP / unsolicited NA: all at once, then a burst 1.1 s
  * apart, then every garp_refresh_seconds), re-announces when another MAC
  * claims one of them, and tells its peers when its claims change or it
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include <linux/if_packet.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include "announcer.h"
@@ -29,6 +31,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "peer_key.h"
+#include "responder.h"
 
 /* The parts of the configuration that need a new announcer to change. */
 struct shape {
@@ -49,7 +52,6 @@ struct vip_io {
 };
 
 struct counters {
-	uint64_t arp_requests, arp_replies, ns_received, na_sent;
 	uint64_t garps, unsolicited_na, conflicts, taken, released;
 	uint64_t hb_sent, hb_received, hb_auth, hb_malformed, hb_replay;
 	uint64_t hb_stranger, send_errors;
@@ -74,7 +76,9 @@ struct l2_announcer {
 	struct in_addr *owned4;  /* L2_BPF_MAX_VIPS */
 	uint64_t incarnation;
 	int pkt_fd, hb_fd, mc_fd;
-	struct event *pkt_ev, *hb_ev, *hb_timer, *el_timer, *garp_timer;
+	struct l2_responder *responder;
+	bool realtime; /* the responder asks for real-time priority */
+	struct event *hb_ev, *hb_timer, *el_timer, *garp_timer;
 	struct event *health_timer;
 	struct l2_link_watch *watch;
 	int64_t created;
@@ -82,16 +86,15 @@ struct l2_announcer {
 	bool ever_served;
 	enum hearth_health health;
 	struct counters c;
+	struct l2_responder_counters rc; /* the responder's */
 	struct metrics_histogram takeover;
-	struct l2_rx_batch rx; /* frames read in one call */
-	struct l2_tx_batch tx; /* replies to them, sent in one call */
 };
 
 static const double takeover_bounds[] = {0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.75, 1,
     2, 5};
 
 static void run_tick(struct l2_announcer *a);
-static void update_filter(struct l2_announcer *a);
+static void update_answers(struct l2_announcer *a);
 
 static int64_t
 now_ms(void)
@@ -258,25 +261,6 @@ send_frame(struct l2_announcer *a, const uint8_t *f, size_t len)
 		a->c.send_errors++;
 }
 
-/*
- * Where the next reply goes in the batch sent after the reads (sending
- * the batch first when it is full); reply_queue commits its length.
- */
-static uint8_t *
-reply_slot(struct l2_announcer *a)
-{
-	if (a->tx.n == L2_TX_BATCH)
-		a->c.send_errors +=
-		    l2_packet_send_batch(a->pkt_fd, a->link.ifindex, &a->tx);
-	return a->tx.frame[a->tx.n];
-}
-
-static void
-reply_queue(struct l2_announcer *a, size_t len)
-{
-	a->tx.len[a->tx.n++] = len;
-}
-
 static void
 send_heartbeat(struct l2_announcer *a, enum l2_hb_type type)
 {
@@ -406,7 +390,7 @@ run_tick(struct l2_announcer *a)
 		}
 	}
 	if (n > 0)
-		update_filter(a);
+		update_answers(a);
 	if (taken > 0)
 		announce_due(a); /* every first announcement at once */
 	if (n > 0 && !a->stopped)
@@ -542,84 +526,14 @@ conflict(struct l2_announcer *a, long i, const uint8_t *mac)
 	announce_due(a);
 }
 
-static long
-owned_index(const struct l2_announcer *a, const struct hearth_addr *x)
-{
-	long i = l2_election_find(a->el, x);
-	return i >= 0 && l2_election_owns(a->el, (size_t)i) ? i : -1;
-}
-
+/* The responder heard mac claim vip: re-announce if it is still ours. */
 static void
-arp_in(struct l2_announcer *a, const struct l2_rx *rx)
-{
-	struct hearth_addr spa = {.family = AF_INET, .v4 = rx->arp.spa};
-	struct hearth_addr tpa = {.family = AF_INET, .v4 = rx->arp.tpa};
-	if (memcmp(rx->arp.sha, a->link.mac, 6) == 0)
-		return;
-	long i = owned_index(a, &spa);
-	if (i >= 0)
-		conflict(a, i, rx->arp.sha);
-	if (rx->kind != L2_RX_ARP_REQUEST || spa.v4.s_addr == tpa.v4.s_addr ||
-	    l2_election_find(a->el, &tpa) < 0)
-		return;
-	a->c.arp_requests++;
-	if (owned_index(a, &tpa) < 0)
-		return;
-	uint8_t *f = reply_slot(a);
-	reply_queue(a,
-	    l2_arp_reply_build(f, a->link.mac, rx->arp.tpa, &rx->arp));
-	a->c.arp_replies++;
-}
-
-static void
-ns_in(struct l2_announcer *a, const struct l2_rx *rx)
-{
-	struct hearth_addr t = {.family = AF_INET6, .v6 = rx->ns.target};
-	if (memcmp(rx->ns.eth_src, a->link.mac, 6) == 0 ||
-	    l2_election_find(a->el, &t) < 0)
-		return;
-	a->c.ns_received++;
-	if (owned_index(a, &t) < 0)
-		return;
-	uint8_t *f = reply_slot(a);
-	reply_queue(a, l2_na_reply_build(f, a->link.mac, &rx->ns));
-	a->c.na_sent++;
-}
-
-/*
- * Reads what is waiting in batches (one recvmmsg per L2_RX_BATCH frames)
- * and sends the replies to each batch in one sendmmsg; at most 16 batches
- * per wake-up, so the other events get their turn under a flood.
- */
-static void
-pkt_read_cb(evutil_socket_t fd, short what, void *arg)
+claim_cb(const struct hearth_addr *vip, const uint8_t mac[6], void *arg)
 {
 	struct l2_announcer *a = arg;
-	for (int round = 0; round < 16; round++) {
-		int n = l2_packet_recv(fd, &a->rx);
-		for (int i = 0; i < n; i++) {
-			if (a->rx.outgoing[i])
-				continue;
-			struct l2_rx rx;
-			switch (
-			    l2_frame_parse(a->rx.frame[i], a->rx.len[i], &rx)) {
-			case L2_RX_ARP_REQUEST:
-			case L2_RX_ARP_REPLY:
-				arp_in(a, &rx);
-				break;
-			case L2_RX_NS:
-				ns_in(a, &rx);
-				break;
-			default:
-				break;
-			}
-		}
-		if (a->tx.n > 0)
-			a->c.send_errors += l2_packet_send_batch(a->pkt_fd,
-			    a->link.ifindex, &a->tx);
-		if (n < L2_RX_BATCH)
-			break;
-	}
+	long i = l2_election_find(a->el, vip);
+	if (i >= 0 && l2_election_owns(a->el, (size_t)i) && !a->stopped)
+		conflict(a, i, mac);
 }
 
 /* --- IPv6 solicited-node groups -------------------------------------- */
@@ -689,14 +603,37 @@ build_filter(struct l2_announcer *a)
 	return l2_bpf_build(a->bpf, a->owned4, n);
 }
 
-/* Lets the kernel pass exactly the ARP frames about owned VIPs. */
+/* Hands the responder what to answer now: the link and the VIPs owned. */
 static void
-update_filter(struct l2_announcer *a)
+publish(struct l2_announcer *a)
+{
+	struct l2_answer_vip *v = calloc(a->n_vips ? a->n_vips : 1, sizeof(*v));
+	if (v == NULL) {
+		log_warnx("l2announce: answers not updated: out of memory");
+		return;
+	}
+	for (size_t i = 0; i < a->n_vips; i++) {
+		v[i].addr = a->vips[i].addr;
+		v[i].owned = a->el != NULL && l2_election_owns(a->el, i);
+	}
+	if (l2_responder_publish(a->responder, a->link.ifindex, a->link.mac, v,
+	        a->n_vips) != 0)
+		log_warnx("l2announce: answers not updated: out of memory");
+	free(v);
+}
+
+/*
+ * Lets the kernel pass exactly the ARP frames about owned VIPs and the
+ * responder answer for them.
+ */
+static void
+update_answers(struct l2_announcer *a)
 {
 	int rc = l2_packet_filter(a->pkt_fd, a->bpf, build_filter(a));
 	if (rc != 0)
 		log_warnx("l2announce: packet filter not updated: %s",
 		    strerror(-rc));
+	publish(a);
 }
 
 static int
@@ -705,22 +642,20 @@ open_packet(struct l2_announcer *a)
 	int fd = l2_packet_open(a->link.ifindex, a->bpf, build_filter(a));
 	if (fd < 0)
 		return fd;
-	struct event *ev =
-	    event_new(a->base, fd, EV_READ | EV_PERSIST, pkt_read_cb, a);
-	if (ev == NULL || event_add(ev, NULL) != 0) {
-		if (ev != NULL)
-			event_free(ev);
+	struct l2_responder *r =
+	    l2_responder_new(a->base, fd, a->realtime, &a->rc, claim_cb, a);
+	if (r == NULL) {
 		close(fd);
 		return -ENOMEM;
 	}
-	if (a->pkt_ev != NULL)
-		event_free(a->pkt_ev);
+	l2_responder_free(a->responder); /* its thread is gone after this */
 	if (a->pkt_fd >= 0) {
 		a->c.rx_dropped += l2_packet_drops(a->pkt_fd);
 		close(a->pkt_fd);
 	}
 	a->pkt_fd = fd;
-	a->pkt_ev = ev;
+	a->responder = r;
+	publish(a);
 	return 0;
 }
 
@@ -762,8 +697,10 @@ link_cb(const struct l2_link *l, void *arg)
 		snprintf(a->link.name, sizeof(a->link.name), "%s", l->name);
 	}
 	bool mac_changed = !l->gone && memcmp(l->mac, a->link.mac, 6) != 0;
-	if (mac_changed)
+	if (mac_changed) {
 		memcpy(a->link.mac, l->mac, 6);
+		publish(a);
+	}
 	if (l->up != a->link.up) {
 		log_info("l2announce: %s is %s", a->link.name,
 		    l->up ? "up: rejoining" : "down: leaving");
@@ -840,6 +777,7 @@ set_vips(struct l2_announcer *a, const struct hearth_model *m)
 	a->vips = nv;
 	a->changes = ch;
 	a->n_vips = (size_t)n;
+	publish(a);
 	return 0;
 }
 
@@ -908,6 +846,27 @@ open_all(struct l2_announcer *a, const struct hearth_model *m)
 	return 0;
 }
 
+/*
+ * Whether the responder may ask for real-time priority (unless
+ * HEARTH_L2_REALTIME=0). While still privileged, lets this process use
+ * priority 1 after the drop (RLIMIT_RTPRIO), so no capability is kept.
+ */
+static bool
+realtime_allowed(void)
+{
+	const char *e = getenv("HEARTH_L2_REALTIME");
+	if (e != NULL && strcmp(e, "0") == 0)
+		return false;
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_RTPRIO, &rl) == 0 && rl.rlim_cur < 1) {
+		rl.rlim_cur = 1;
+		if (rl.rlim_max < 1)
+			rl.rlim_max = 1;
+		(void)setrlimit(RLIMIT_RTPRIO, &rl);
+	}
+	return true;
+}
+
 struct l2_announcer *
 l2_announcer_new(struct hearth_env *env, const struct hearth_model *m)
 {
@@ -925,6 +884,7 @@ l2_announcer_new(struct hearth_env *env, const struct hearth_model *m)
 	    sizeof(takeover_bounds) / sizeof(takeover_bounds[0]);
 	params_from(m, &a->params);
 	a->garp_refresh_seconds = m->peers.garp_refresh_seconds;
+	a->realtime = realtime_allowed();
 	if (shape_resolve(m, &a->shape) != 0 || open_all(a, m) != 0) {
 		l2_announcer_free(a);
 		return NULL;
@@ -1013,7 +973,8 @@ l2_announcer_free(struct l2_announcer *a)
 {
 	if (a == NULL)
 		return;
-	struct event *evs[] = {a->pkt_ev, a->hb_ev, a->hb_timer, a->el_timer,
+	l2_responder_free(a->responder); /* before its socket is closed */
+	struct event *evs[] = {a->hb_ev, a->hb_timer, a->el_timer,
 	    a->garp_timer, a->health_timer};
 	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
 		if (evs[i] != NULL)
@@ -1114,6 +1075,7 @@ l2_announcer_metrics(struct l2_announcer *a, struct evbuffer *out)
 	if (a->pkt_fd >= 0)
 		a->c.rx_dropped += l2_packet_drops(a->pkt_fd);
 	const struct counters *c = &a->c;
+	struct l2_responder_counters *rc = &a->rc;
 	vip_metrics(a, out);
 	metrics_gauge(out, "hearth_l2announce_vips_owned",
 	    "VIPs this node announces", (double)l2_election_n_owned(a->el));
@@ -1126,17 +1088,19 @@ l2_announcer_metrics(struct l2_announcer *a, struct evbuffer *out)
 	metrics_counter(out, "hearth_l2announce_arp_requests_total",
 	    "ARP requests received for a VIP this node owns (the kernel drops "
 	    "the others)",
-	    c->arp_requests);
+	    atomic_load(&rc->arp_requests));
 	metrics_counter(out, "hearth_l2announce_arp_replies_total",
-	    "ARP replies sent for owned VIPs", c->arp_replies);
+	    "ARP replies sent for owned VIPs", atomic_load(&rc->arp_replies));
 	metrics_counter(out, "hearth_l2announce_frames_dropped_total",
 	    "ARP/NDP frames the kernel dropped because the packet socket's "
 	    "queue was full",
 	    c->rx_dropped);
 	metrics_counter(out, "hearth_l2announce_ndp_solicitations_total",
-	    "Neighbour solicitations received for a VIP", c->ns_received);
+	    "Neighbour solicitations received for a VIP",
+	    atomic_load(&rc->ns_received));
 	metrics_counter(out, "hearth_l2announce_ndp_advertisements_total",
-	    "Solicited neighbour advertisements sent", c->na_sent);
+	    "Solicited neighbour advertisements sent",
+	    atomic_load(&rc->na_sent));
 	metrics_counter(out, "hearth_l2announce_garp_sent_total",
 	    "Gratuitous ARP frames sent (request and reply forms)", c->garps);
 	metrics_counter(out, "hearth_l2announce_unsolicited_na_sent_total",
@@ -1167,7 +1131,14 @@ l2_announcer_metrics(struct l2_announcer *a, struct evbuffer *out)
 	    "reason=\"not_a_member\"", (double)c->hb_stranger);
 	counter(out, "hearth_l2announce_send_errors_total",
 	    "Frames or heartbeats the kernel refused to send", NULL,
-	    c->send_errors);
+	    c->send_errors + atomic_load(&rc->send_errors));
+	metrics_gauge(out, "hearth_l2announce_responder_realtime",
+	    "1 while ARP/NDP are answered by a thread at real-time priority",
+	    a->responder != NULL && l2_responder_realtime(a->responder));
+	metrics_counter(out, "hearth_l2announce_responder_throttled_total",
+	    "Times the answering thread used its real-time CPU budget (20 ms "
+	    "per 100 ms) and went on at normal priority: a flood of ARP/NDP",
+	    atomic_load(&rc->throttled));
 	metrics_histogram_write(out, "hearth_l2announce_takeover_seconds",
 	    "From the old owner's last heartbeat to this node taking a VIP",
 	    &a->takeover);
