@@ -759,10 +759,11 @@ heaviest(const struct fo_lab *l)
 /* What the daemons and sockets counted during --arp-latency. */
 struct arp_counts {
 	double received, answered, dropped; /* hearthd's, all nodes */
-	bool have_daemon;                   /* hearthd's metrics were read */
-	unsigned client_drops;              /* the client socket's */
-	uint64_t unmatched;                 /* replies to no request */
-	uint64_t send_failed;               /* requests the kernel refused */
+	double throttled;      /* real-time budget spent (windows cut short) */
+	bool have_daemon;      /* hearthd's metrics were read */
+	unsigned client_drops; /* the client socket's */
+	uint64_t unmatched;    /* replies to no request */
+	uint64_t send_failed;  /* requests the kernel refused */
 };
 
 struct fo_result {
@@ -906,6 +907,9 @@ node_counts(const struct fo_lab *l, int i, double sign, struct arp_counts *c)
 		c->dropped += sign *
 		    metric_value(text,
 		        "hearth_l2announce_frames_dropped_total");
+		c->throttled += sign *
+		    metric_value(text,
+		        "hearth_l2announce_responder_throttled_total");
 	}
 	return ok;
 }
@@ -1058,8 +1062,9 @@ arp_report(const struct fo_opts *o, const struct bench_hist *h, uint64_t sent,
 	bench_latency_print(stdout, h);
 	if (c->have_daemon)
 		printf("  hearthd (3 nodes): requests received %.0f, replies "
-		       "sent %.0f, dropped by its sockets %.0f\n",
-		    c->received, c->answered, c->dropped);
+		       "sent %.0f, dropped by its sockets %.0f, real-time "
+		       "budget spent %.0f times\n",
+		    c->received, c->answered, c->dropped, c->throttled);
 	printf("  client: requests the kernel refused %llu, tap drops %u, "
 	       "replies to no request in flight %llu\n",
 	    (unsigned long long)c->send_failed, c->client_drops,

@@ -1136,7 +1136,7 @@ l2_announcer_metrics(struct l2_announcer *a, struct evbuffer *out)
 	    "1 while ARP/NDP are answered by a thread at real-time priority",
 	    a->responder != NULL && l2_responder_realtime(a->responder));
 	metrics_counter(out, "hearth_l2announce_responder_throttled_total",
-	    "Times the answering thread used its real-time CPU budget (20 ms "
+	    "Times the answering thread used its real-time CPU budget (50 ms "
 	    "per 100 ms) and went on at normal priority: a flood of ARP/NDP",
 	    atomic_load(&rc->throttled));
 	metrics_histogram_write(out, "hearth_l2announce_takeover_seconds",

@@ -10,9 +10,9 @@
 #define HEARTH_L2_BUDGET_H
 #include <stdint.h>
 
-/* 20 ms of CPU per 100 ms: real time takes at most a fifth of a core. */
+/* 50 ms of CPU per 100 ms: real time takes at most half a core. */
 #define L2_BUDGET_WINDOW_NS 100000000
-#define L2_BUDGET_CPU_NS    20000000
+#define L2_BUDGET_CPU_NS    50000000
 
 struct l2_budget {
 	int64_t window_ns, cpu_ns; /* the window's length and budget */

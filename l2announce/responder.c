@@ -91,8 +91,7 @@ find(const struct snapshot *s, int family, const void *addr)
 
 /* Notes a claim for the loop; true when the loop must be woken. */
 static bool
-claim(struct l2_responder *r, const struct hearth_addr *vip,
-    const uint8_t *mac)
+claim(struct l2_responder *r, const struct hearth_addr *vip, const uint8_t *mac)
 {
 	if (r->n_claims == CLAIMS_MAX)
 		return false;
@@ -109,8 +108,7 @@ reply(struct l2_responder *r, size_t len)
 
 /* An ARP frame: a claim to pass on, a request to answer, or neither. */
 static bool
-arp_in(struct l2_responder *r, const struct snapshot *s,
-    const struct l2_rx *rx)
+arp_in(struct l2_responder *r, const struct snapshot *s, const struct l2_rx *rx)
 {
 	if (memcmp(rx->arp.sha, s->mac, 6) == 0)
 		return false;
@@ -127,8 +125,9 @@ arp_in(struct l2_responder *r, const struct snapshot *s,
 	atomic_fetch_add_explicit(&r->c->arp_requests, 1, memory_order_relaxed);
 	if (!t->owned || r->tx.n == L2_TX_BATCH)
 		return wake;
-	reply(r, l2_arp_reply_build(r->tx.frame[r->tx.n], s->mac, rx->arp.tpa,
-	             &rx->arp));
+	reply(r,
+	    l2_arp_reply_build(r->tx.frame[r->tx.n], s->mac, rx->arp.tpa,
+	        &rx->arp));
 	atomic_fetch_add_explicit(&r->c->arp_replies, 1, memory_order_relaxed);
 	return wake;
 }
@@ -190,7 +189,8 @@ serve(struct l2_responder *r)
 		if (answer(r, n, &ifindex))
 			(void)eventfd_write(r->wake_fd, 1);
 		if (r->tx.n > 0) {
-			size_t bad = l2_packet_send_batch(r->fd, ifindex, &r->tx);
+			size_t bad =
+			    l2_packet_send_batch(r->fd, ifindex, &r->tx);
 			atomic_fetch_add_explicit(&r->c->send_errors, bad,
 			    memory_order_relaxed);
 		}
@@ -214,8 +214,8 @@ static bool
 set_realtime(bool on)
 {
 	struct sched_param sp = {.sched_priority = on ? 1 : 0};
-	return pthread_setschedparam(pthread_self(), on ? SCHED_FIFO : SCHED_OTHER,
-	           &sp) == 0;
+	return pthread_setschedparam(pthread_self(),
+	           on ? SCHED_FIFO : SCHED_OTHER, &sp) == 0;
 }
 
 /*
@@ -338,8 +338,8 @@ start_cb(evutil_socket_t fd, short what, void *arg)
 	} else {
 		log_warnx("l2announce: no answering thread; answering on the "
 		          "event loop");
-		r->read_ev = event_new(r->base, r->fd, EV_READ | EV_PERSIST,
-		    read_cb, r);
+		r->read_ev =
+		    event_new(r->base, r->fd, EV_READ | EV_PERSIST, read_cb, r);
 		if (r->read_ev == NULL || event_add(r->read_ev, NULL) != 0)
 			log_error("l2announce: cannot answer ARP/NDP: out of "
 			          "memory");

@@ -29,8 +29,8 @@ struct l2_answer_vip {
 };
 
 /* Another MAC claimed an owned VIP: called on the event loop. */
-typedef void (*l2_claim_cb)(const struct hearth_addr *vip,
-    const uint8_t mac[6], void *arg);
+typedef void (*l2_claim_cb)(const struct hearth_addr *vip, const uint8_t mac[6],
+    void *arg);
 
 struct l2_responder;
 
@@ -41,8 +41,7 @@ struct l2_responder;
  * for real-time priority when realtime is true. NULL on error.
  */
 struct l2_responder *l2_responder_new(struct event_base *base, int fd,
-    bool realtime, struct l2_responder_counters *c, l2_claim_cb cb,
-    void *arg);
+    bool realtime, struct l2_responder_counters *c, l2_claim_cb cb, void *arg);
 
 /*
  * Publishes what to answer: the link's index and MAC and the VIPs (n,

@@ -23,7 +23,8 @@ test_under_budget_never_pauses(void **state)
 	l2_budget_init(&b, 100 * MS, 20 * MS, 0, 0);
 	/* 19 ms of CPU spread over 99 ms: no pause. */
 	for (int64_t t = 1; t < 100; t++)
-		assert_int_equal(l2_budget_charge(&b, t * MS, t * MS * 10 / 52), 0);
+		assert_int_equal(l2_budget_charge(&b, t * MS, t * MS * 10 / 52),
+		    0);
 }
 
 static void
