@@ -42,8 +42,14 @@ void notify_reloading(void);
 void notify_stopping(void);
 void notify_status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* OS glue: drop to user keeping CAP_NET_ADMIN, CAP_NET_RAW,
- * CAP_NET_BIND_SERVICE. */
+/*
+ * OS glue, in two steps around the modules' creation. First, before any
+ * module starts a thread: narrow the bounding set to CAP_NET_ADMIN,
+ * CAP_NET_RAW, CAP_NET_BIND_SERVICE and set no_new_privs; both are per
+ * thread, so every thread created afterwards inherits them.
+ */
+int privdrop_prepare(void);
+/* Then: become user keeping just those three (every thread changes user). */
 int privdrop_run_as(const char *user);
 
 /* The metrics endpoint: GET /metrics (Prometheus text) and /healthz. */

@@ -204,6 +204,13 @@ main(int argc, char **argv)
 
 	int ready_fd = o.foreground ? -1 : detach();
 	signal(SIGPIPE, SIG_IGN);
+	if (m->node.run_as != NULL && (rc = privdrop_prepare()) < 0) {
+		fprintf(stderr, "hearthd: cannot narrow the capabilities: %s\n",
+		    strerror(-rc));
+		hearth_model_unref(m);
+		detach_done(ready_fd, EXIT_RESOURCE);
+		return EXIT_RESOURCE;
+	}
 	struct event_base *base = event_base_new();
 	if (base == NULL) {
 		fprintf(stderr, "hearthd: cannot create the event loop: %s\n",

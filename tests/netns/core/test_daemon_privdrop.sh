@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # node.run_as: hearthd drops to that user keeping exactly CAP_NET_ADMIN,
 # CAP_NET_RAW and CAP_NET_BIND_SERVICE, and still serves and reloads.
+# Every thread (the DNS and proxy workers too, started while the modules
+# open their sockets) runs as that user with at most those capabilities,
+# the same bounding set and no_new_privs.
 . "$(dirname "$0")/../lab.sh"
 lab_init
 lab_require curl
@@ -9,7 +12,26 @@ lab_switch
 lab_host n1 192.168.122.10/24
 conf=$LAB_DIR/hearth.yaml
 chmod 755 "$LAB_DIR"
-printf 'node:\n  name: n1\n  run_as: nobody\nmetrics:\n  listen: 127.0.0.1:9477\n' >"$conf"
+cat >"$conf" <<EOF
+node:
+  name: n1
+  run_as: nobody
+dns:
+  listen: [127.0.0.1:53]
+  zones:
+    - origin: example.test
+      views:
+        - {name: all, clients: [0.0.0.0/0], records: ["@ 60 A 192.0.2.1"]}
+proxy:
+  http_port: 80
+  https_port: 443
+  routes:
+    - hostnames: [a.test]
+      rules:
+        - {path_prefix: /, backends: [{address: 127.0.0.1:9}]}
+metrics:
+  listen: 127.0.0.1:9477
+EOF
 chmod 644 "$conf"
 lab_hearthd n1 "$conf"
 pid=${LAB_PID[n1]}
@@ -22,7 +44,21 @@ bnd=$(awk '/^CapBnd:/ {print $2}' /proc/$pid/status)
 [ "$((16#$eff))" -eq $((0x3400)) ] || lab_fail "effective capabilities are $eff, not 0000000000003400"
 [ "$((16#$bnd))" -eq $((0x3400)) ] || lab_fail "bounding set is $bnd"
 grep -q '^NoNewPrivs:.*1' /proc/$pid/status || lab_fail "no_new_privs not set"
+ntask=0
+for st in /proc/"$pid"/task/*/status; do
+	ntask=$((ntask + 1))
+	tid=$(awk '/^Pid:/ {print $2}' "$st")
+	awk '/^Uid:/ {exit !($2 == $3 && $3 == $4 && $4 == $5)}' "$st" || lab_fail "thread $tid: mixed uids"
+	[ "$(awk '/^Uid:/ {print $2}' "$st")" = "$(id -u nobody)" ] || lab_fail "thread $tid is not nobody"
+	for f in CapPrm CapEff CapBnd; do
+		v=$(awk -v f="$f:" '$1 == f {print $2}' "$st")
+		[ $((16#$v & ~0x3400)) -eq 0 ] || lab_fail "thread $tid has $f $v"
+	done
+	grep -q '^NoNewPrivs:.*1' "$st" || lab_fail "thread $tid lacks no_new_privs"
+done
+[ "$ntask" -ge 3 ] || lab_fail "only $ntask threads: are the DNS and proxy workers running?"
+lab_exec n1 dig +short +time=2 @127.0.0.1 example.test A | grep -qx 192.0.2.1 || lab_fail "DNS does not answer after the drop"
 kill -HUP "$pid"
 lab_wait_log n1 "configuration reloaded" 5 || lab_fail "reload after the drop failed"
 lab_stop "$pid"
-echo "1 passed, 0 failed"
+echo "1 passed, 0 failed ($ntask threads checked)"
