@@ -16,6 +16,7 @@
 #include <event2/buffer.h>
 
 #include <netinet/udp.h>
+#include <sys/timerfd.h>
 
 #include "gso.h"
 #include "log.h"
@@ -288,28 +289,6 @@ udp_gather(struct dns_udp_sock *l, struct dns_udp_batch *b, unsigned have)
 	return have + got;
 }
 
-/*
- * Interrupt moderation: under load (queries arriving less than twice
- * DNS_UDP_HOLD_US apart on average, over the last few wakeups, i.e. from
- * 10k queries/s), a wakeup that found fewer than DNS_UDP_HOLD_BELOW
- * queries waits DNS_UDP_HOLD_US for more before answering, so answers
- * leave in larger batches and trains (as a NIC delays its interrupt).
- * Returns whether to wait.
- */
-static const uint64_t hold_ns = DNS_UDP_HOLD_US * 1000ull;
-
-static bool
-udp_hold(struct dns_udp_sock *l, unsigned n)
-{
-	uint64_t now = dns_now_ns();
-	uint64_t gap = (now - l->last_ns) / (n ? n : 1);
-	l->last_ns = now;
-	if (gap > 1000000)
-		gap = 1000000;
-	l->gap_ns = (l->gap_ns * 7 + gap) / 8;
-	return n < DNS_UDP_HOLD_BELOW && l->gap_ns < 2 * hold_ns;
-}
-
 /* Answers the n datagrams of a batch; returns how many answers to send. */
 static unsigned
 udp_answer(struct dns_udp_sock *l, struct dns_udp_batch *b, unsigned n)
@@ -474,35 +453,154 @@ udp_send(struct dns_udp_sock *l, struct dns_udp_batch *b, unsigned k)
 
 /* Gathers, answers and sends one batch; returns how many were read. */
 static unsigned
-udp_batch(struct dns_udp_sock *l, bool first)
+udp_batch(struct dns_udp_sock *l)
 {
 	struct dns_udp_batch *b = l->ctx->batch;
 	unsigned n = udp_gather(l, b, 0);
 	if (n == 0)
 		return 0;
-	if (first && udp_hold(l, n)) {
-		struct timespec ts = {0, (long)hold_ns};
-		nanosleep(&ts, NULL);
-		n = udp_gather(l, b, n);
-	}
 	unsigned k = udp_answer(l, b, n);
 	if (k > 0)
 		udp_send(l, b, k);
 	return n;
 }
 
-void
-dns_udp_read_cb(evutil_socket_t fd, short what, void *arg)
+/*
+ * Answers what is queued: a batch, and while batches come back full a few
+ * more before other events get their turn. Returns how many were read.
+ */
+static unsigned
+udp_drain(struct dns_udp_sock *l)
+{
+	unsigned total = 0;
+	for (int round = 0; round < 8; round++) {
+		unsigned n = udp_batch(l);
+		total += n;
+		if (n < DNS_UDP_BATCH)
+			break;
+	}
+	return total;
+}
+
+/*
+ * Interrupt moderation without waiting. At low rates every datagram wakes
+ * the loop and is answered at once. Under load (queries less than
+ * DNS_UDP_TICK_US apart on average, i.e. above 10k/s at 100 us) the socket
+ * stops waking the loop and is read on a timer every DNS_UDP_TICK_US
+ * instead, as a NIC moderates its interrupts: one wakeup, one recvmmsg and
+ * one sendmmsg (answers to one client in one train) for all that arrived
+ * in between, where each query would cost a wakeup of its own. The loop
+ * never blocks (other events run between ticks); a query waits at most a
+ * tick (timerfd expiries have no timer slack). The first tick that finds
+ * nothing hands the socket back to its read event.
+ */
+static const uint64_t tick_ns = DNS_UDP_TICK_US * 1000ull;
+
+/* Takes n queries read now into the mean gap; true when under load. */
+static bool
+udp_busy(struct dns_udp_sock *l, unsigned n)
+{
+	uint64_t now = dns_now_ns();
+	uint64_t gap = (now - l->last_ns) / (n ? n : 1);
+	l->last_ns = now;
+	if (gap > 1000000)
+		gap = 1000000;
+	l->gap_ns = (l->gap_ns * 7 + gap) / 8;
+	return l->gap_ns < tick_ns;
+}
+
+/* Arms (or with 0, disarms) the tick; either resets its readability. */
+static void
+udp_tick_arm(struct dns_udp_sock *l, uint64_t ns)
+{
+	struct itimerspec its = {
+	    .it_value = {(time_t)(ns / 1000000000u), (long)(ns % 1000000000u)}};
+	if (timerfd_settime(l->tfd, 0, &its, NULL) < 0)
+		log_debug("dns: timerfd_settime: %s", strerror(errno));
+}
+
+static void
+udp_tick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct dns_udp_sock *l = arg;
-	/*
-	 * A batch is what is queued (and, under load, what arrives during a
-	 * short hold); while batches come back full a few more are taken
-	 * before other events get their turn.
-	 */
-	for (int round = 0; round < 8; round++)
-		if (udp_batch(l, round == 0) < DNS_UDP_BATCH)
-			break;
+	if (!l->polling) {
+		udp_tick_arm(l, 0); /* a stale expiry */
+		return;
+	}
+	unsigned n = udp_drain(l);
+	udp_busy(l, n);
+	l->ctx->stats->udp_polled += n;
+	if (n > 0) {
+		udp_tick_arm(l, tick_ns);
+		return;
+	}
+	/* Quiet for a whole tick: wake on the next datagram again. */
+	udp_tick_arm(l, 0);
+	if (event_add(l->ev, NULL) < 0) {
+		log_warnx("dns: cannot watch a UDP socket; polling it");
+		udp_tick_arm(l, tick_ns);
+		return;
+	}
+	l->polling = false;
+}
+
+/* The socket woke the loop: answers, then polls it if under load. */
+static void
+udp_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct dns_udp_sock *l = arg;
+	unsigned n = udp_drain(l);
+	if (l->tev == NULL || !udp_busy(l, n))
+		return;
+	if (event_del(l->ev) < 0)
+		return;
+	l->polling = true;
+	udp_tick_arm(l, tick_ns);
+}
+
+int
+dns_udp_watch(struct dns_udp_sock *us, struct event_base *base)
+{
+	us->polling = false;
+	us->tev = NULL;
+	us->tfd = -1;
+	us->ev = event_new(base, us->fd, EV_READ | EV_PERSIST, udp_read_cb, us);
+	if (us->ev == NULL || event_add(us->ev, NULL) < 0)
+		return -ENOMEM;
+	if (tick_ns == 0)
+		return 0;
+	/* Without the timer the socket is simply never polled. */
+	us->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (us->tfd < 0)
+		return 0;
+	us->tev =
+	    event_new(base, us->tfd, EV_READ | EV_PERSIST, udp_tick_cb, us);
+	if (us->tev == NULL || event_add(us->tev, NULL) < 0) {
+		if (us->tev != NULL)
+			event_free(us->tev);
+		us->tev = NULL;
+		close(us->tfd);
+		us->tfd = -1;
+	}
+	return 0;
+}
+
+void
+dns_udp_unwatch(struct dns_udp_sock *us)
+{
+	if (us->tev != NULL) {
+		event_free(us->tev);
+		close(us->tfd);
+	}
+	us->tev = NULL;
+	us->tfd = -1;
+	us->polling = false;
+	if (us->ev != NULL)
+		event_free(us->ev);
+	us->ev = NULL;
+	if (us->fd >= 0)
+		close(us->fd);
+	us->fd = -1;
 }
 
 void
@@ -741,10 +839,7 @@ dns_listener_open(struct dns_server *srv, const struct hearth_endpoint *ep)
 	}
 	l->tl = evconnlistener_new(srv->base, tcp_accept_cb, l,
 	    LEV_OPT_CLOSE_ON_FREE, -1, tfd);
-	l->udp.ev = event_new(srv->base, l->udp.fd, EV_READ | EV_PERSIST,
-	    dns_udp_read_cb, &l->udp);
-	if (l->tl == NULL || l->udp.ev == NULL ||
-	    event_add(l->udp.ev, NULL) < 0) {
+	if (l->tl == NULL || dns_udp_watch(&l->udp, srv->base) < 0) {
 		if (l->tl == NULL)
 			close(tfd);
 		dns_listener_close(l);
@@ -759,15 +854,10 @@ dns_listener_close(struct dns_listener *l)
 {
 	if (l == NULL)
 		return;
-	if (l->udp.ev != NULL)
-		event_free(l->udp.ev);
-	l->udp.ev = NULL;
+	dns_udp_unwatch(&l->udp);
 	if (l->tl != NULL)
 		evconnlistener_free(l->tl);
 	l->tl = NULL;
-	if (l->udp.fd >= 0)
-		close(l->udp.fd);
-	l->udp.fd = -1;
 	dns_listener_unref(l);
 }
 

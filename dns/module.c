@@ -307,6 +307,10 @@ dns_metrics(void *state, struct evbuffer *out)
 	metrics_counter(out, "hearth_dns_forwarding_shed_total",
 	    "Cache misses dropped because too many were in flight.",
 	    (uint64_t)atomic_load(&srv->shed));
+	metrics_counter(out, "hearth_dns_udp_polled_total",
+	    "UDP queries read on the polling timer under load rather than "
+	    "by a wakeup of their own.",
+	    st->udp_polled);
 	metrics_gauge(out, "hearth_dns_worker_threads",
 	    "UDP worker threads besides the main loop.", srv->n_workers);
 	free(st);

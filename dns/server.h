@@ -24,12 +24,11 @@
 #include "module.h"
 #include "ratelimit.h"
 
-#define DNS_UDP_BATCH 64   /* datagrams gathered before answering */
-#define DNS_UDP_MAX   4096 /* largest UDP query read / answer sent */
-#ifndef DNS_UDP_HOLD_US    /* -DDNS_UDP_HOLD_US=0 builds without the hold */
-#define DNS_UDP_HOLD_US 50 /* under load, wait this long for more... */
+#define DNS_UDP_BATCH 64    /* datagrams gathered before answering */
+#define DNS_UDP_MAX   4096  /* largest UDP query read / answer sent */
+#ifndef DNS_UDP_TICK_US     /* -DDNS_UDP_TICK_US=0: no polling under load */
+#define DNS_UDP_TICK_US 100 /* under load, read the socket this often */
 #endif
-#define DNS_UDP_HOLD_BELOW   8 /* ...when a wakeup found fewer queries */
 #define DNS_TCP_MAX_CONNS    1024
 #define DNS_TCP_IDLE_SECONDS 10
 #define DNS_TCP_MAX_PENDING  64
@@ -47,6 +46,7 @@ struct dns_stats {
 	uint64_t truncated, rl_dropped, rl_slipped, dropped;
 	uint64_t forwarded, forward_failures, coalesced;
 	uint64_t tcp_conns, tcp_refused;
+	uint64_t udp_polled; /* UDP queries read on a polling tick */
 	struct metrics_histogram fwd_latency;
 };
 
@@ -67,13 +67,19 @@ struct dns_udp_ctx {
 	struct dns_udp_batch *batch; /* io.c's gather state */
 };
 
-/* One UDP socket and its read event. */
+/*
+ * One UDP socket and its events: ev while it wakes the loop per datagram,
+ * the timer tfd/tev while it is polled under load (see io.c).
+ */
 struct dns_udp_sock {
 	int fd;
 	bool pktinfo;             /* bound to a wildcard: reply from dst */
 	bool no_gso;              /* UDP segmentation was refused: one by one */
-	uint64_t last_ns, gap_ns; /* last wakeup; mean gap between queries */
+	bool polling;             /* read on tev's ticks, ev deleted */
+	uint64_t last_ns, gap_ns; /* last read; mean gap between queries */
 	struct event *ev;
+	int tfd;           /* a timerfd, open while tev is not NULL */
+	struct event *tev; /* NULL: no polling (never under load) */
 	struct dns_udp_ctx *ctx;
 	struct dns_listener *main; /* the listener of this endpoint */
 };
@@ -176,7 +182,10 @@ void dns_listener_close(struct dns_listener *l);
 void dns_listener_unref(struct dns_listener *l);
 /* A UDP socket on ep for a worker (SO_REUSEPORT), or -errno. */
 int dns_udp_socket(const struct hearth_endpoint *ep, bool *pktinfo);
-void dns_udp_read_cb(evutil_socket_t fd, short what, void *arg);
+/* Watches us->fd (already open) in base; 0 or -ENOMEM. */
+int dns_udp_watch(struct dns_udp_sock *us, struct event_base *base);
+/* Frees what dns_udp_watch() made and closes us->fd; idempotent. */
+void dns_udp_unwatch(struct dns_udp_sock *us);
 void dns_tcp_close(struct dns_tcp *c);
 void dns_send_udp(struct dns_server *srv, int fd, const struct sockaddr *sa,
     socklen_t salen, const struct in_pktinfo *pi4,

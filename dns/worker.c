@@ -90,12 +90,8 @@ worker_free(struct dns_worker *w)
 {
 	if (w == NULL)
 		return;
-	for (size_t i = 0; i < w->n_socks; i++) {
-		if (w->socks[i].ev != NULL)
-			event_free(w->socks[i].ev);
-		if (w->socks[i].fd >= 0)
-			close(w->socks[i].fd);
-	}
+	for (size_t i = 0; i < w->n_socks; i++)
+		dns_udp_unwatch(&w->socks[i]);
 	free(w->socks);
 	if (w->quit_ev != NULL)
 		event_free(w->quit_ev);
@@ -140,9 +136,7 @@ worker_new(struct dns_server *srv, size_t n_listeners)
 		us->fd = dns_udp_socket(&l->ep, &us->pktinfo);
 		if (us->fd < 0)
 			goto fail;
-		us->ev = event_new(w->base, us->fd, EV_READ | EV_PERSIST,
-		    dns_udp_read_cb, us);
-		if (us->ev == NULL || event_add(us->ev, NULL) < 0)
+		if (dns_udp_watch(us, w->base) < 0)
 			goto fail;
 	}
 	return w;
@@ -236,6 +230,7 @@ dns_stats_merge(struct dns_stats *into, const struct dns_stats *from)
 	into->coalesced += from->coalesced;
 	into->tcp_conns += from->tcp_conns;
 	into->tcp_refused += from->tcp_refused;
+	into->udp_polled += from->udp_polled;
 }
 
 void

@@ -4,9 +4,14 @@
 # truncation), from the address each was sent to on a wildcard listener
 # (two addresses on the server), with the view of each client. Answers of
 # a burst leave in batches, grouped per client for UDP segmentation, so
-# this checks the grouped path end to end over real interfaces.
+# this checks the grouped path end to end over real interfaces. Then the
+# same under sustained load (above 10k queries/s), where the sockets are
+# read on a timer instead of per datagram: every paced query is answered,
+# the bursts still byte for byte, and once the load stops a lone query
+# is answered again.
 . "$(dirname "$0")/../lab.sh"
 . "$(dirname "$0")/dnslab.sh"
+lab_require jq curl
 lab_init
 dns_lab
 lab_exec node1 ip addr add 192.168.122.11/24 dev eth0 ||
@@ -16,6 +21,7 @@ conf=$LAB_DIR/hearth.yaml
 {
 	cat <<'YAML'
 node: {name: node1}
+metrics: {listen: 127.0.0.1:9477}
 dns:
   listen: [0.0.0.0:53]
   recursion_clients: [192.168.122.0/25]
@@ -39,6 +45,12 @@ YAML
 YAML
 } >"$conf"
 start_hearth "$conf"
+# Queries read on the polling timer so far.
+polled() {
+	lab_exec node1 curl -fsS --max-time 2 http://127.0.0.1:9477/metrics |
+		sed -n 's/^hearth_dns_udp_polled_total \([0-9]*\)$/\1/p'
+}
+[ "$(polled)" = 0 ] || lab_fail "sockets polled before any load"
 
 burst() {
 	lab_exec "$1" python3 - "$2" <<'PY'
@@ -121,4 +133,25 @@ done
 for p in "${pids[@]}"; do
 	wait "$p" || lab_fail "concurrent bursts answered differently"
 done
+
+# Sustained load from the outsider: the sockets are polled.
+p0=$(polled)
+printf 'harbor.qroksera.com A\nHARBOR.qroksera.com A\n' >"$LAB_DIR/load.txt"
+lab_exec outsider "$HEARTH_BIN/hearth-bench" dns --server 192.168.122.10:53 \
+	--queries "$LAB_DIR/load.txt" --rate 15000 -d 3 --timeout 5 --json \
+	>"$LAB_DIR/load.json" 2>"$LAB_DIR/load.err" &
+load=$!
+polling() { [ "$(polled)" -gt "$p0" ]; }
+lab_wait 3 polling ||
+	lab_fail "15k queries/s did not switch a socket to polling"
+burst client 192.168.122.101 ||
+	lab_fail "bursts under sustained load answered differently"
+wait "$load" || lab_fail "hearth-bench failed: $(cat "$LAB_DIR/load.err")"
+sent=$(jq '.queries_sent' "$LAB_DIR/load.json")
+[ "$(jq '.errors.timeout' "$LAB_DIR/load.json")" = 0 ] && [ "$sent" -gt 10000 ] &&
+	[ "$(jq '.rcodes.NOERROR' "$LAB_DIR/load.json")" = "$sent" ] ||
+	lab_fail "paced queries not all answered NOERROR: $(cat "$LAB_DIR/load.json")"
+# The load is over: a lone query wakes the server again.
+[ "$(dns_answer client harbor.qroksera.com)" = 192.168.122.101 ] ||
+	lab_fail "no answer to a lone query after the load"
 dns_done
