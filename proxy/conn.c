@@ -751,6 +751,13 @@ pump_request(struct proxy_conn *c)
 	}
 }
 
+/* Whether the connection closes once the response now ending is out. */
+static bool
+closes_after(const struct proxy_conn *c)
+{
+	return !c->keep_after || !c->req_done || c->draining;
+}
+
 static void
 finish_response(struct proxy_conn *c)
 {
@@ -764,7 +771,7 @@ finish_response(struct proxy_conn *c)
 			drop_upstream(c);
 		}
 	}
-	if (!c->keep_after || !c->req_done || c->draining)
+	if (closes_after(c))
 		return close_after_flush(c);
 	wait_request(c, false);
 }
@@ -775,7 +782,8 @@ pump_response(struct proxy_conn *c)
 	bool done = c->resp_body == PROXY_BODY_NONE;
 	struct evbuffer *in = proxy_io_input(c->up->io);
 	/* As in pump_request: on while there is input and the client takes
-	 * it. */
+	 * it. The end of a last response is not flushed here: closing does,
+	 * with the TLS close_notify and the FIN in the same write. */
 	while (!done) {
 		size_t before = evbuffer_get_length(in);
 		bool room = proxy_io_pending(c->io) < PROXY_HIGH_WATER;
@@ -786,13 +794,14 @@ pump_response(struct proxy_conn *c)
 			proxy_conn_free(c);
 			return;
 		}
-		flush_client(c);
+		if (!done || !closes_after(c))
+			flush_client(c);
 		if (evbuffer_get_length(in) == 0 ||
 		    proxy_io_pending(c->io) >= PROXY_HIGH_WATER ||
 		    (room && evbuffer_get_length(in) >= before))
 			break;
 	}
-	if (c->resp_body == PROXY_BODY_NONE)
+	if (c->resp_body == PROXY_BODY_NONE && !closes_after(c))
 		flush_client(c);
 	if (done)
 		finish_response(c);

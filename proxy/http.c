@@ -7,20 +7,38 @@
  * the reverse) is how request smuggling works.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
 #include "http.h"
 
-/* RFC 9110 tchar. */
+/* RFC 9110 tchar: ALPHA, DIGIT and "!#$%&'*+-.^_`|~" (rows of 16 bytes). */
+/* clang-format off */
+static const bool tchar[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0_ */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 1_ */
+    0, 1, 0, 1, 1, 1, 1, 1, 0, 0, 1, 1, 0, 1, 1, 0, /* 2_ */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, /* 3_ */
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 4_ */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 1, /* 5_ */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 6_ */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 1, 0, /* 7_ */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 8_ */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 9_ */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* A_ */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* B_ */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* C_ */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* D_ */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* E_ */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* F_ */
+};
+/* clang-format on */
+
 static bool
 is_tchar(unsigned char c)
 {
-	static const char extra[] = "!#$%&'*+-.^_`|~";
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9'))
-		return true;
-	return c != 0 && memchr(extra, c, sizeof(extra) - 1) != NULL;
+	return tchar[c];
 }
 
 /* field-vchar, SP and HTAB: no CTL but HTAB, no DEL. */
@@ -28,6 +46,37 @@ static bool
 is_fchar(unsigned char c)
 {
 	return c == '\t' || (c >= 0x20 && c != 0x7f);
+}
+
+#define ONES  0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+/*
+ * Whether [p, p+n) is all field-vchar, SP and HTAB. Eight bytes at a time:
+ * a word with no byte below 0x20 and none equal to 0x7f passes at once
+ * (the usual case); one that might hold either is checked byte by byte
+ * (so a tab costs a little, and nothing is ever let through wrongly).
+ */
+static bool
+all_fchar(const char *p, size_t n)
+{
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+		memcpy(&w, p + i, 8);
+		uint64_t low = (w - ONES * 0x20) & ~w & HIGHS;
+		uint64_t x = w ^ (ONES * 0x7f);
+		uint64_t del = (x - ONES) & ~x & HIGHS;
+		if ((low | del) == 0)
+			continue;
+		for (size_t j = i; j < i + 8; j++)
+			if (!is_fchar((unsigned char)p[j]))
+				return false;
+	}
+	for (; i < n; i++)
+		if (!is_fchar((unsigned char)p[i]))
+			return false;
+	return true;
 }
 
 bool
@@ -221,9 +270,8 @@ parse_field(const char *p, size_t n, struct proxy_http_header *h)
 	while (i < n && (p[i] == ' ' || p[i] == '\t'))
 		i++;
 	size_t vs = i;
-	for (; i < n; i++)
-		if (!is_fchar((unsigned char)p[i]))
-			return -1;
+	if (!all_fchar(p + i, n - i))
+		return -1;
 	size_t ve = n;
 	while (ve > vs && (p[ve - 1] == ' ' || p[ve - 1] == '\t'))
 		ve--;
@@ -421,9 +469,8 @@ parse_status_line(const char *p, size_t n, struct proxy_http_msg *msg)
 	msg->status = s;
 	if (n > 12 && p[12] != ' ')
 		return -502;
-	for (size_t i = 13; i < n; i++)
-		if (!is_fchar((unsigned char)p[i]))
-			return -502;
+	if (n > 13 && !all_fchar(p + 13, n - 13))
+		return -502;
 	msg->reason.p = n > 13 ? p + 13 : "";
 	msg->reason.len = n > 13 ? n - 13 : 0;
 	return 0;
@@ -476,17 +523,27 @@ proxy_http_find(const struct proxy_http_msg *msg, const char *name)
 	return NULL;
 }
 
+/* Connection, Keep-Alive, Proxy-Connection, TE, Trailer,
+ * Transfer-Encoding, Upgrade (by length first: most names have none). */
 static bool
 fixed_hop(struct proxy_str name)
 {
-	static const char *const fixed[] = {"connection", "keep-alive",
-	    "proxy-connection", "te", "trailer", "transfer-encoding",
-	    "upgrade"};
-	static const size_t len[] = {10, 10, 16, 2, 7, 17, 7};
-	for (size_t i = 0; i < sizeof(fixed) / sizeof(*fixed); i++)
-		if (str_ieq_lower(name, fixed[i], len[i]))
-			return true;
-	return false;
+	switch (name.len) {
+	case 2:
+		return str_ieq_lower(name, "te", 2);
+	case 7:
+		return str_ieq_lower(name, "trailer", 7) ||
+		    str_ieq_lower(name, "upgrade", 7);
+	case 10:
+		return str_ieq_lower(name, "connection", 10) ||
+		    str_ieq_lower(name, "keep-alive", 10);
+	case 16:
+		return str_ieq_lower(name, "proxy-connection", 16);
+	case 17:
+		return str_ieq_lower(name, "transfer-encoding", 17);
+	default:
+		return false;
+	}
 }
 
 void

@@ -28,10 +28,11 @@
 
 #include "io.h"
 
-#define IO_READ_MIN   16384        /* first read of a socket */
-#define IO_READ_MAX   (256 * 1024) /* largest single read */
-#define TLS_PLAIN_MAX 16384        /* plaintext per SSL_write call */
-#define TLS_RAW_AHEAD (256 * 1024) /* records encrypted ahead of the socket */
+#define IO_READ_MIN    16384        /* first read of a socket */
+#define IO_READ_MAX    (256 * 1024) /* largest single read */
+#define TLS_PLAIN_MAX  16384        /* plaintext per SSL_write call */
+#define TLS_RAW_AHEAD  (256 * 1024) /* records encrypted ahead of the socket */
+#define TICKET_WAIT_MS 5 /* a TLS 1.3 ticket waits this long for a response */
 
 struct proxy_io {
 	struct event_base *base;
@@ -47,10 +48,11 @@ struct proxy_io {
 	void *arg;
 	size_t read_high, write_low, read_size;
 	struct timeval idle;
-	int err;        /* a write error, reported from the loop */
-	bool has_idle;  /* idle is set */
-	bool reading;   /* the user wants input */
-	bool throttled; /* the input is at read_high */
+	int err;          /* a write error, reported from the loop */
+	bool has_idle;    /* idle is set */
+	bool ticket_wait; /* TLS 1.3 session ticket held for a response */
+	bool reading;     /* the user wants input */
+	bool throttled;   /* the input is at read_high */
 	bool rev_added, wev_added;
 	bool connecting, handshaking;
 	bool shut_want, shut_done; /* proxy_io_shutdown asked; FIN sent */
@@ -64,6 +66,19 @@ struct proxy_io {
 };
 
 static void update_read(struct proxy_io *io);
+
+/*
+ * OpenSSL wants the thread's error queue empty before an I/O call whose
+ * result SSL_get_error explains. ERR_clear_error walks and frees all 16
+ * slots every time (about 800 instructions); the queue is nearly always
+ * empty already (every failure below clears it), so look first.
+ */
+static inline void
+err_reset(void)
+{
+	if (ERR_peek_error() != 0)
+		ERR_clear_error();
+}
 
 /* The BIO between OpenSSL and the socket. */
 
@@ -294,7 +309,7 @@ write_shutdown(struct proxy_io *io)
 {
 	if (io->ssl != NULL && !io->notify_done) {
 		io->notify_done = true;
-		ERR_clear_error();
+		err_reset();
 		if (SSL_shutdown(io->ssl) < 0)
 			ERR_clear_error();
 	}
@@ -337,16 +352,18 @@ write_out(struct proxy_io *io)
 			size_t w = 0;
 			if (p == NULL)
 				return -ENOMEM;
-			ERR_clear_error();
-			if (SSL_write_ex(io->ssl, p, n, &w) != 1)
+			err_reset();
+			if (SSL_write_ex(io->ssl, p, n, &w) != 1) {
+				ERR_clear_error();
 				return io->err ? -io->err : -EPROTO;
+			}
 			evbuffer_drain(io->out, w);
 		}
 		/* close_notify rides with the last records. */
 		if (evbuffer_get_length(io->out) == 0 && io->shut_want &&
 		    !io->notify_done) {
 			io->notify_done = true;
-			ERR_clear_error();
+			err_reset();
 			if (SSL_shutdown(io->ssl) < 0)
 				ERR_clear_error();
 		}
@@ -363,11 +380,27 @@ write_out(struct proxy_io *io)
 	}
 }
 
+/* The held ticket goes out now (with what else is pending): the read
+ * event gets its own timeout back. */
+static void
+ticket_done(struct proxy_io *io)
+{
+	io->ticket_wait = false;
+	if (!io->rev_added)
+		return;
+	if (io->has_idle)
+		event_add(&io->rev, &io->idle);
+	else
+		event_remove_timer(&io->rev);
+}
+
 void
 proxy_io_flush(struct proxy_io *io)
 {
 	if (io == NULL || io->connecting || io->handshaking || io->err)
 		return;
+	if (io->ticket_wait)
+		ticket_done(io);
 	if (proxy_io_pending(io) > 0 || (io->shut_want && !io->shut_done)) {
 		int r = write_out(io);
 		if (r < 0) {
@@ -411,7 +444,7 @@ read_in(struct proxy_io *io, size_t *got)
 			size_t n = 0;
 			v[0].iov_len =
 			    v[0].iov_len < want ? v[0].iov_len : want;
-			ERR_clear_error();
+			err_reset();
 			if (SSL_read_ex(io->ssl, v[0].iov_base, v[0].iov_len,
 			        &n) == 1) {
 				v[0].iov_len = n;
@@ -430,6 +463,7 @@ read_in(struct proxy_io *io, size_t *got)
 					SSL_free_buffers(io->ssl);
 				return 0;
 			}
+			ERR_clear_error();
 			if (e == SSL_ERROR_ZERO_RETURN || io->eof)
 				return 1;
 			return io->err ? -io->err : -EPROTO;
@@ -491,14 +525,29 @@ deliver_event(struct proxy_io *io, int what)
 static void
 handshake(struct proxy_io *io)
 {
-	ERR_clear_error();
+	err_reset();
 	int r = SSL_do_handshake(io->ssl);
 	int e = r == 1 ? SSL_ERROR_NONE : SSL_get_error(io->ssl, r);
-	/* Our flight (or an alert) goes out whatever happened; only the
-	 * session ticket after a handshake that brought a request with it
-	 * waits for the response, to go out in the same write. */
-	bool defer = r == 1 && SSL_has_pending(io->ssl);
+	if (e != SSL_ERROR_NONE && e != SSL_ERROR_WANT_READ)
+		ERR_clear_error();
+	/*
+	 * Our flight (or an alert) goes out whatever happened. What is left
+	 * once the handshake is done may wait for the first response, to go
+	 * out in the same write: when the request came with the handshake
+	 * (TLS 1.2: our Finished; 1.3: the session ticket), and in TLS 1.3
+	 * for TICKET_WAIT_MS anyway (the client needs the ticket for nothing
+	 * before it sends its request, which usually follows at once).
+	 */
+	bool wait = r == 1 && !SSL_has_pending(io->ssl) && io->rev_added &&
+	    SSL_version(io->ssl) >= TLS1_3_VERSION &&
+	    evbuffer_get_length(io->raw_out) > 0;
+	bool defer = r == 1 && (SSL_has_pending(io->ssl) || wait);
 	int w = defer ? 0 : write_raw(io, io->raw_out);
+	if (wait) {
+		static const struct timeval tv = {0, TICKET_WAIT_MS * 1000};
+		io->ticket_wait = true;
+		event_add(&io->rev, &tv);
+	}
 	if (r == 1) {
 		io->handshaking = false;
 		if (io->raw_in != NULL &&
@@ -522,7 +571,11 @@ read_ev(evutil_socket_t fd, short what, void *arg)
 {
 	struct proxy_io *io = arg;
 	if (what & EV_TIMEOUT) {
-		deliver_event(io, PROXY_IO_TIMEOUT);
+		if (io->ticket_wait)
+			proxy_io_flush(
+			    io); /* no request came: the ticket alone */
+		else
+			deliver_event(io, PROXY_IO_TIMEOUT);
 		return;
 	}
 	if (what & (EV_READ | EV_CLOSED))
@@ -727,6 +780,8 @@ proxy_io_read(struct proxy_io *io, bool on)
 void
 proxy_io_timeout(struct proxy_io *io, const struct timeval *tv)
 {
+	if (io->ticket_wait)
+		proxy_io_flush(io);
 	if (tv != NULL) {
 		io->idle = *tv;
 		io->has_idle = true;

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -182,6 +183,63 @@ test_smuggling_vectors_are_refused(void **st)
 			fail_msg("case %zu: got %zd want %zd", i, got,
 			    cases[i].want);
 	}
+}
+
+/*
+ * Field values and reason phrases are checked eight bytes at a time: every
+ * forbidden byte (each control character but HTAB, and DEL) is refused at
+ * every position of a long value, and the allowed ones (HTAB, SP, visible
+ * ASCII, obs-text) pass, in requests and responses alike; field names take
+ * exactly the token characters.
+ */
+static void
+test_value_bytes_at_every_position(void **st)
+{
+	char buf[256], val[41];
+	struct proxy_http_msg m;
+	for (size_t pos = 0; pos < sizeof(val) - 1; pos++) {
+		for (int c = 0; c < 256; c++) {
+			if (c == '\r' || c == '\n' || c == 0)
+				continue; /* line structure, C string */
+			memset(val, 'v', sizeof(val) - 1);
+			val[sizeof(val) - 1] = '\0';
+			val[pos] = (char)c;
+			bool ok = c == '\t' || (c >= 0x20 && c != 0x7f);
+			snprintf(buf, sizeof(buf),
+			    "GET / HTTP/1.1\r\nHost: h\r\nX-V: %s\r\n\r\n",
+			    val);
+			ssize_t r = req(buf, &m);
+			if (ok ? r != (ssize_t)strlen(buf) : r != -400)
+				fail_msg("request byte 0x%02x at %zu: %zd", c,
+				    pos, r);
+			snprintf(buf, sizeof(buf),
+			    "HTTP/1.1 200 %s\r\nContent-Length: 0\r\n\r\n",
+			    val);
+			r = resp(buf, false, &m);
+			if (ok ? r != (ssize_t)strlen(buf) : r != -502)
+				fail_msg("reason byte 0x%02x at %zu: %zd", c,
+				    pos, r);
+		}
+	}
+	/* Field names: tchar only (RFC 9110 5.6.2), every byte tried. */
+	for (int c = 1; c < 256; c++) {
+		if (c == ':' || c == '\r' || c == '\n')
+			continue;
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') ||
+		    strchr("!#$%&'*+-.^_`|~", c) != NULL;
+		snprintf(buf, sizeof(buf),
+		    "GET / HTTP/1.1\r\nHost: h\r\nX-%cA: 1\r\n\r\n", c);
+		ssize_t r = req(buf, &m);
+		if (ok ? r != (ssize_t)strlen(buf) : r != -400)
+			fail_msg("name byte 0x%02x: %zd", c, r);
+	}
+	/* A value passing the check keeps its bytes, tabs inside included. */
+	const char *s = "GET / HTTP/1.1\r\nHost: h\r\nX-V: \ta\tb\x80\xff "
+	                "0123456789abcdef\t \r\n\r\n";
+	assert_int_equal(req(s, &m), strlen(s));
+	assert_true(
+	    slice_is(m.headers[1].value, "a\tb\x80\xff 0123456789abcdef"));
 }
 
 static void
@@ -387,6 +445,7 @@ main(void)
 	    cmocka_unit_test(test_every_prefix_is_incomplete),
 	    cmocka_unit_test(test_pipelined_requests_parse_one_after_another),
 	    cmocka_unit_test(test_smuggling_vectors_are_refused),
+	    cmocka_unit_test(test_value_bytes_at_every_position),
 	    cmocka_unit_test(test_large_head_is_431),
 	    cmocka_unit_test(test_too_many_headers_is_431),
 	    cmocka_unit_test(test_chunked_request_and_connection_tokens),
