@@ -50,6 +50,8 @@ struct proxy_conn {
 	TAILQ_ENTRY(proxy_conn) link;
 	enum conn_state state;
 	struct event *timer;
+	int64_t due, armed; /* the state's timeout; the timer's (ms) */
+	bool timer_on;      /* the timer is pending */
 	struct proxy_io *io;
 	struct proxy_conf *conf; /* reference; renewed per request */
 	bool tls, passthrough, draining, in_head, client_eof, lingering;
@@ -116,10 +118,22 @@ limits(const struct proxy_conn *c)
 	return &c->conf->p->limits;
 }
 
+/*
+ * The state's timeout is now + ms. The timer is only moved when that is
+ * earlier than where it stands: a later one (the usual case, as each
+ * request pushes the idle and header timeouts out) waits for the timer
+ * to fire, which then re-arms it for what is left (no timer-heap work
+ * per request).
+ */
 static void
 arm(struct proxy_conn *c, int64_t ms)
 {
+	c->due = proxy_now_ms() + ms;
+	if (c->timer_on && c->armed <= c->due)
+		return;
 	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+	c->armed = c->due;
+	c->timer_on = true;
 	evtimer_add(c->timer, &tv);
 }
 
@@ -473,15 +487,6 @@ put_uint(struct head_out *o, unsigned v)
 }
 
 static void
-put_field(struct head_out *o, const struct proxy_http_header *h)
-{
-	put_str(o, h->name);
-	PUT_LIT(o, ": ");
-	put_str(o, h->value);
-	PUT_LIT(o, "\r\n");
-}
-
-static void
 put_end(struct head_out *o)
 {
 	if (o->n > 0)
@@ -489,8 +494,26 @@ put_end(struct head_out *o)
 	o->n = 0;
 }
 
+/*
+ * Fields are copied as they came, whole lines at a time: a head's field
+ * lines lie one after the other in the parsed buffer (each header is one
+ * line, starting with its name; the parser refuses anything else), so a
+ * run of kept fields is one copy, from the first one's name to the next
+ * dropped field's name (or to fields_end, where the blank line starts).
+ * put_run ends the run before dropped field h; returns NULL.
+ */
+static const char *
+put_run(struct head_out *o, const char *run, const struct proxy_http_header *h)
+{
+	if (run != NULL)
+		put(o, run, (size_t)(h->name.p - run));
+	return NULL;
+}
+
+/* The request head for the upstream; fields_end: see put_run. */
 static void
-build_head(struct proxy_conn *c, const struct proxy_http_msg *m)
+build_head(struct proxy_conn *c, const struct proxy_http_msg *m,
+    const char *fields_end)
 {
 	struct head_out o = {.b = c->head};
 	struct proxy_str t = origin_target(m->target);
@@ -524,6 +547,7 @@ build_head(struct proxy_conn *c, const struct proxy_http_msg *m)
 	PUT_LIT(&o, "\r\n");
 	struct proxy_http_hops hops;
 	proxy_http_hops_init(m, &hops);
+	const char *run = NULL;
 	for (size_t i = 0; i < m->n_headers; i++) {
 		const struct proxy_http_header *h = &m->headers[i];
 		if (proxy_http_hops_has(&hops, m, h->name) ||
@@ -532,9 +556,12 @@ build_head(struct proxy_conn *c, const struct proxy_http_msg *m)
 		            proxy_str_ieq(h->name, "x-forwarded-proto") ||
 		            proxy_str_ieq(h->name, "x-forwarded-host"))) ||
 		    (absolute && proxy_str_ieq(h->name, "host")))
-			continue;
-		put_field(&o, h);
+			run = put_run(&o, run, h);
+		else if (run == NULL)
+			run = h->name.p;
 	}
+	if (run != NULL)
+		put(&o, run, (size_t)(fields_end - run));
 	bool v6 = strchr(c->peer, ':') != NULL;
 	PUT_LIT(&o, "Forwarded: for=");
 	if (v6)
@@ -582,7 +609,7 @@ redirect(struct proxy_conn *c, const struct proxy_http_msg *m)
 /* A parsed request head of head_len bytes: route it and connect. */
 static void
 start_request(struct proxy_conn *c, const struct proxy_http_msg *m,
-    size_t head_len)
+    const char *buf, size_t head_len)
 {
 	const struct hearth_proxy_limits *lim = limits(c);
 	copy_str(c->method, sizeof(c->method), m->method);
@@ -620,7 +647,7 @@ start_request(struct proxy_conn *c, const struct proxy_http_msg *m,
 		return respond_error(c, 503, NULL);
 	if (c->head == NULL && (c->head = evbuffer_new()) == NULL)
 		return respond_error(c, 503, NULL);
-	build_head(c, m);
+	build_head(c, m, buf + head_len - 2);
 	evbuffer_drain(client_in(c), head_len);
 	connect_backend(c, false);
 }
@@ -655,7 +682,7 @@ try_head(struct proxy_conn *c)
 		snprintf(c->path, sizeof(c->path), "-");
 		return respond_error(c, (unsigned)-r, NULL);
 	}
-	start_request(c, &m, (size_t)r);
+	start_request(c, &m, buf, (size_t)r);
 }
 
 /* Moves body bytes from in to out as framing allows. Returns -1 on bad
@@ -810,7 +837,7 @@ pump_response(struct proxy_conn *c)
 /* Copies the end-to-end fields of a response head to the client. */
 static void
 send_response_head(struct proxy_conn *c, const struct proxy_http_msg *m,
-    bool final)
+    const char *fields_end, bool final)
 {
 	struct head_out o = {.b = client_out(c)};
 	PUT_LIT(&o, "HTTP/1.1 ");
@@ -820,14 +847,17 @@ send_response_head(struct proxy_conn *c, const struct proxy_http_msg *m,
 	PUT_LIT(&o, "\r\n");
 	struct proxy_http_hops hops;
 	proxy_http_hops_init(m, &hops);
+	const char *run = NULL;
 	for (size_t i = 0; i < m->n_headers; i++) {
 		const struct proxy_http_header *h = &m->headers[i];
-		if (proxy_http_hops_has(&hops, m, h->name))
-			continue;
-		if (c->dechunk && proxy_str_ieq(h->name, "content-length"))
-			continue;
-		put_field(&o, h);
+		if (proxy_http_hops_has(&hops, m, h->name) ||
+		    (c->dechunk && proxy_str_ieq(h->name, "content-length")))
+			run = put_run(&o, run, h);
+		else if (run == NULL)
+			run = h->name.p;
 	}
+	if (run != NULL)
+		put(&o, run, (size_t)(fields_end - run));
 	if (m->status == 101) {
 		const struct proxy_http_header *u =
 		    proxy_http_find(m, "upgrade");
@@ -880,7 +910,7 @@ handle_response(struct proxy_conn *c)
 		proxy_health_ok(c->up->health);
 		if (m.status < 200 && m.status != 101) {
 			if (!c->http10)
-				send_response_head(c, &m, false);
+				send_response_head(c, &m, buf + r - 2, false);
 			evbuffer_drain(in, (size_t)r);
 			flush_client(c);
 			continue;
@@ -901,7 +931,7 @@ handle_response(struct proxy_conn *c)
 		metrics_histogram_observe(&s->latency,
 		    (double)(proxy_now_ms() - c->t_sent) / 1000.0);
 		pthread_mutex_unlock(&s->mu);
-		send_response_head(c, &m, true);
+		send_response_head(c, &m, buf + r - 2, true);
 		evbuffer_drain(in, (size_t)r);
 		c->resp_head_done = true;
 		if (m.status == 101) {
@@ -1151,6 +1181,9 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 	struct proxy_conn *c = arg;
 	int64_t now = proxy_now_ms();
 	int64_t idle = (int64_t)limits(c)->idle_timeout_seconds * 1000;
+	c->timer_on = false;
+	if (now < c->due)
+		return arm(c, c->due - now); /* moved out meanwhile */
 	switch (c->state) {
 	case C_HEAD:
 		if (c->in_head) {

@@ -259,13 +259,26 @@ update_read(struct proxy_io *io)
 	}
 }
 
+/*
+ * The input's callback exists only while reading is throttled: libevent
+ * walks a buffer's callbacks on every change to it, enabled or not.
+ */
+static void
+unthrottle(struct proxy_io *io)
+{
+	io->throttled = false;
+	if (io->in_cb != NULL) {
+		evbuffer_remove_cb_entry(io->in, io->in_cb);
+		io->in_cb = NULL;
+	}
+}
+
 static void
 in_changed(struct evbuffer *b, const struct evbuffer_cb_info *info, void *arg)
 {
 	struct proxy_io *io = arg;
 	if (io->throttled && evbuffer_get_length(b) < io->read_high) {
-		io->throttled = false;
-		evbuffer_cb_clear_flags(b, io->in_cb, EVBUFFER_CB_ENABLED);
+		unthrottle(io); /* (removing itself here is allowed) */
 		update_read(io);
 	}
 }
@@ -276,12 +289,16 @@ check_throttle(struct proxy_io *io)
 	bool full =
 	    io->read_high > 0 && evbuffer_get_length(io->in) >= io->read_high;
 	if (full && !io->throttled) {
+		io->in_cb = evbuffer_add_cb(io->in, in_changed, io);
+		if (io->in_cb == NULL) {
+			io->err = ENOMEM; /* reported from the loop */
+			event_active(&io->wev, EV_WRITE, 1);
+			return;
+		}
 		io->throttled = true;
-		evbuffer_cb_set_flags(io->in, io->in_cb, EVBUFFER_CB_ENABLED);
 		update_read(io);
 	} else if (!full && io->throttled) {
-		io->throttled = false;
-		evbuffer_cb_clear_flags(io->in, io->in_cb, EVBUFFER_CB_ENABLED);
+		unthrottle(io);
 		update_read(io);
 	}
 }
@@ -685,10 +702,6 @@ proxy_io_new(struct event_base *base, int fd)
 	    event_assign(&io->wev, base, fd, EV_WRITE | EV_PERSIST | EV_ET,
 	        write_ev, io) != 0)
 		goto fail;
-	io->in_cb = evbuffer_add_cb(io->in, in_changed, io);
-	if (io->in_cb == NULL)
-		goto fail;
-	evbuffer_cb_clear_flags(io->in, io->in_cb, EVBUFFER_CB_ENABLED);
 	return io;
 fail:
 	if (io->in != NULL)
@@ -853,8 +866,7 @@ proxy_io_start_tls(struct proxy_io *io, SSL *ssl)
 	SSL_set_read_ahead(ssl, 1);
 	io->ssl = ssl;
 	io->handshaking = true;
-	io->throttled = false;
-	evbuffer_cb_clear_flags(io->in, io->in_cb, EVBUFFER_CB_ENABLED);
+	unthrottle(io);
 	/* The ClientHello may be all read already: start from the loop. */
 	kick(io);
 	return 0;

@@ -48,7 +48,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("X-Backend", NAME)
         self.send_header("X-Conn", str(self.client_address[1]))
         for k in ("X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host",
-                  "Forwarded", "Host", "Connection", "X-Hop"):
+                  "Forwarded", "Host", "Connection", "X-Hop", "X-Before",
+                  "X-After"):
             v = self.headers.get_all(k)
             if v:
                 self.send_header("X-Seen-" + k, " | ".join(v))
@@ -124,6 +125,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if u.path == "/_health":
             HEALTH[0] = int(q.get("set", ["200"])[0])
             return self.send(200, f"{NAME} health {HEALTH[0]}\n")
+        if u.path == "/hops":
+            # Hop-by-hop fields between end-to-end ones, in the response.
+            return self.send(200, f"{NAME} hops\n", (
+                ("X-Resp-Before", "b  1"), ("Keep-Alive", "timeout=5"),
+                ("Connection", "X-Resp-Hop"), ("X-Resp-Hop", "secret"),
+                ("X-Resp-After", "a\t2")))
         self.send(200, f"{NAME} {self.path}\n")
 
     def websocket(self):

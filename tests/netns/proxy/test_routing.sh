@@ -59,6 +59,20 @@ px_expect "X-Forwarded-Host" "a.test" "$(sed -n 's/^X-Seen-X-Forwarded-Host: //p
 px_expect "Forwarded" 'for=192.168.122.50;host="a.test";proto=http' \
     "$(sed -n 's/^X-Seen-Forwarded: //p' <<<"$h")"
 px_expect "hop-by-hop X-Hop removed" "" "$(sed -n 's/^X-Seen-X-Hop: //p' <<<"$h")"
+# Fields around dropped ones arrive whole (they are copied in runs of
+# lines), both ways; hop-by-hop fields of the response are dropped too.
+h=$(px_curl -D - -o /dev/null -H 'X-Before: one  two' -H 'Connection: X-Hop' \
+    -H 'X-Hop: secret' -H 'X-After: three' http://a.test/hops | tr -d '\r')
+px_expect "field before a dropped one" "one  two" "$(sed -n 's/^X-Seen-X-Before: //p' <<<"$h")"
+px_expect "field after a dropped one" "three" "$(sed -n 's/^X-Seen-X-After: //p' <<<"$h")"
+px_expect "dropped field" "" "$(sed -n 's/^X-Seen-X-Hop: //p' <<<"$h")"
+px_expect "response field before dropped ones" "b  1" "$(sed -n 's/^X-Resp-Before: //p' <<<"$h")"
+px_expect "response field after dropped ones" "$(printf 'a\t2')" \
+    "$(sed -n 's/^X-Resp-After: //p' <<<"$h")"
+px_expect "response hop-by-hop fields dropped" "0" \
+    "$(grep -c -i '^X-Resp-Hop:\|^Keep-Alive:\|^Connection:' <<<"$h")"
+px_expect "response head ends after the last field" "X-Resp-After" \
+    "$(grep -v '^$' <<<"$h" | tail -1 | cut -d: -f1)"
 
 # Keep-alive: one client connection, and the upstream connection reused.
 out=$(px_curl -v http://a.test/k1 http://a.test/k2 2>&1)
