@@ -485,14 +485,18 @@ udp_drain(struct dns_udp_sock *l)
 /*
  * Interrupt moderation without waiting. At low rates every datagram wakes
  * the loop and is answered at once. Under load (queries less than
- * DNS_UDP_TICK_US apart on average, i.e. above 10k/s at 100 us) the socket
- * stops waking the loop and is read on a timer every DNS_UDP_TICK_US
- * instead, as a NIC moderates its interrupts: one wakeup, one recvmmsg and
- * one sendmmsg (answers to one client in one train) for all that arrived
- * in between, where each query would cost a wakeup of its own. The loop
- * never blocks (other events run between ticks); a query waits at most a
- * tick (timerfd expiries have no timer slack). The first tick that finds
- * nothing hands the socket back to its read event.
+ * DNS_UDP_TICK_US / 2 apart on average, i.e. above 10k/s at 200 us) the
+ * socket stops waking the loop and is read on a timer instead, as a NIC
+ * moderates its interrupts: one wakeup, one recvmmsg and one sendmmsg
+ * (answers to one client in one train) for all that arrived in between,
+ * where each query would cost a wakeup of its own. A tick lasts about
+ * DNS_UDP_TICK_QUERIES mean gaps between queries, between a quarter of
+ * DNS_UDP_TICK_US and DNS_UDP_TICK_US: long enough to share a wakeup at
+ * moderate rates, short when queries pour in (then each tick finds plenty
+ * anyway, and a client that waits for its answers is not kept waiting).
+ * The loop never blocks (other events run between ticks); a query waits
+ * at most a tick (timerfd expiries have no timer slack). The first tick
+ * that finds nothing hands the socket back to its read event.
  */
 static const uint64_t tick_ns = DNS_UDP_TICK_US * 1000ull;
 
@@ -506,7 +510,15 @@ udp_busy(struct dns_udp_sock *l, unsigned n)
 	if (gap > 1000000)
 		gap = 1000000;
 	l->gap_ns = (l->gap_ns * 7 + gap) / 8;
-	return l->gap_ns < tick_ns;
+	return l->gap_ns < tick_ns / 2;
+}
+
+/* The next tick's length, from the mean gap between queries. */
+static uint64_t
+udp_tick_len(const struct dns_udp_sock *l)
+{
+	uint64_t t = l->gap_ns * DNS_UDP_TICK_QUERIES;
+	return t > tick_ns ? tick_ns : (t < tick_ns / 4 ? tick_ns / 4 : t);
 }
 
 /* Arms (or with 0, disarms) the tick; either resets its readability. */
@@ -531,7 +543,7 @@ udp_tick_cb(evutil_socket_t fd, short what, void *arg)
 	udp_busy(l, n);
 	l->ctx->stats->udp_polled += n;
 	if (n > 0) {
-		udp_tick_arm(l, tick_ns);
+		udp_tick_arm(l, udp_tick_len(l));
 		return;
 	}
 	/* Quiet for a whole tick: wake on the next datagram again. */
@@ -555,7 +567,7 @@ udp_read_cb(evutil_socket_t fd, short what, void *arg)
 	if (event_del(l->ev) < 0)
 		return;
 	l->polling = true;
-	udp_tick_arm(l, tick_ns);
+	udp_tick_arm(l, udp_tick_len(l));
 }
 
 int

@@ -24,10 +24,14 @@
 #include "module.h"
 #include "ratelimit.h"
 
-#define DNS_UDP_BATCH 64    /* datagrams gathered before answering */
-#define DNS_UDP_MAX   4096  /* largest UDP query read / answer sent */
-#ifndef DNS_UDP_TICK_US     /* -DDNS_UDP_TICK_US=0: no polling under load */
-#define DNS_UDP_TICK_US 100 /* under load, read the socket this often */
+#define DNS_UDP_BATCH 64   /* datagrams gathered before answering */
+#define DNS_UDP_MAX   4096 /* largest UDP query read / answer sent */
+#ifndef DNS_UDP_TICK_US    /* -DDNS_UDP_TICK_US=0: no polling under load */
+#define DNS_UDP_TICK_US                                                        \
+	200 /* under load, read the socket at least this often */
+#endif
+#ifndef DNS_UDP_TICK_QUERIES
+#define DNS_UDP_TICK_QUERIES 4 /* ...and after about this many queries */
 #endif
 #define DNS_TCP_MAX_CONNS    1024
 #define DNS_TCP_IDLE_SECONDS 10
