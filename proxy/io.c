@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -63,6 +64,10 @@ struct proxy_io {
 	bool peer_closed; /* epoll saw the peer's FIN or reset (EV_CLOSED):
 	                   * a short read no longer means empty */
 	bool *dead;       /* set when freed from a callback */
+	/* TLS: OpenSSL's buffers kept between requests (see io_sweep) */
+	bool served;     /* application data was written */
+	bool held, used; /* on the sweep list; active since its last run */
+	TAILQ_ENTRY(proxy_io) held_link;
 };
 
 static void update_read(struct proxy_io *io);
@@ -78,6 +83,102 @@ err_reset(void)
 {
 	if (ERR_peek_error() != 0)
 		ERR_clear_error();
+}
+
+/*
+ * OpenSSL's read and write buffers (about 17 KiB each) are given back
+ * when a TLS connection goes idle, so that idle connections cost little.
+ * Until a connection has served a response, OpenSSL does that itself as
+ * soon as a buffer is empty (SSL_MODE_RELEASE_BUFFERS, set on the
+ * context), so handshakes hold as little as they can. After that the
+ * mode is turned off and the buffers stay while the connection is busy:
+ * the worker's sweep, every BUF_IDLE_MS, frees those of connections that
+ * had nothing to do since its last run (and turns the mode back on), so
+ * a keep-alive connection does not free and allocate both buffers for
+ * every request.
+ */
+#define BUF_IDLE_MS 500
+
+struct io_sweep {
+	struct event *ev;
+	TAILQ_HEAD(, proxy_io) held;
+};
+static _Thread_local struct io_sweep *sweep; /* one per worker thread */
+
+static void
+unhold(struct proxy_io *io)
+{
+	if (io->held) {
+		TAILQ_REMOVE(&sweep->held, io, held_link);
+		io->held = false;
+	}
+}
+
+/* Frees OpenSSL's buffers now; false if it holds unread records. */
+static bool
+release_buffers(struct proxy_io *io)
+{
+	if (SSL_has_pending(io->ssl) || SSL_free_buffers(io->ssl) != 1)
+		return false;
+	SSL_set_mode(io->ssl, SSL_MODE_RELEASE_BUFFERS);
+	return true;
+}
+
+static void
+sweep_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct proxy_io *io, *next;
+	for (io = TAILQ_FIRST(&sweep->held); io != NULL; io = next) {
+		next = TAILQ_NEXT(io, held_link);
+		if (io->used)
+			io->used = false;
+		else if (release_buffers(io))
+			unhold(io);
+	}
+	if (!TAILQ_EMPTY(&sweep->held)) {
+		static const struct timeval tv = {0, BUF_IDLE_MS * 1000};
+		evtimer_add(sweep->ev, &tv);
+	}
+}
+
+/* The socket is empty and OpenSSL waits for more: free or keep. */
+static void
+tls_idle(struct proxy_io *io)
+{
+	io->used = true;
+	if (io->held)
+		return;
+	if (!io->served ||
+	    (sweep == NULL && (sweep = calloc(1, sizeof(*sweep))) == NULL)) {
+		release_buffers(io);
+		return;
+	}
+	if (sweep->ev == NULL) {
+		TAILQ_INIT(&sweep->held);
+		sweep->ev = evtimer_new(io->base, sweep_cb, NULL);
+		if (sweep->ev == NULL) {
+			release_buffers(io);
+			return;
+		}
+	}
+	if (TAILQ_EMPTY(&sweep->held)) {
+		static const struct timeval tv = {0, BUF_IDLE_MS * 1000};
+		evtimer_add(sweep->ev, &tv);
+	}
+	TAILQ_INSERT_TAIL(&sweep->held, io, held_link);
+	io->held = true;
+	SSL_clear_mode(io->ssl, SSL_MODE_RELEASE_BUFFERS);
+}
+
+void
+proxy_io_thread_done(void)
+{
+	if (sweep == NULL)
+		return;
+	if (sweep->ev != NULL)
+		event_free(sweep->ev);
+	free(sweep);
+	sweep = NULL;
 }
 
 /* The BIO between OpenSSL and the socket. */
@@ -374,6 +475,7 @@ write_out(struct proxy_io *io)
 				ERR_clear_error();
 				return io->err ? -io->err : -EPROTO;
 			}
+			io->served = true;
 			evbuffer_drain(io->out, w);
 		}
 		/* close_notify rides with the last records. */
@@ -467,17 +569,25 @@ read_in(struct proxy_io *io, size_t *got)
 				v[0].iov_len = n;
 				evbuffer_commit_space(io->in, v, 1);
 				*got += n;
+				/* Nothing buffered and the socket empty:
+				 * another SSL_read would only say so
+				 * (WANT_READ). */
+				if (io->drained && !io->eof &&
+				    !SSL_has_pending(io->ssl) &&
+				    (io->raw_in == NULL ||
+				        evbuffer_get_length(io->raw_in) == 0)) {
+					io->tls_more = false;
+					tls_idle(io);
+					return 0;
+				}
 				continue;
 			}
 			evbuffer_commit_space(io->in, v, 0);
 			io->tls_more = false;
 			int e = SSL_get_error(io->ssl, 0);
 			if (e == SSL_ERROR_WANT_READ) {
-				/* Idle: OpenSSL keeps its read buffer after a
-				 * handshake (17 KiB a connection) unless told.
-				 */
 				if (!SSL_has_pending(io->ssl))
-					SSL_free_buffers(io->ssl);
+					tls_idle(io);
 				return 0;
 			}
 			ERR_clear_error();
@@ -750,6 +860,7 @@ proxy_io_free(struct proxy_io *io)
 		return;
 	if (io->dead != NULL)
 		*io->dead = true;
+	unhold(io);
 	event_del(&io->rev);
 	event_del(&io->wev);
 	if (io->ssl != NULL)

@@ -68,5 +68,7 @@ int proxy_io_start_tls(struct proxy_io *io, SSL *ssl);
 bool proxy_io_is_tls(const struct proxy_io *io);
 /* No more output: TLS close_notify (best effort), then a FIN. */
 void proxy_io_shutdown(struct proxy_io *io);
+/* Frees the calling thread's TLS buffer sweep; its ios must be gone. */
+void proxy_io_thread_done(void);
 
 #endif

@@ -242,6 +242,8 @@ ctx_new(const struct hearth_proxy_cert *pc, struct proxy_tls *t)
 	SSL_CTX_set_options(ctx,
 	    SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
 	        SSL_OP_NO_COMPRESSION);
+	/* Buffers given back as soon as they are empty, for handshakes (io.c
+	 * turns this off for a connection that serves requests). */
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
 	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"hearth", 6);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);

@@ -11,6 +11,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "io.h"
 #include "log.h"
 #include "proxy_int.h"
 
@@ -172,6 +173,7 @@ worker_main(void *arg)
 	}
 	set_listener(w, &w->l_http, -1);
 	set_listener(w, &w->l_https, -1);
+	proxy_io_thread_done();
 	return NULL;
 }
 

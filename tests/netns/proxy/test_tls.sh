@@ -82,6 +82,16 @@ sleep 1 | lab_exec client timeout 5 openssl s_client -connect $NODE:443 \
 reused=$(lab_exec client timeout 5 openssl s_client -connect $NODE:443 \
     -servername a.test -sess_in "$sess" </dev/null 2>/dev/null | grep -c '^Reused')
 px_expect "session resumed" 1 "$reused"
+# A client whose request follows the handshake at once gets the TLS 1.3
+# ticket in the response's write; the answer and the ticket both arrive.
+rm -f "$sess"
+out=$(printf 'GET /t HTTP/1.1\r\nHost: a.test\r\nConnection: close\r\n\r\n' |
+    lab_exec client timeout 5 openssl s_client -connect $NODE:443 -tls1_3 \
+        -servername a.test -ign_eof -sess_out "$sess" 2>/dev/null)
+grep -q '^be[12] /t' <<<"$out" || lab_fail "no answer with the ticket: $out"
+reused=$(lab_exec client timeout 5 openssl s_client -connect $NODE:443 \
+    -servername a.test -sess_in "$sess" </dev/null 2>/dev/null | grep -c '^Reused')
+px_expect "session resumed with a ticket sent with a response" 1 "$reused"
 
 # Plain HTTP is redirected with 308 to the same path over HTTPS.
 loc=$(px_curl -D - -o /dev/null 'http://a.test/r/x?q=1' | tr -d '\r' |
