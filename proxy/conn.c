@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "io.h"
@@ -119,6 +120,23 @@ limits(const struct proxy_conn *c)
 }
 
 /*
+ * Timeouts and idle times run on the coarse monotonic clock (a tick of a
+ * few ms; much cheaper per call than the precise one, and a request reads
+ * it several times); latencies (t_start, t_sent) use proxy_now_ms. A timer
+ * may fire up to a tick before the coarse clock has reached its deadline:
+ * COARSE_SLACK_MS counts as reached.
+ */
+#define COARSE_SLACK_MS 10
+
+static int64_t
+coarse_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
  * The state's timeout is now + ms. The timer is only moved when that is
  * earlier than where it stands: a later one (the usual case, as each
  * request pushes the idle and header timeouts out) waits for the timer
@@ -128,7 +146,7 @@ limits(const struct proxy_conn *c)
 static void
 arm(struct proxy_conn *c, int64_t ms)
 {
-	c->due = proxy_now_ms() + ms;
+	c->due = coarse_ms() + ms;
 	if (c->timer_on && c->armed <= c->due)
 		return;
 	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
@@ -140,7 +158,7 @@ arm(struct proxy_conn *c, int64_t ms)
 static void
 touch(struct proxy_conn *c)
 {
-	c->last_io = proxy_now_ms();
+	c->last_io = coarse_ms();
 }
 
 /* Upstreams and pools. */
@@ -737,7 +755,7 @@ move_body(struct evbuffer *in, struct evbuffer *out, enum proxy_body kind,
 static void
 schedule(struct proxy_conn *c)
 {
-	int64_t now = proxy_now_ms();
+	int64_t now = coarse_ms();
 	int64_t idle = (int64_t)limits(c)->idle_timeout_seconds * 1000;
 	int64_t next = c->last_io + idle;
 	if (c->deadline > 0 && c->deadline < next)
@@ -772,7 +790,7 @@ pump_request(struct proxy_conn *c)
 	}
 	if (c->req_done && !was_done && !c->resp_head_done) {
 		c->t_sent = proxy_now_ms();
-		c->deadline = c->t_sent +
+		c->deadline = coarse_ms() +
 		    (int64_t)limits(c)->backend_timeout_seconds * 1000;
 		schedule(c);
 	}
@@ -978,7 +996,7 @@ sent_head(struct proxy_conn *c)
 	c->t_sent = proxy_now_ms();
 	touch(c);
 	if (c->req_done)
-		c->deadline = c->t_sent +
+		c->deadline = c->last_io +
 		    (int64_t)limits(c)->backend_timeout_seconds * 1000;
 	else
 		c->deadline = 0;
@@ -1179,15 +1197,15 @@ static void
 timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct proxy_conn *c = arg;
-	int64_t now = proxy_now_ms();
+	int64_t coarse = coarse_ms(), now = coarse + COARSE_SLACK_MS;
 	int64_t idle = (int64_t)limits(c)->idle_timeout_seconds * 1000;
 	c->timer_on = false;
 	if (now < c->due)
-		return arm(c, c->due - now); /* moved out meanwhile */
+		return arm(c, c->due - coarse); /* moved out meanwhile */
 	switch (c->state) {
 	case C_HEAD:
 		if (c->in_head) {
-			c->t_start = now;
+			c->t_start = proxy_now_ms();
 			snprintf(c->path, sizeof(c->path), "-");
 			return respond_error(c, 408, NULL);
 		}

@@ -210,7 +210,7 @@ bio_read(BIO *b, char *buf, int len)
 	}
 	ssize_t r;
 	do
-		r = read(io->fd, buf, (size_t)len);
+		r = recv(io->fd, buf, (size_t)len, 0);
 	while (r < 0 && errno == EINTR);
 	if (r > 0) {
 		/* Short: empty now, unless a FIN or reset waits behind. */
@@ -404,14 +404,27 @@ check_throttle(struct proxy_io *io)
 	}
 }
 
-/* Writes raw bytes of b to the socket; 0, or -errno. */
+/*
+ * Writes raw bytes of b to the socket; 0, or -errno. One piece goes out
+ * with send(), several with one writev(): recv and send skip the file
+ * layer that readv and writev go through (file position lock, iovec
+ * import), a measurable part of a small request's system time.
+ */
 static int
 write_raw(struct proxy_io *io, struct evbuffer *b)
 {
 	while (evbuffer_get_length(b) > 0) {
-		int r = evbuffer_write(b, io->fd);
-		if (r > 0)
+		struct evbuffer_iovec v[16];
+		int n = evbuffer_peek(b, -1, NULL, v, 16);
+		if (n > 16)
+			n = 16;
+		ssize_t r = n == 1 ?
+		    send(io->fd, v[0].iov_base, v[0].iov_len, MSG_NOSIGNAL) :
+		    writev(io->fd, (struct iovec *)v, n);
+		if (r > 0) {
+			evbuffer_drain(b, (size_t)r);
 			continue;
+		}
 		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return 0;
 		if (r < 0 && errno == EINTR)
@@ -601,7 +614,9 @@ read_in(struct proxy_io *io, size_t *got)
 				v[i].iov_len = want - asked;
 			asked += v[i].iov_len;
 		}
-		ssize_t r = readv(io->fd, (struct iovec *)v, nv);
+		ssize_t r = nv == 1 ?
+		    recv(io->fd, v[0].iov_base, v[0].iov_len, 0) :
+		    readv(io->fd, (struct iovec *)v, nv);
 		if (r <= 0) {
 			evbuffer_commit_space(io->in, v, 0);
 			if (r == 0) {
