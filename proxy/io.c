@@ -49,11 +49,11 @@ struct proxy_io {
 	void *arg;
 	size_t read_high, write_low, read_size;
 	struct timeval idle;
-	int err;          /* a write error, reported from the loop */
-	bool has_idle;    /* idle is set */
-	bool ticket_wait; /* TLS 1.3 session ticket held for a response */
-	bool reading;     /* the user wants input */
-	bool throttled;   /* the input is at read_high */
+	int err;                 /* a write error, reported from the loop */
+	bool has_idle;           /* idle is set */
+	struct event *ticket_ev; /* a TLS 1.3 ticket held for a response */
+	bool reading;            /* the user wants input */
+	bool throttled;          /* the input is at read_high */
 	bool rev_added, wev_added;
 	bool connecting, handshaking;
 	bool shut_want, shut_done; /* proxy_io_shutdown asked; FIN sent */
@@ -512,18 +512,24 @@ write_out(struct proxy_io *io)
 	}
 }
 
-/* The held ticket goes out now (with what else is pending): the read
- * event gets its own timeout back. */
+/* The held ticket goes out with what is written next: no more waiting.
+ * (Its own timer, not the read event's timeout: libevent keeps a
+ * persistent event's timeout when it cannot be removed, which would come
+ * back as an idle timeout.) */
 static void
 ticket_done(struct proxy_io *io)
 {
-	io->ticket_wait = false;
-	if (!io->rev_added)
-		return;
-	if (io->has_idle)
-		event_add(&io->rev, &io->idle);
-	else
-		event_remove_timer(&io->rev);
+	event_free(io->ticket_ev); /* (also from its own callback) */
+	io->ticket_ev = NULL;
+}
+
+/* No request came in time: the ticket goes out alone. */
+static void
+ticket_ev(evutil_socket_t fd, short what, void *arg)
+{
+	struct proxy_io *io = arg;
+	ticket_done(io);
+	proxy_io_flush(io);
 }
 
 void
@@ -531,7 +537,7 @@ proxy_io_flush(struct proxy_io *io)
 {
 	if (io == NULL || io->connecting || io->handshaking || io->err)
 		return;
-	if (io->ticket_wait)
+	if (io->ticket_ev != NULL)
 		ticket_done(io);
 	if (proxy_io_pending(io) > 0 || (io->shut_want && !io->shut_done)) {
 		int r = write_out(io);
@@ -680,16 +686,21 @@ handshake(struct proxy_io *io)
 	 * for TICKET_WAIT_MS anyway (the client needs the ticket for nothing
 	 * before it sends its request, which usually follows at once).
 	 */
-	bool wait = r == 1 && !SSL_has_pending(io->ssl) && io->rev_added &&
+	bool wait = r == 1 && !SSL_has_pending(io->ssl) &&
 	    SSL_version(io->ssl) >= TLS1_3_VERSION &&
 	    evbuffer_get_length(io->raw_out) > 0;
-	bool defer = r == 1 && (SSL_has_pending(io->ssl) || wait);
-	int w = defer ? 0 : write_raw(io, io->raw_out);
 	if (wait) {
 		static const struct timeval tv = {0, TICKET_WAIT_MS * 1000};
-		io->ticket_wait = true;
-		event_add(&io->rev, &tv);
+		io->ticket_ev = evtimer_new(io->base, ticket_ev, io);
+		if (io->ticket_ev == NULL ||
+		    evtimer_add(io->ticket_ev, &tv) != 0) {
+			if (io->ticket_ev != NULL)
+				ticket_done(io);
+			wait = false;
+		}
 	}
+	bool defer = r == 1 && (SSL_has_pending(io->ssl) || wait);
+	int w = defer ? 0 : write_raw(io, io->raw_out);
 	if (r == 1) {
 		io->handshaking = false;
 		if (io->raw_in != NULL &&
@@ -713,11 +724,7 @@ read_ev(evutil_socket_t fd, short what, void *arg)
 {
 	struct proxy_io *io = arg;
 	if (what & EV_TIMEOUT) {
-		if (io->ticket_wait)
-			proxy_io_flush(
-			    io); /* no request came: the ticket alone */
-		else
-			deliver_event(io, PROXY_IO_TIMEOUT);
+		deliver_event(io, PROXY_IO_TIMEOUT);
 		return;
 	}
 	if (what & (EV_READ | EV_CLOSED))
@@ -876,6 +883,8 @@ proxy_io_free(struct proxy_io *io)
 	if (io->dead != NULL)
 		*io->dead = true;
 	unhold(io);
+	if (io->ticket_ev != NULL)
+		event_free(io->ticket_ev);
 	event_del(&io->rev);
 	event_del(&io->wev);
 	if (io->ssl != NULL)
@@ -919,8 +928,6 @@ proxy_io_read(struct proxy_io *io, bool on)
 void
 proxy_io_timeout(struct proxy_io *io, const struct timeval *tv)
 {
-	if (io->ticket_wait)
-		proxy_io_flush(io);
 	if (tv != NULL) {
 		io->idle = *tv;
 		io->has_idle = true;
