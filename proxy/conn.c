@@ -16,7 +16,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "io.h"
@@ -128,14 +127,6 @@ limits(const struct proxy_conn *c)
  */
 #define COARSE_SLACK_MS 10
 
-static int64_t
-coarse_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * The state's timeout is now + ms. The timer is only moved when that is
  * earlier than where it stands: a later one (the usual case, as each
@@ -146,7 +137,7 @@ coarse_ms(void)
 static void
 arm(struct proxy_conn *c, int64_t ms)
 {
-	c->due = coarse_ms() + ms;
+	c->due = proxy_coarse_ms() + ms;
 	if (c->timer_on && c->armed <= c->due)
 		return;
 	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
@@ -158,7 +149,7 @@ arm(struct proxy_conn *c, int64_t ms)
 static void
 touch(struct proxy_conn *c)
 {
-	c->last_io = coarse_ms();
+	c->last_io = proxy_coarse_ms();
 }
 
 /* Upstreams and pools. */
@@ -755,7 +746,7 @@ move_body(struct evbuffer *in, struct evbuffer *out, enum proxy_body kind,
 static void
 schedule(struct proxy_conn *c)
 {
-	int64_t now = coarse_ms();
+	int64_t now = proxy_coarse_ms();
 	int64_t idle = (int64_t)limits(c)->idle_timeout_seconds * 1000;
 	int64_t next = c->last_io + idle;
 	if (c->deadline > 0 && c->deadline < next)
@@ -790,7 +781,7 @@ pump_request(struct proxy_conn *c)
 	}
 	if (c->req_done && !was_done && !c->resp_head_done) {
 		c->t_sent = proxy_now_ms();
-		c->deadline = coarse_ms() +
+		c->deadline = proxy_coarse_ms() +
 		    (int64_t)limits(c)->backend_timeout_seconds * 1000;
 		schedule(c);
 	}
@@ -1197,7 +1188,7 @@ static void
 timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct proxy_conn *c = arg;
-	int64_t coarse = coarse_ms(), now = coarse + COARSE_SLACK_MS;
+	int64_t coarse = proxy_coarse_ms(), now = coarse + COARSE_SLACK_MS;
 	int64_t idle = (int64_t)limits(c)->idle_timeout_seconds * 1000;
 	c->timer_on = false;
 	if (now < c->due)

@@ -30,6 +30,14 @@ proxy_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int64_t
+proxy_coarse_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 struct proxy_health *
 proxy_health_get(struct proxy_mod *m, const struct hearth_endpoint *ep)
 {
@@ -51,7 +59,7 @@ proxy_health_fail(struct proxy_health *h)
 {
 	uint32_t f = __atomic_add_fetch(&h->fails, 1, __ATOMIC_RELAXED);
 	if (f >= PROXY_EJECT_AFTER) {
-		int64_t until = proxy_now_ms() + PROXY_EJECT_MS;
+		int64_t until = proxy_coarse_ms() + PROXY_EJECT_MS;
 		__atomic_store_n(&h->ejected_until_ms, until, __ATOMIC_RELAXED);
 		if (f == PROXY_EJECT_AFTER) {
 			char ep[HEARTH_ENDPOINT_STRLEN];
@@ -72,7 +80,7 @@ int
 proxy_pick_backend(struct proxy_pick *pk, int not )
 {
 	uint64_t alive = 0;
-	int64_t now = proxy_now_ms();
+	int64_t now = proxy_coarse_ms();
 	for (size_t i = 0; i < pk->n && i < 64; i++) {
 		struct proxy_health *h = pk->health[i];
 		if ((int)i !=

@@ -33,7 +33,7 @@
 struct proxy_health {
 	struct hearth_endpoint ep;
 	uint32_t fails;           /* atomic */
-	int64_t ejected_until_ms; /* atomic; monotonic ms */
+	int64_t ejected_until_ms; /* atomic; proxy_coarse_ms */
 	LIST_ENTRY(proxy_health) link;
 };
 
@@ -191,6 +191,9 @@ void proxy_pool_free(struct proxy_pool *p);
 
 /* Monotonic milliseconds. */
 int64_t proxy_now_ms(void);
+/* The same from the coarse clock (a tick of a few ms, cheaper to read):
+ * for timeouts, not for latencies. */
+int64_t proxy_coarse_ms(void);
 /* The health entry for ep, created on first use (main thread). */
 struct proxy_health *proxy_health_get(struct proxy_mod *m,
     const struct hearth_endpoint *ep);
