@@ -29,11 +29,10 @@
 
 #include "io.h"
 
-#define IO_READ_MIN    16384        /* first read of a socket */
-#define IO_READ_MAX    (256 * 1024) /* largest single read */
-#define TLS_PLAIN_MAX  16384        /* plaintext per SSL_write call */
-#define TLS_RAW_AHEAD  (256 * 1024) /* records encrypted ahead of the socket */
-#define TICKET_WAIT_MS 5 /* a TLS 1.3 ticket waits this long for a response */
+#define IO_READ_MIN   16384        /* first read of a socket */
+#define IO_READ_MAX   (256 * 1024) /* largest single read */
+#define TLS_PLAIN_MAX 16384        /* plaintext per SSL_write call */
+#define TLS_RAW_AHEAD (256 * 1024) /* records encrypted ahead of the socket */
 
 struct proxy_io {
 	struct event_base *base;
@@ -49,11 +48,10 @@ struct proxy_io {
 	void *arg;
 	size_t read_high, write_low, read_size;
 	struct timeval idle;
-	int err;                 /* a write error, reported from the loop */
-	bool has_idle;           /* idle is set */
-	struct event *ticket_ev; /* a TLS 1.3 ticket held for a response */
-	bool reading;            /* the user wants input */
-	bool throttled;          /* the input is at read_high */
+	int err;        /* a write error, reported from the loop */
+	bool has_idle;  /* idle is set */
+	bool reading;   /* the user wants input */
+	bool throttled; /* the input is at read_high */
 	bool rev_added, wev_added;
 	bool connecting, handshaking;
 	bool shut_want, shut_done; /* proxy_io_shutdown asked; FIN sent */
@@ -512,33 +510,11 @@ write_out(struct proxy_io *io)
 	}
 }
 
-/* The held ticket goes out with what is written next: no more waiting.
- * (Its own timer, not the read event's timeout: libevent keeps a
- * persistent event's timeout when it cannot be removed, which would come
- * back as an idle timeout.) */
-static void
-ticket_done(struct proxy_io *io)
-{
-	event_free(io->ticket_ev); /* (also from its own callback) */
-	io->ticket_ev = NULL;
-}
-
-/* No request came in time: the ticket goes out alone. */
-static void
-ticket_ev(evutil_socket_t fd, short what, void *arg)
-{
-	struct proxy_io *io = arg;
-	ticket_done(io);
-	proxy_io_flush(io);
-}
-
 void
 proxy_io_flush(struct proxy_io *io)
 {
 	if (io == NULL || io->connecting || io->handshaking || io->err)
 		return;
-	if (io->ticket_ev != NULL)
-		ticket_done(io);
 	if (proxy_io_pending(io) > 0 || (io->shut_want && !io->shut_done)) {
 		int r = write_out(io);
 		if (r < 0) {
@@ -678,28 +654,10 @@ handshake(struct proxy_io *io)
 	int e = r == 1 ? SSL_ERROR_NONE : SSL_get_error(io->ssl, r);
 	if (e != SSL_ERROR_NONE && e != SSL_ERROR_WANT_READ)
 		ERR_clear_error();
-	/*
-	 * Our flight (or an alert) goes out whatever happened. What is left
-	 * once the handshake is done may wait for the first response, to go
-	 * out in the same write: when the request came with the handshake
-	 * (TLS 1.2: our Finished; 1.3: the session ticket), and in TLS 1.3
-	 * for TICKET_WAIT_MS anyway (the client needs the ticket for nothing
-	 * before it sends its request, which usually follows at once).
-	 */
-	bool wait = r == 1 && !SSL_has_pending(io->ssl) &&
-	    SSL_version(io->ssl) >= TLS1_3_VERSION &&
-	    evbuffer_get_length(io->raw_out) > 0;
-	if (wait) {
-		static const struct timeval tv = {0, TICKET_WAIT_MS * 1000};
-		io->ticket_ev = evtimer_new(io->base, ticket_ev, io);
-		if (io->ticket_ev == NULL ||
-		    evtimer_add(io->ticket_ev, &tv) != 0) {
-			if (io->ticket_ev != NULL)
-				ticket_done(io);
-			wait = false;
-		}
-	}
-	bool defer = r == 1 && (SSL_has_pending(io->ssl) || wait);
+	/* Our flight (or an alert) goes out whatever happened; only the
+	 * session ticket after a handshake that brought a request with it
+	 * waits for the response, to go out in the same write. */
+	bool defer = r == 1 && SSL_has_pending(io->ssl);
 	int w = defer ? 0 : write_raw(io, io->raw_out);
 	if (r == 1) {
 		io->handshaking = false;
@@ -883,8 +841,6 @@ proxy_io_free(struct proxy_io *io)
 	if (io->dead != NULL)
 		*io->dead = true;
 	unhold(io);
-	if (io->ticket_ev != NULL)
-		event_free(io->ticket_ev);
 	event_del(&io->rev);
 	event_del(&io->wev);
 	if (io->ssl != NULL)

@@ -82,8 +82,9 @@ sleep 1 | lab_exec client timeout 5 openssl s_client -connect $NODE:443 \
 reused=$(lab_exec client timeout 5 openssl s_client -connect $NODE:443 \
     -servername a.test -sess_in "$sess" </dev/null 2>/dev/null | grep -c '^Reused')
 px_expect "session resumed" 1 "$reused"
-# A client whose request follows the handshake at once gets the TLS 1.3
-# ticket in the response's write; the answer and the ticket both arrive.
+# A client whose request follows the handshake at once gets the answer
+# and a ticket it can resume with (the ticket goes out with the response
+# when the request came with the handshake's end).
 rm -f "$sess"
 out=$(printf 'GET /t HTTP/1.1\r\nHost: a.test\r\nConnection: close\r\n\r\n' |
     lab_exec client timeout 5 openssl s_client -connect $NODE:443 -tls1_3 \
