@@ -160,6 +160,27 @@ lab_wait_log() {
 }
 
 # lab_stop PID [SIGNAL]: signals a process this run started and waits.
+# lab_threads_dropped PID USER: every thread of PID runs as USER (real,
+# effective, saved, fs) with no capability beyond CAP_NET_BIND_SERVICE,
+# CAP_NET_ADMIN and CAP_NET_RAW (0x3400) in its permitted, effective and
+# bounding sets, and with no_new_privs; prints how many threads it checked.
+lab_threads_dropped() {
+	local pid=$1 uid st tid v f n=0
+	uid=$(id -u "$2") || lab_fail "no user $2"
+	for st in /proc/"$pid"/task/*/status; do
+		n=$((n + 1))
+		tid=$(awk '/^Pid:/ {print $2}' "$st")
+		awk -v u="$uid" '/^Uid:/ {exit !($2 == u && $3 == u && $4 == u && $5 == u)}' "$st" ||
+			lab_fail "thread $tid of $pid does not run as $2: $(grep '^Uid:' "$st")"
+		for f in CapPrm CapEff CapBnd; do
+			v=$(awk -v f="$f:" '$1 == f {print $2}' "$st")
+			[ $((16#$v & ~0x3400)) -eq 0 ] || lab_fail "thread $tid of $pid has $f $v"
+		done
+		grep -q '^NoNewPrivs:.*1' "$st" || lab_fail "thread $tid of $pid lacks no_new_privs"
+	done
+	echo "$n"
+}
+
 lab_stop() {
 	local pid=$1 sig=${2:-TERM}
 	kill -"$sig" "$pid" 2>/dev/null || return 0

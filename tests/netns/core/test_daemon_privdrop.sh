@@ -44,18 +44,7 @@ bnd=$(awk '/^CapBnd:/ {print $2}' /proc/$pid/status)
 [ "$((16#$eff))" -eq $((0x3400)) ] || lab_fail "effective capabilities are $eff, not 0000000000003400"
 [ "$((16#$bnd))" -eq $((0x3400)) ] || lab_fail "bounding set is $bnd"
 grep -q '^NoNewPrivs:.*1' /proc/$pid/status || lab_fail "no_new_privs not set"
-ntask=0
-for st in /proc/"$pid"/task/*/status; do
-	ntask=$((ntask + 1))
-	tid=$(awk '/^Pid:/ {print $2}' "$st")
-	awk '/^Uid:/ {exit !($2 == $3 && $3 == $4 && $4 == $5)}' "$st" || lab_fail "thread $tid: mixed uids"
-	[ "$(awk '/^Uid:/ {print $2}' "$st")" = "$(id -u nobody)" ] || lab_fail "thread $tid is not nobody"
-	for f in CapPrm CapEff CapBnd; do
-		v=$(awk -v f="$f:" '$1 == f {print $2}' "$st")
-		[ $((16#$v & ~0x3400)) -eq 0 ] || lab_fail "thread $tid has $f $v"
-	done
-	grep -q '^NoNewPrivs:.*1' "$st" || lab_fail "thread $tid lacks no_new_privs"
-done
+ntask=$(lab_threads_dropped "$pid" nobody) || exit 1
 [ "$ntask" -ge 3 ] || lab_fail "only $ntask threads: are the DNS and proxy workers running?"
 lab_exec n1 dig +short +time=2 @127.0.0.1 example.test A | grep -qx 192.0.2.1 || lab_fail "DNS does not answer after the drop"
 kill -HUP "$pid"

@@ -15,18 +15,7 @@ l2_up_all
 pid=${LAB_PID[node1]}
 mapfile -t vips < <(l2_vips_of node1)
 [ "${#vips[@]}" -gt 0 ] || lab_fail "node1 owns no VIP"
-ntask=0
-for st in /proc/"$pid"/task/*/status; do
-	ntask=$((ntask + 1))
-	tid=$(awk '/^Pid:/ {print $2}' "$st")
-	uid=$(awk '/^Uid:/ {print $2 $3 $4 $5}' "$st")
-	[ "$uid" = "$(id -u nobody)$(id -u nobody)$(id -u nobody)$(id -u nobody)" ] || lab_fail "thread $tid runs as uids $uid"
-	for f in CapPrm CapEff CapBnd; do
-		v=$(awk -v f="$f:" '$1 == f {print $2}' "$st")
-		[ $((16#$v & ~0x3400)) -eq 0 ] || lab_fail "thread $tid has $f $v"
-	done
-	grep -q '^NoNewPrivs:.*1' "$st" || lab_fail "thread $tid lacks no_new_privs"
-done
+ntask=$(lab_threads_dropped "$pid" nobody) || exit 1
 [ "$ntask" -ge 2 ] || lab_fail "no answering thread"
 if chrt -f 1 true 2>/dev/null && prlimit --rtprio=1:1 true 2>/dev/null; then
 	ps -L -o cls= -p "$pid" | grep -q FF || lab_fail "no thread at SCHED_FIFO: $(ps -L -o tid,cls,rtprio -p "$pid")"
