@@ -490,10 +490,14 @@ udp_drain(struct dns_udp_sock *l)
  * moderates its interrupts: one wakeup, one recvmmsg and one sendmmsg
  * (answers to one client in one train) for all that arrived in between,
  * where each query would cost a wakeup of its own. A tick lasts about
- * DNS_UDP_TICK_QUERIES mean gaps between queries, between a quarter of
+ * DNS_UDP_TICK_QUERIES mean gaps between queries, between half of
  * DNS_UDP_TICK_US and DNS_UDP_TICK_US: long enough to share a wakeup at
- * moderate rates, short when queries pour in (then each tick finds plenty
- * anyway, and a client that waits for its answers is not kept waiting).
+ * moderate rates, shorter when queries pour in (then each tick finds
+ * plenty anyway, and a client that waits for its answers is not kept
+ * waiting long). Not shorter than half: a wakeup costs as much as answering
+ * about a dozen queries, and a client that keeps a window of queries in
+ * flight needs about that long to send the next window, so shorter ticks
+ * would wake more often for fewer queries each.
  * The loop never blocks (other events run between ticks); a query waits
  * at most a tick (timerfd expiries have no timer slack). The first tick
  * that finds nothing hands the socket back to its read event.
@@ -518,7 +522,7 @@ static uint64_t
 udp_tick_len(const struct dns_udp_sock *l)
 {
 	uint64_t t = l->gap_ns * DNS_UDP_TICK_QUERIES;
-	return t > tick_ns ? tick_ns : (t < tick_ns / 4 ? tick_ns / 4 : t);
+	return t > tick_ns ? tick_ns : (t < tick_ns / 2 ? tick_ns / 2 : t);
 }
 
 /* Arms (or with 0, disarms) the tick; either resets its readability. */
