@@ -98,6 +98,8 @@ dns_reply_finish(uint8_t *buf, size_t len, size_t cap,
 	w.len = len;
 	if (ra)
 		dns_writer_set_flags(&w, DNS_F_RA);
+	else /* an upstream's or the cache's RA is not ours to give */
+		buf[3] &= (uint8_t)~DNS_F_RA;
 	size_t need = len + (q->has_edns ? 11 : 0);
 	*truncated = need > limit;
 	if (*truncated) {
@@ -197,7 +199,7 @@ dns_process(const struct dns_snapshot *s, struct dns_cache *cache,
 		if (res->parse == DNS_PARSE_OK && q->has_edns &&
 		    q->edns_version == 0)
 			*outlen = dns_reply_finish(buf, *outlen, cap, q,
-			    s->max_udp, limit, false, &res->truncated);
+			    s->max_udp, limit, ra, &res->truncated);
 		return;
 	}
 	size_t n;

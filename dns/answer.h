@@ -67,8 +67,8 @@ size_t dns_reply_limit(const struct dns_query *q, uint16_t max_udp, bool tcp);
 
 /*
  * Completes a response of len bytes in buf (header and question already
- * the client's): RA when asked, the OPT echo, and truncation to limit
- * (TC=1, sections emptied). Returns the final length.
+ * the client's): RA set when ra, else cleared, the OPT echo, and truncation to
+ * limit (TC=1, sections emptied). Returns the final length.
  */
 size_t dns_reply_finish(uint8_t *buf, size_t len, size_t cap,
     const struct dns_query *q, uint16_t max_udp, size_t limit, bool ra,

@@ -322,7 +322,7 @@ finish_one(struct dns_pending *p, int status, const unsigned char *abuf,
 		dns_pending_free(p);
 		return;
 	}
-	res.recursion_client = true;
+	res.recursion_client = p->recursion_client;
 	uint64_t now_ns = dns_now_ns();
 	uint64_t now = now_ns / 1000000000u;
 	uint8_t *buf = srv->tcpbuf;

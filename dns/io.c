@@ -170,7 +170,7 @@ read_pktinfo(struct msghdr *mh, struct in_pktinfo *pi4, struct in6_pktinfo *pi6)
 /* A copy of the client's packet and address for the forwarding path. */
 static struct dns_pending *
 pending_new(struct dns_server *srv, const uint8_t *pkt, size_t len,
-    const struct hearth_addr *src, const char *view)
+    const struct hearth_addr *src, const struct dns_result *res)
 {
 	/* Bounded: past DNS_MAX_INFLIGHT, new cache misses are shed. */
 	if (atomic_fetch_add(&srv->inflight, 1) >= DNS_MAX_INFLIGHT) {
@@ -188,8 +188,9 @@ pending_new(struct dns_server *srv, const uint8_t *pkt, size_t len,
 	memcpy(p->pkt, pkt, len);
 	p->len = len;
 	p->src = *src;
+	p->recursion_client = res->recursion_client;
 	p->start_ns = dns_now_ns();
-	snprintf(p->view, sizeof(p->view), "%s", view);
+	snprintf(p->view, sizeof(p->view), "%s", res->view);
 	return p;
 }
 
@@ -242,8 +243,7 @@ udp_forward(struct dns_udp_sock *us, struct dns_udp_batch *b, unsigned i,
     const struct hearth_addr *src)
 {
 	struct dns_server *srv = us->ctx->srv;
-	struct dns_pending *p =
-	    pending_new(srv, q->pkt, q->len, src, res->view);
+	struct dns_pending *p = pending_new(srv, q->pkt, q->len, src, res);
 	if (p == NULL)
 		return;
 	p->listener = us->main;
@@ -313,13 +313,10 @@ udp_answer(struct dns_udp_sock *l, struct dns_udp_batch *b, unsigned n)
 			st->dropped++;
 			continue;
 		}
-		if (res.verdict == DNS_V_FORWARD) {
-			st->cache_misses++;
-			udp_forward(l, b, i, &q, &res, &src);
-			continue;
-		}
-		if (res.from_cache)
-			st->cache_hits++;
+		/*
+		 * An outsider's answer is charged before it is made, forwarded
+		 * ones included (a public view must not amplify either).
+		 */
 		if (!res.recursion_client && srv->rl != NULL) {
 			enum dns_rl_verdict v =
 			    dns_rl_check(srv->rl, &src, now_ns / 1000000u);
@@ -331,8 +328,17 @@ udp_answer(struct dns_udp_sock *l, struct dns_udp_batch *b, unsigned n)
 				st->rl_slipped++;
 				outlen =
 				    slip_reply(srv->snap, &q, out, DNS_UDP_MAX);
+				res.verdict = DNS_V_REPLY;
+				res.from_cache = false;
 			}
 		}
+		if (res.verdict == DNS_V_FORWARD) {
+			st->cache_misses++;
+			udp_forward(l, b, i, &q, &res, &src);
+			continue;
+		}
+		if (res.from_cache)
+			st->cache_hits++;
 		dns_account(srv, st, &q, &res, &src, false, now_ns);
 		b->src[k] = (uint16_t)i;
 		b->len[k] = (uint16_t)outlen;
@@ -662,7 +668,7 @@ tcp_query(struct dns_tcp *c, const uint8_t *pkt, size_t len)
 	if (res.verdict == DNS_V_FORWARD) {
 		srv->stats.cache_misses++;
 		struct dns_pending *p =
-		    pending_new(srv, pkt, len, &c->peer, res.view);
+		    pending_new(srv, pkt, len, &c->peer, &res);
 		if (p == NULL) {
 			size_t n = dns_reply_rcode(&q, DNS_R_SERVFAIL,
 			    srv->tcpbuf, sizeof(srv->tcpbuf));

@@ -129,6 +129,7 @@ struct dns_pending {
 	bool has_pi;
 	struct dns_listener *listener; /* UDP: answers go out through it */
 	struct hearth_addr src;
+	bool recursion_client; /* else RA stays clear in the answer */
 	uint64_t start_ns;
 	char view[64];
 	size_t len;
