@@ -127,7 +127,8 @@ server_configure(struct dns_server *srv, const struct hearth_dns *cfg)
 	bool keep_cache = srv->cache != NULL && cfg->n_forwarders > 0 &&
 	    dns_cache_capacity(srv->cache) == cfg->cache_entries &&
 	    dns_forward_same(srv, cfg);
-	if (cfg->n_forwarders > 0 && !keep_cache &&
+	/* cache_entries 0: no cache (every miss asks the forwarders). */
+	if (cfg->n_forwarders > 0 && cfg->cache_entries > 0 && !keep_cache &&
 	    (cache = dns_cache_new(cfg->cache_entries)) == NULL)
 		goto fail;
 	rl = dns_rl_new(&cfg->rate_limit);

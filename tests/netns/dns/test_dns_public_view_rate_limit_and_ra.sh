@@ -74,5 +74,6 @@ echo "40 forwarded queries from the outsider: $full full answers, $tc truncated"
 m=$(lab_exec node1 curl -fsS --max-time 2 http://127.0.0.1:9477/metrics)
 grep -qE '^hearth_dns_rate_limited_total\{action="slip"\} [1-9]' <<<"$m" || lab_fail "no slips in metrics"
 grep -qE '^hearth_dns_rate_limited_total\{action="drop"\} [1-9]' <<<"$m" || lab_fail "no drops in metrics"
+grep -qE '^hearth_dns_cache_misses_total [1-9]' <<<"$m" || lab_fail "no cache misses in metrics"
 dns_done
 echo "public view: no RA for outsiders, forwarded answers rate limited: passed"
