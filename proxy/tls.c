@@ -45,6 +45,17 @@ static struct {
 	struct ticket_key cur, prev;
 } tickets = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
+/* The ticket cipher, fetched from the provider once for the process
+ * (EVP_aes_256_cbc() would be looked up again on every ticket). */
+static EVP_CIPHER *ticket_cipher;
+static pthread_once_t ticket_cipher_once = PTHREAD_ONCE_INIT;
+
+static void
+ticket_cipher_fetch(void)
+{
+	ticket_cipher = EVP_CIPHER_fetch(NULL, "AES-256-CBC", NULL);
+}
+
 /* Makes a fresh current key when there is none or it is too old. */
 static int
 ticket_rotate(time_t now)
@@ -97,8 +108,8 @@ ticket_cb(SSL *ssl, unsigned char name[16], unsigned char *iv,
 	};
 	if (enc && RAND_bytes(iv, EVP_MAX_IV_LENGTH) != 1)
 		rc = -1;
-	else if (EVP_CipherInit_ex(cctx, EVP_aes_256_cbc(), NULL, k.aes, iv,
-	             enc) != 1 ||
+	else if (ticket_cipher == NULL ||
+	    EVP_CipherInit_ex(cctx, ticket_cipher, NULL, k.aes, iv, enc) != 1 ||
 	    EVP_MAC_CTX_set_params(hctx, params) != 1)
 		rc = -1;
 	OPENSSL_cleanse(&k, sizeof(k));
@@ -243,8 +254,12 @@ ctx_new(const struct hearth_proxy_cert *pc, struct proxy_tls *t)
 	    SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
 	        SSL_OP_NO_COMPRESSION);
 	/* Buffers given back as soon as they are empty, for handshakes (io.c
-	 * turns this off for a connection that serves requests). */
-	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+	 * turns this off for a connection that serves requests). The chain
+	 * sent is the certificate file's, as given (as nginx does): without
+	 * NO_AUTO_CHAIN, OpenSSL would try to build one from its (empty)
+	 * store on every handshake when the file holds the leaf alone. */
+	SSL_CTX_set_mode(ctx,
+	    SSL_MODE_RELEASE_BUFFERS | SSL_MODE_NO_AUTO_CHAIN);
 	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"hearth", 6);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
 	SSL_CTX_set_num_tickets(ctx, 1);
@@ -271,6 +286,11 @@ proxy_tls_new(const struct hearth_proxy *p)
 {
 	if (p->n_certificates == 0)
 		return NULL;
+	pthread_once(&ticket_cipher_once, ticket_cipher_fetch);
+	if (ticket_cipher == NULL) {
+		log_ssl_error("cannot fetch", "AES-256-CBC");
+		return NULL;
+	}
 	struct proxy_tls *t = calloc(1, sizeof(*t));
 	if (t == NULL)
 		return NULL;

@@ -6,7 +6,9 @@
 # the file (a revoked response is then what is stapled); a file that is
 # not an OCSP response refuses the reload (the old one stays stapled); a
 # response for another certificate, out of date, or signed by someone
-# other than the issuer is logged and not stapled.
+# other than the issuer is logged and not stapled. The chain sent is the
+# certificate file's as given: leaf and issuer from a.chain, the leaf
+# alone from a leaf-only file.
 . "$(dirname "$0")/common.sh"
 px_setup 1
 px_backend 1 8080
@@ -64,6 +66,18 @@ EOC
 conf "$LAB_DIR/a.ocsp"
 px_start "$LAB_DIR/conf.yaml"
 pid=${LAB_PID[node1]}
+
+# chain SNI [ARGS...]: the subjects of the certificates the client is sent.
+chain() {
+	local sni=$1
+	shift
+	lab_exec client timeout 5 openssl s_client -connect $NODE:443 \
+	    -servername "$sni" -showcerts "$@" </dev/null 2>/dev/null |
+	    sed -n 's/^ *[0-9] s:\(.*\)/\1/p' | tr -d ' ' | paste -sd, -
+}
+px_expect "leaf + issuer file: both sent, TLS 1.3" "CN=a,CN=LabCA" "$(chain a.test)"
+px_expect "leaf + issuer file: both sent, TLS 1.2" "CN=a,CN=LabCA" "$(chain a.test -tls1_2)"
+px_expect "leaf-only file: the leaf alone" "CN=b" "$(chain b.test)"
 
 # status SNI [ARGS...]: what s_client -status reports about OCSP.
 status() {
