@@ -26,6 +26,7 @@
 #define RESP_HEAD_MAX 131072
 #define POOL_MAX_IDLE 256
 #define PEEK_MAX      (PROXY_SNI_MAX_HELLO + 1024)
+#define HOLD_HEAD_MAX 16384 /* see hold_head() */
 
 enum conn_state {
 	C_PEEK,    /* TLS port: waiting for the ClientHello */
@@ -812,6 +813,21 @@ finish_response(struct proxy_conn *c)
 	wait_request(c, false);
 }
 
+/*
+ * A small response's head waits for the first bytes of its body, so that
+ * both go out in one write (one segment, one TLS record), as nginx's
+ * postpone_output does: a backend writes the head and the body
+ * separately and the body is usually a moment behind. Only for a body of
+ * known length up to HOLD_HEAD_MAX; chunked and larger ones (streams,
+ * downloads) get their head at once.
+ */
+static bool
+hold_head(const struct proxy_conn *c)
+{
+	return c->resp_body == PROXY_BODY_LENGTH && c->resp_bytes == 0 &&
+	    c->resp_left > 0 && c->resp_left <= HOLD_HEAD_MAX;
+}
+
 static void
 pump_response(struct proxy_conn *c)
 {
@@ -830,7 +846,7 @@ pump_response(struct proxy_conn *c)
 			proxy_conn_free(c);
 			return;
 		}
-		if (!done || !closes_after(c))
+		if ((!done || !closes_after(c)) && !hold_head(c))
 			flush_client(c);
 		if (evbuffer_get_length(in) == 0 ||
 		    proxy_io_pending(c->io) >= PROXY_HIGH_WATER ||

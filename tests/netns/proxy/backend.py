@@ -9,6 +9,8 @@ backend.py NAME PORT [--tls CERT KEY]: HTTP/1.1 with keep-alive.
                         or chunked, read as it streams)
   GET  /slow?s=N     -> sleeps N seconds, then answers
   GET  /chunked?n=N  -> a chunked response of N chunks "chunk-i\\n"
+  GET  /late?n=N&ms=M -> the head (Content-Length N) at once, N bytes "z"
+                        M milliseconds later
   GET  /ws           -> WebSocket handshake, then echoes frames
   GET  /healthz      -> the health status (200 until set), "NAME health"
   GET  /_health?set=N -> sets the status /healthz answers with (0: it
@@ -106,6 +108,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if u.path == "/slow":
             time.sleep(float(q.get("s", ["1"])[0]))
             return self.send(200, "slow\n")
+        if u.path == "/late":
+            n = int(q.get("n", ["10"])[0])
+            self.send_response(200)
+            self.send_header("Content-Length", str(n))
+            self.end_headers()
+            time.sleep(int(q.get("ms", ["300"])[0]) / 1000)
+            self.wfile.write(b"z" * n)
+            return
         if u.path == "/chunked":
             self.send_response(200)
             self.send_header("Transfer-Encoding", "chunked")
