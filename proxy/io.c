@@ -550,19 +550,17 @@ read_in(struct proxy_io *io, size_t *got)
 		size_t want = io->ssl != NULL ? TLS_PLAIN_MAX : io->read_size;
 		if (want > room)
 			want = room;
-		struct evbuffer_iovec v[2];
-		int nv = evbuffer_reserve_space(io->in, (ssize_t)want, v, 2);
-		if (nv <= 0)
-			return -ENOMEM;
 		if (io->ssl != NULL) {
+			/* Plaintext lands in the thread's buffer and is then
+			 * appended: a read that finds nothing (the WANT_READ
+			 * that ends a burst, or follows a handshake) leaves
+			 * no reserved chain (32 KiB) on an idle connection. */
+			static _Thread_local unsigned char plain[TLS_PLAIN_MAX];
 			size_t n = 0;
-			v[0].iov_len =
-			    v[0].iov_len < want ? v[0].iov_len : want;
 			err_reset();
-			if (SSL_read_ex(io->ssl, v[0].iov_base, v[0].iov_len,
-			        &n) == 1) {
-				v[0].iov_len = n;
-				evbuffer_commit_space(io->in, v, 1);
+			if (SSL_read_ex(io->ssl, plain, want, &n) == 1) {
+				if (evbuffer_add(io->in, plain, n) != 0)
+					return -ENOMEM;
 				*got += n;
 				/* Nothing buffered and the socket empty:
 				 * another SSL_read would only say so
@@ -577,7 +575,6 @@ read_in(struct proxy_io *io, size_t *got)
 				}
 				continue;
 			}
-			evbuffer_commit_space(io->in, v, 0);
 			io->tls_more = false;
 			int e = SSL_get_error(io->ssl, 0);
 			if (e == SSL_ERROR_WANT_READ) {
@@ -590,6 +587,10 @@ read_in(struct proxy_io *io, size_t *got)
 				return 1;
 			return io->err ? -io->err : -EPROTO;
 		}
+		struct evbuffer_iovec v[2];
+		int nv = evbuffer_reserve_space(io->in, (ssize_t)want, v, 2);
+		if (nv <= 0)
+			return -ENOMEM;
 		size_t asked = 0;
 		for (int i = 0; i < nv; i++) {
 			if (asked + v[i].iov_len > want)

@@ -2,7 +2,8 @@
 # TLS through the proxy: termination with the certificate chosen by SNI
 # (ECDSA and RSA, exact SAN over wildcard, the first by default), TLS 1.2
 # and 1.3 only, ALPN http/1.1; passthrough by SNI where the client sees
-# the backend's own certificate; HTTP -> HTTPS 308 redirect.
+# the backend's own certificate; HTTP -> HTTPS 308 redirect; uploads
+# over TLS arrive whole.
 . "$(dirname "$0")/common.sh"
 px_setup 1 2
 px_cert def a.test '*.wild.test'
@@ -54,6 +55,13 @@ lab_wait 5 none_open ||
 
 px_expect "HTTPS request with SNI" "be1 /s" \
     "$(px_curl --cacert "$LAB_DIR/def.crt" https://a.test/s)"
+head -c $((4 * 1024 * 1024 + 7)) /dev/urandom >"$LAB_DIR/up4"
+want="$(sha256sum <"$LAB_DIR/up4" | cut -d' ' -f1) $((4 * 1024 * 1024 + 7))"
+px_expect "4 MiB upload over TLS" "$want" \
+    "$(px_curl --cacert "$LAB_DIR/def.crt" --data-binary @"$LAB_DIR/up4" https://a.test/sha)"
+px_expect "4 MiB chunked upload over TLS" "$want" \
+    "$(px_curl --cacert "$LAB_DIR/def.crt" -H 'Transfer-Encoding: chunked' \
+        --data-binary @"$LAB_DIR/up4" https://a.test/sha)"
 px_expect "HTTPS via RSA cert" "be1 /r" \
     "$(px_curl --cacert "$LAB_DIR/rsab.crt" https://b.test/r)"
 h=$(px_curl -D - -o /dev/null --cacert "$LAB_DIR/def.crt" https://a.test/p | tr -d '\r')
