@@ -11,14 +11,32 @@
 # per second (dnsperf -Q, hearth-bench --rate), in percent of a core.
 #
 #   bench/compare/dns.sh [--duration S] [--connections N] [--tool dnsperf|hearth-bench|both] [--long]
+#                        [--repeat N]
 #
 # --connections is the number of queries in flight (dnsperf -q). With
 # --tool both (the default) every row is measured with dnsperf and with
-# hearth-bench.
+# hearth-bench. --repeat N measures every row N times, in N whole passes
+# over the three servers (so a disturbance of the machine hits one pass,
+# not one server), and prints each row's median. hearth-bench rows also
+# give the median latency (p50) beside p99.
 CMP_TOOLS="dnsperf hearth-bench both"
 CMP_TOOL_DEFAULT=both
 . "$(dirname "$0")/lib.sh"
-cmp_init dns "$@"
+REPEAT=1
+ARGS=()
+while [ $# -gt 0 ]; do
+	case $1 in
+	--repeat)
+		REPEAT=${2:?--repeat needs a value}
+		shift
+		;;
+	*) ARGS+=("$1") ;;
+	esac
+	shift
+done
+[[ $REPEAT =~ ^[0-9]+$ && $REPEAT -gt 0 ]] || { echo "dns.sh: --repeat must be a number" >&2; exit 2; }
+[ "$REPEAT" -gt 1 ] && CMP_EXTRA_ARGV="--repeat $REPEAT"
+cmp_init dns "${ARGS[@]}"
 cmp_install
 W=$CMP_WORK
 UPSTREAM_PORT=5300 # the upstream for the cache rows (dnsmasq, core 1)
@@ -161,10 +179,10 @@ server_cpu() {
 }
 
 # measure TOOL FILE [RATE]: prints "queries/s queries-per-server-CPU-second
-# p99-ms percent-of-a-core" (fields empty on failure; p99 only from
+# p99-ms percent-of-a-core p50-ms" ("-" on failure; latencies only from
 # hearth-bench). With RATE the queries are paced at RATE per second.
 measure() {
-	local tool=$1 file=$2 rate=${3:-} out=$W/measure.out c0 c1 qps run p99=
+	local tool=$1 file=$2 rate=${3:-} out=$W/measure.out c0 c1 qps run p99= p50=
 	local pace=()
 	c0=$(server_cpu)
 	if [ "$tool" = dnsperf ]; then
@@ -185,14 +203,15 @@ measure() {
 			cmp_log "hearth-bench: $(jq -c .errors "$out")"
 		qps=$(jq '.queries_per_second | floor' "$out")
 		p99=$(jq '.latency_ms.p99' "$out")
+		p50=$(jq '.latency_ms.p50' "$out")
 		run=$CMP_DURATION
 	fi
 	c1=$(server_cpu)
 	# queries answered / server CPU seconds (clock ticks are 1/100 s);
 	# CPU seconds per second of the run, in percent
-	awk -v q="$qps" -v r="$run" -v c=$((c1 - c0)) -v p="$p99" \
-		'BEGIN { printf "%s %s %s %.1f\n", (q == "" ? "-" : q), (c > 0 ? int(q * r / (c / 100)) : "-"),
-			(p == "" ? "-" : p), (r > 0 ? c / r : 0) }'
+	awk -v q="$qps" -v r="$run" -v c=$((c1 - c0)) -v p="$p99" -v m="$p50" \
+		'BEGIN { printf "%s %s %s %.1f %s\n", (q == "" ? "-" : q), (c > 0 ? int(q * r / (c / 100)) : "-"),
+			(p == "" ? "-" : p), (r > 0 ? c / r : 0), (m == "" ? "-" : m) }'
 }
 
 CASES=("authoritative|auth" "wildcard|wild" "NXDOMAIN|nxdomain" "cache hits|cache")
@@ -200,47 +219,65 @@ TOOLS=("$CMP_TOOL")
 [ "$CMP_TOOL" = both ] && TOOLS=(dnsperf hearth-bench)
 declare -A RESULT=()
 
+# Each RESULT cell collects one value per pass (space-separated).
 run_cases() {
-	local server=$1 c name file tool
+	local server=$1 c name file tool q p pct m
 	warm_cache
 	for c in "${CASES[@]}"; do
 		IFS='|' read -r name file <<<"$c"
 		for tool in "${TOOLS[@]}"; do
-			read -r q c p _ <<<"$(measure "$tool" "$W/$file.txt")"
+			read -r q c p _ m <<<"$(measure "$tool" "$W/$file.txt")"
 			[ "$q" = - ] && q=
 			[ "$c" = - ] && c=
 			[ "$p" = - ] && p=
-			RESULT[$server|$name|$tool]=${q:-}
-			RESULT[$server|$name|$tool|cpu]=${c:-}
-			RESULT[$server|$name|$tool|p99]=${p:-}
-			cmp_log "$server: $name ($tool): ${q:-failed} queries/s, ${c:-?} per server CPU-second, p99 ${p:-?} ms"
+			[ "$m" = - ] && m=
+			RESULT[$server|$name|$tool]+="${q:-} "
+			RESULT[$server|$name|$tool|cpu]+="${c:-} "
+			RESULT[$server|$name|$tool|p99]+="${p:-} "
+			RESULT[$server|$name|$tool|p50]+="${m:-} "
+			cmp_log "$server: $name ($tool): ${q:-failed} queries/s, ${c:-?} per server CPU-second, p50 ${m:-?} ms, p99 ${p:-?} ms"
 		done
 	done
 	for tool in "${TOOLS[@]}"; do
-		read -r q c p pct <<<"$(measure "$tool" "$W/auth.txt" "$DNS_RATE")"
+		read -r q c p pct m <<<"$(measure "$tool" "$W/auth.txt" "$DNS_RATE")"
 		[ "$q" = - ] && q= && pct=
 		[ "$p" = - ] && p=
-		RESULT[$server|rate|$tool]=${pct:-}
-		RESULT[$server|rate|$tool|p99]=${p:-}
-		cmp_log "$server: $DNS_RATE queries/s paced ($tool): ${q:-failed} answered/s, ${pct:-?}% of a core, p99 ${p:-?} ms"
+		[ "$m" = - ] && m=
+		RESULT[$server|rate|$tool]+="${pct:-} "
+		RESULT[$server|rate|$tool|p99]+="${p:-} "
+		RESULT[$server|rate|$tool|p50]+="${m:-} "
+		cmp_log "$server: $DNS_RATE queries/s paced ($tool): ${q:-failed} answered/s, ${pct:-?}% of a core, p50 ${m:-?} ms, p99 ${p:-?} ms"
 	done
+}
+
+# median VALUES...: the median of the non-empty values (empty if none).
+median() {
+	printf '%s\n' "$@" | awk 'NF' | sort -g | awk '{ v[NR] = $1 }
+		END { if (NR) print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 write_query_files
 upstream_start
-for server in hearth dnsmasq unbound; do
-	case $server in
-	hearth)
-		if ! hearth_dns_start; then
-			cmp_log "hearth: DNS not available yet; its column is n/a"
-			continue
-		fi
-		;;
-	dnsmasq) dnsmasq_start ;;
-	unbound) unbound_start ;;
-	esac
-	run_cases "$server"
-	cmp_stop "$CMP_LAST_PID"
+for pass in $(seq 1 "$REPEAT"); do
+	[ "$REPEAT" -gt 1 ] && cmp_log "pass $pass of $REPEAT"
+	for server in hearth dnsmasq unbound; do
+		case $server in
+		hearth)
+			if ! hearth_dns_start; then
+				cmp_log "hearth: DNS not available yet; its column is n/a"
+				continue
+			fi
+			;;
+		dnsmasq) dnsmasq_start ;;
+		unbound) unbound_start ;;
+		esac
+		run_cases "$server"
+		cmp_stop "$CMP_LAST_PID"
+	done
+done
+for k in "${!RESULT[@]}"; do
+	# shellcheck disable=SC2086 # the values are space-separated numbers
+	RESULT[$k]=$(median ${RESULT[$k]})
 done
 
 cmp_header
@@ -254,6 +291,9 @@ for c in "${CASES[@]}"; do
 				"${RESULT[hearth|$name|$tool|cpu]:-}" \
 				"$anchor" "${RESULT[$anchor|$name|$tool|cpu]:-}"
 			[ "$tool" = hearth-bench ] || continue
+			cmp_row "$name, p50 ms, lower is better ($tool)" \
+				"${RESULT[hearth|$name|$tool|p50]:-}" \
+				"$anchor" "${RESULT[$anchor|$name|$tool|p50]:-}"
 			cmp_row "$name, p99 ms, lower is better ($tool)" \
 				"${RESULT[hearth|$name|$tool|p99]:-}" \
 				"$anchor" "${RESULT[$anchor|$name|$tool|p99]:-}"
@@ -265,6 +305,8 @@ for tool in "${TOOLS[@]}"; do
 		cmp_row "$((DNS_RATE / 1000))k q/s paced, % of a core, lower is better ($tool)" \
 			"${RESULT[hearth|rate|$tool]:-}" "$anchor" "${RESULT[$anchor|rate|$tool]:-}"
 		[ "$tool" = hearth-bench ] || continue
+		cmp_row "$((DNS_RATE / 1000))k q/s paced, p50 ms, lower is better ($tool)" \
+			"${RESULT[hearth|rate|$tool|p50]:-}" "$anchor" "${RESULT[$anchor|rate|$tool|p50]:-}"
 		cmp_row "$((DNS_RATE / 1000))k q/s paced, p99 ms, lower is better ($tool)" \
 			"${RESULT[hearth|rate|$tool|p99]:-}" "$anchor" "${RESULT[$anchor|rate|$tool|p99]:-}"
 	done
