@@ -2088,13 +2088,33 @@ parse_routes(struct cfg *c, const yaml_node_t *n)
 	dup_check(c, &pass, "host name");
 }
 
+static bool
+get_access_log_format(struct cfg *c, const yaml_node_t *n,
+    enum hearth_access_log_format *out)
+{
+	if (!want_scalar(c, n, "proxy.access_log_format"))
+		return false;
+	if (strcmp(scalar(n), "json") == 0)
+		*out = HEARTH_ACCESS_LOG_JSON;
+	else if (strcmp(scalar(n), "text") == 0)
+		*out = HEARTH_ACCESS_LOG_TEXT;
+	else {
+		err(c, n,
+		    "proxy.access_log_format: must be json or text, got "
+		    "\"%s\"",
+		    scalar(n));
+		return false;
+	}
+	return true;
+}
+
 static void
 parse_proxy(struct cfg *c, const yaml_node_t *n)
 {
 	static const char *const keys[] = {"http_port", "https_port",
 	    "drain_seconds", "certificates", "redirect_http_to_https", "limits",
-	    "routes", NULL};
-	yaml_node_t *v[7];
+	    "routes", "access_log", "access_log_format", NULL};
+	yaml_node_t *v[9];
 	struct hearth_proxy *p = &c->m->proxy;
 	c->m->has_proxy = true;
 	if (!map_fields(c, n, "proxy", keys, v))
@@ -2116,6 +2136,11 @@ parse_proxy(struct cfg *c, const yaml_node_t *n)
 		parse_limits(c, v[5]);
 	if (v[6] != NULL)
 		parse_routes(c, v[6]);
+	/* access_log: a file hearthd writes (extension; proxy/README.md). */
+	if (v[7] != NULL)
+		get_str(c, v[7], "proxy.access_log", true, &p->access_log);
+	if (v[8] != NULL)
+		get_access_log_format(c, v[8], &p->access_log_format);
 }
 
 static void

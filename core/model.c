@@ -72,6 +72,7 @@ free_proxy(struct hearth_proxy *p)
 		free(p->certificates[i].ocsp);
 	}
 	free(p->certificates);
+	free(p->access_log);
 	for (size_t i = 0; i < p->n_routes; i++) {
 		struct hearth_proxy_route *r = &p->routes[i];
 		for (size_t j = 0; j < r->n_hostnames; j++)

@@ -244,6 +244,12 @@ struct hearth_proxy_route {
 	struct hearth_proxy_health_check health_check;
 };
 
+/* proxy.access_log_format (an extension; see proxy/README.md). */
+enum hearth_access_log_format {
+	HEARTH_ACCESS_LOG_JSON, /* default: one JSON object per line */
+	HEARTH_ACCESS_LOG_TEXT,
+};
+
 struct hearth_proxy {
 	uint16_t http_port;     /* 80 */
 	uint16_t https_port;    /* 443 */
@@ -254,6 +260,8 @@ struct hearth_proxy {
 	struct hearth_proxy_limits limits;
 	struct hearth_proxy_route *routes;
 	size_t n_routes;
+	char *access_log; /* NULL = off (extension) */
+	enum hearth_access_log_format access_log_format; /* JSON */
 };
 
 struct hearth_kubernetes {

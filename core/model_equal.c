@@ -294,6 +294,8 @@ hearth_model_proxy_equal(const struct hearth_model *a,
 	if (x->http_port != y->http_port || x->https_port != y->https_port ||
 	    x->drain_seconds != y->drain_seconds ||
 	    x->redirect_http_to_https != y->redirect_http_to_https ||
+	    !str_eq(x->access_log, y->access_log) ||
+	    x->access_log_format != y->access_log_format ||
 	    !limits_eq(&x->limits, &y->limits) ||
 	    x->n_certificates != y->n_certificates ||
 	    x->n_routes != y->n_routes)

@@ -81,6 +81,8 @@ test_keys_left_out_take_their_defaults(void **state)
 	assert_int_equal(m->proxy.limits.idle_timeout_seconds, 60);
 	assert_int_equal(m->proxy.limits.connect_timeout_ms, 3000);
 	assert_int_equal(m->proxy.limits.backend_timeout_seconds, 60);
+	assert_null(m->proxy.access_log);
+	assert_int_equal(m->proxy.access_log_format, HEARTH_ACCESS_LOG_JSON);
 	assert_string_equal(m->kubernetes.namespace, "hearth-system");
 	assert_int_equal(m->kubernetes.lease_duration_seconds, 15);
 	assert_int_equal(m->kubernetes.renew_deadline_seconds, 10);
@@ -366,6 +368,8 @@ test_proxy_section_is_read(void **state)
 	    "proxy:\n  http_port: 8080\n  https_port: 8443\n  drain_seconds: "
 	    "5\n"
 	    "  redirect_http_to_https: true\n"
+	    "  access_log: /var/log/hearth/access.log\n"
+	    "  access_log_format: text\n"
 	    "  certificates: [{cert: a.crt, key: a.key}]\n"
 	    "  limits: {max_connections: 10, max_header_bytes: 4096, "
 	    "max_headers: 20,"
@@ -389,6 +393,9 @@ test_proxy_section_is_read(void **state)
 	assert_int_equal(p->https_port, 8443);
 	assert_int_equal(p->drain_seconds, 5);
 	assert_true(p->redirect_http_to_https);
+	/* access_log is a file hearthd writes: kept as given. */
+	assert_string_equal(p->access_log, "/var/log/hearth/access.log");
+	assert_int_equal(p->access_log_format, HEARTH_ACCESS_LOG_TEXT);
 	char want[128];
 	snprintf(want, sizeof(want), "%s/a.crt", cfgtest_dir);
 	assert_string_equal(p->certificates[0].cert, want);

@@ -289,6 +289,16 @@ test_http_port_equal_to_default_https_port_is_an_error(void **state)
 }
 
 static void
+test_unknown_access_log_format_is_an_error(void **state)
+{
+	cfgtest_error("proxy:\n  access_log: /tmp/a.log\n"
+	              "  access_log_format: xml\n",
+	    3, 22,
+	    "proxy.access_log_format: must be json or text, got \"xml\"");
+	cfgtest_error("proxy:\n  access_log: [a]\n", 2, 15, "proxy.access_log");
+}
+
+static void
 test_yaml_syntax_error_has_libyaml_position(void **state)
 {
 	cfgtest_error("node:\n  name: [a\n  interface: b\n", 3, 12,
@@ -630,6 +640,7 @@ main(void)
 	        test_interval_above_default_dead_after_is_an_error),
 	    cmocka_unit_test(test_target_and_backends_on_one_port_are_an_error),
 	    cmocka_unit_test(test_target_other_than_proxy_is_an_error),
+	    cmocka_unit_test(test_unknown_access_log_format_is_an_error),
 	    cmocka_unit_test(test_health_check_unknown_key_is_an_error),
 	    cmocka_unit_test(test_health_check_path_without_slash_is_an_error),
 	    cmocka_unit_test(

@@ -107,6 +107,30 @@ test_weight_change_concerns_proxy_only(void **state)
 }
 
 static void
+test_access_log_change_concerns_proxy_only(void **state)
+{
+	check("weight: 2}]}]\n", "weight: 2}]}]\n  access_log: /tmp/a.log\n",
+	    (struct verdict){true, true, true, false, true});
+	struct hearth_model *a = variant("weight: 2}]}]\n",
+	    "weight: 2}]}]\n  access_log: /tmp/a.log\n");
+	struct hearth_model *b = variant("weight: 2}]}]\n",
+	    "weight: 2}]}]\n  access_log: /tmp/b.log\n");
+	struct hearth_model *c = variant("weight: 2}]}]\n",
+	    "weight: 2}]}]\n  access_log: /tmp/a.log\n"
+	    "  access_log_format: text\n");
+	struct hearth_model *d = variant("weight: 2}]}]\n",
+	    "weight: 2}]}]\n  access_log: /tmp/a.log\n"
+	    "  access_log_format: json\n");
+	assert_false(hearth_model_proxy_equal(a, b));
+	assert_false(hearth_model_proxy_equal(a, c));
+	assert_true(hearth_model_proxy_equal(a, d));
+	hearth_model_unref(a);
+	hearth_model_unref(b);
+	hearth_model_unref(c);
+	hearth_model_unref(d);
+}
+
+static void
 test_health_check_change_concerns_proxy_only(void **state)
 {
 	check("weight: 2}]", "weight: 2}], health_check: {}",
@@ -167,6 +191,7 @@ main(void)
 	    cmocka_unit_test(test_record_change_concerns_dns_only),
 	    cmocka_unit_test(test_weight_change_concerns_proxy_only),
 	    cmocka_unit_test(test_health_check_change_concerns_proxy_only),
+	    cmocka_unit_test(test_access_log_change_concerns_proxy_only),
 	    cmocka_unit_test(test_removing_a_section_is_a_change),
 	    cmocka_unit_test(test_reordered_services_with_same_vips_keep_l2),
 	};
