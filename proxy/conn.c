@@ -73,7 +73,7 @@ struct proxy_conn {
 	struct proxy_chunk resp_chunk;
 	bool resp_head_done, up_reusable, keep_after, dechunk;
 	unsigned status;
-	int64_t t_start, t_sent;
+	int64_t t_start, t_sent, up_ms; /* up_ms: to the response head */
 	const char *route;
 	char method[16], host[128], path[256];
 };
@@ -291,18 +291,13 @@ record(struct proxy_conn *c, unsigned status)
 	if (i < s->n_routes)
 		s->routes[i].count++;
 	pthread_mutex_unlock(&s->mu);
-	if (log_enabled(HEARTH_LOG_DEBUG)) {
-		char be[HEARTH_ENDPOINT_STRLEN] = "-";
+	if (c->conf->p->access_log != NULL) {
+		struct proxy_access a = {c->peer, c->method, c->host, c->path,
+		    route, NULL, status, c->resp_bytes, c->up_ms,
+		    proxy_now_ms() - c->t_start, c->tls};
 		if (c->pick != NULL && c->backend >= 0)
-			hearth_endpoint_str(&c->pick->backends[c->backend]
-			                         .address,
-			    be, sizeof(be));
-		log_debug("proxy: access %s \"%s %s\" host=%s route=%s "
-		          "status=%u backend=%s bytes=%llu ms=%lld",
-		    c->peer, c->method, c->path, c->host,
-		    route[0] ? route : "-", status, be,
-		    (unsigned long long)c->resp_bytes,
-		    (long long)(proxy_now_ms() - c->t_start));
+			a.backend = &c->pick->backends[c->backend].address;
+		proxy_access_log(c->w, c->conf, &a);
 	}
 }
 
@@ -416,6 +411,8 @@ wait_request(struct proxy_conn *c, bool first)
 	c->resp_head_done = false;
 	c->status = 0;
 	c->resp_bytes = 0;
+	c->up_ms = -1;
+	c->method[0] = c->host[0] = c->path[0] = '\0';
 	if (first)
 		arm(c, limits(c)->header_timeout_ms);
 	else
@@ -952,9 +949,10 @@ handle_response(struct proxy_conn *c)
 		    !c->draining && m.body != PROXY_BODY_CLOSE && !c->dechunk;
 		c->deadline = 0;
 		struct proxy_stats *s = &c->w->stats;
+		c->up_ms = proxy_now_ms() - c->t_sent;
 		pthread_mutex_lock(&s->mu);
 		metrics_histogram_observe(&s->latency,
-		    (double)(proxy_now_ms() - c->t_sent) / 1000.0);
+		    (double)c->up_ms / 1000.0);
 		pthread_mutex_unlock(&s->mu);
 		send_response_head(c, &m, buf + r - 2, true);
 		evbuffer_drain(in, (size_t)r);
@@ -1237,6 +1235,7 @@ static void
 start_passthrough(struct proxy_conn *c, const struct hearth_proxy_route *r)
 {
 	c->passthrough = true;
+	c->up_ms = -1;
 	c->route = r->hostnames[0];
 	c->pick = &c->conf->route_picks[r - c->conf->p->routes];
 	c->backend = proxy_pick_backend(c->pick, -1);

@@ -349,6 +349,39 @@ raise_nofile(uint32_t max_connections)
 		    (unsigned long long)rl.rlim_cur, max_connections);
 }
 
+/*
+ * Opens p's access log: the first time, the line log with its writer;
+ * after that (every reload, so that SIGHUP after a rotation starts a new
+ * file) the file anew, or none. Logged; -errno when a new file cannot
+ * be opened (the same file that cannot be reopened stays in use).
+ */
+static int
+access_log_apply(struct proxy_mod *m, const struct hearth_proxy *p)
+{
+	int rc = 0;
+	const char *now = m->conf != NULL ? m->conf->p->access_log : NULL;
+	if (m->access_log != NULL) {
+		rc = hearth_linelog_reopen(m->access_log, p->access_log);
+		if (rc != 0 && now != NULL && strcmp(now, p->access_log) == 0) {
+			errno = -rc;
+			log_warn("proxy: cannot reopen the access log %s; "
+			         "still writing the open file",
+			    now);
+			return 0;
+		}
+	} else if (p->access_log != NULL) {
+		struct hearth_linelog *l =
+		    hearth_linelog_open(p->access_log, m->n_workers, NULL);
+		rc = l == NULL ? -errno : 0;
+		__atomic_store_n(&m->access_log, l, __ATOMIC_RELEASE);
+	}
+	if (rc != 0) {
+		errno = -rc;
+		log_warn("proxy: cannot open the access log %s", p->access_log);
+	}
+	return rc;
+}
+
 static int
 proxy_create(struct hearth_env *env, const struct hearth_model *model,
     void **state)
@@ -368,6 +401,10 @@ proxy_create(struct hearth_env *env, const struct hearth_model *model,
 	}
 	m->n_workers = n_cores();
 	raise_nofile(model->proxy.limits.max_connections);
+	if (access_log_apply(m, &model->proxy) != 0) {
+		proxy_destroy(m);
+		return -EACCES;
+	}
 	m->conf = conf_new(m, model);
 	if (m->conf == NULL) {
 		proxy_destroy(m);
@@ -440,6 +477,16 @@ proxy_apply(void *state, const struct hearth_model *old,
 		proxy_conf_unref(c);
 		return rc;
 	}
+	if (access_log_apply(m, &new->proxy) != 0) {
+		for (unsigned i = 0; i < m->n_workers; i++) {
+			if (nh)
+				close(hfds[i]);
+			if (ns && sfds[i] >= 0)
+				close(sfds[i]);
+		}
+		proxy_conf_unref(c);
+		return -EACCES;
+	}
 	post_all(m, c, nh ? hfds : NULL, ns ? sfds : NULL);
 	proxy_conf_unref(m->conf);
 	m->conf = c;
@@ -494,6 +541,7 @@ proxy_destroy(void *state)
 	if (m->done_fd >= 0)
 		close(m->done_fd);
 	proxy_conf_unref(m->conf);
+	hearth_linelog_close(m->access_log); /* after the workers */
 	proxy_hc_free(m->hc);
 	struct proxy_health *h;
 	while ((h = LIST_FIRST(&m->health)) != NULL) {
@@ -548,6 +596,10 @@ proxy_metrics(void *state, struct evbuffer *out)
 	    "Completed TLS handshakes.", tls);
 	metrics_counter(out, "hearth_proxy_reloads_total",
 	    "Configurations applied after the first.", m->reloads);
+	metrics_counter(out, "hearth_proxy_access_log_dropped_total",
+	    "Access-log lines dropped: the writer fell behind or the file "
+	    "refused them.",
+	    m->access_log ? hearth_linelog_dropped(m->access_log) : 0);
 	proxy_hc_metrics(m->hc, out);
 }
 

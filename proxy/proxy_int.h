@@ -19,6 +19,7 @@
 #include <openssl/ssl.h>
 
 #include "http.h"
+#include "linelog.h"
 #include "metrics.h"
 #include "model.h"
 #include "module.h"
@@ -167,12 +168,29 @@ struct proxy_mod {
 	pthread_mutex_t health_mu;
 	LIST_HEAD(, proxy_health) health;
 	struct proxy_hc *hc; /* active checks, main thread */
-	uint64_t active;     /* atomic: open client connections */
+	/* atomic; created once on first need, freed by destroy */
+	struct hearth_linelog *access_log;
+	uint64_t active; /* atomic: open client connections */
 	uint64_t reloads;
 	int done_fd; /* eventfd: a worker has drained */
 	struct event *done_ev;
 	bool stopping, stopped_told;
 };
+
+/* One access-log line's fields (accesslog.c). */
+struct proxy_access {
+	const char *client, *method, *host, *path,
+	    *route;                            /* "" or NULL: none */
+	const struct hearth_endpoint *backend; /* NULL: none */
+	unsigned status;                       /* 0: a passthrough connection */
+	uint64_t bytes;                        /* response body bytes */
+	int64_t upstream_ms; /* request sent to response head; -1: none */
+	int64_t ms;          /* request head to the response's end */
+	bool tls;
+};
+/* Logs a (when conf has an access log); never blocks. */
+void proxy_access_log(struct proxy_worker *w, const struct proxy_conf *conf,
+    const struct proxy_access *a);
 
 /* worker.c */
 int proxy_worker_start(struct proxy_worker *w);
