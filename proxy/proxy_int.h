@@ -15,7 +15,6 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
-#include <event2/listener.h>
 #include <openssl/ssl.h>
 
 #include "http.h"
@@ -131,6 +130,8 @@ struct proxy_pool {
 	LIST_ENTRY(proxy_pool) link;
 };
 
+struct proxy_listener; /* a listening socket of a worker (worker.c) */
+
 struct proxy_worker {
 	struct proxy_mod *mod;
 	unsigned id;
@@ -146,7 +147,7 @@ struct proxy_worker {
 	bool stop_req, exit_req;
 	/* owned by the worker thread */
 	struct proxy_conf *conf;
-	struct evconnlistener *l_http, *l_https;
+	struct proxy_listener *l_http, *l_https; /* worker.c */
 	bool draining, drained_told;
 	struct proxy_conn_list conns;
 	unsigned n_conns;

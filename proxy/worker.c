@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "io.h"
@@ -18,64 +19,106 @@
 static const double latency_bounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
     0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 
+/*
+ * A listening socket: level-triggered, one connection accepted per
+ * callback, so one per listener and loop iteration (as nginx without
+ * multi_accept): a burst of new TLS connections does not put all their
+ * handshakes ahead of those already under way, and the listener stays
+ * registered as it is (no epoll change per connection). When the process
+ * is out of descriptors or memory, it pauses for ACCEPT_PAUSE_MS instead
+ * of being woken again at once.
+ */
+#define ACCEPT_PAUSE_MS 100
+
+struct proxy_listener {
+	struct proxy_worker *w;
+	struct event *ev, *pause;
+	int fd;
+	bool tls;
+};
+
 static void
-relisten_cb(evutil_socket_t fd, short what, void *arg)
+listener_resume(evutil_socket_t fd, short what, void *arg)
 {
-	struct proxy_worker *w = arg;
-	if (w->l_http != NULL)
-		evconnlistener_enable(w->l_http);
-	if (w->l_https != NULL)
-		evconnlistener_enable(w->l_https);
+	struct proxy_listener *l = arg;
+	event_add(l->ev, NULL);
 }
 
-/*
- * One connection per listener and loop iteration (as nginx without
- * multi_accept): a burst of new TLS connections does not put all their
- * handshakes ahead of those already under way. The listener is enabled
- * again later in the same iteration, so epoll sees no change.
- */
 static void
-accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
-    int salen, void *arg)
+accept_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct proxy_worker *w = arg;
+	struct proxy_listener *l = arg;
+	struct proxy_worker *w = l->w;
 	struct proxy_mod *m = w->mod;
-	bool tls = l == w->l_https;
-	if (event_base_once(w->base, -1, EV_TIMEOUT, relisten_cb, w, NULL) == 0)
-		evconnlistener_disable(l);
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	int c = accept4(fd, (struct sockaddr *)&ss, &sl,
+	    SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (c < 0) {
+		int e = errno;
+		if (e == EAGAIN || e == EWOULDBLOCK || e == EINTR ||
+		    e == ECONNABORTED)
+			return;
+		log_debug("proxy: accept: %s", strerror(e));
+		if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
+			static const struct timeval tv = {0,
+			    ACCEPT_PAUSE_MS * 1000};
+			event_del(l->ev);
+			evtimer_add(l->pause, &tv);
+		}
+		return;
+	}
 	uint64_t n = __atomic_add_fetch(&m->active, 1, __ATOMIC_RELAXED);
 	if (w->draining || n > w->conf->p->limits.max_connections) {
 		__atomic_sub_fetch(&m->active, 1, __ATOMIC_RELAXED);
-		close(fd);
+		close(c);
 		return;
 	}
-	proxy_conn_accept(w, fd, sa, tls);
+	proxy_conn_accept(w, c, (struct sockaddr *)&ss, l->tls);
 }
 
 static void
-accept_error_cb(struct evconnlistener *l, void *arg)
+listener_free(struct proxy_listener *l)
 {
-	int e = EVUTIL_SOCKET_ERROR();
-	log_debug("proxy: accept: %s", evutil_socket_error_to_string(e));
+	if (l == NULL)
+		return;
+	if (l->ev != NULL)
+		event_free(l->ev);
+	if (l->pause != NULL)
+		event_free(l->pause);
+	close(l->fd);
+	free(l);
 }
 
 /* Replaces listener *l with one on fd (-1: none). */
 static void
-set_listener(struct proxy_worker *w, struct evconnlistener **l, int fd)
+set_listener(struct proxy_worker *w, struct proxy_listener **l, int fd)
 {
-	if (*l != NULL)
-		evconnlistener_free(*l);
+	listener_free(*l);
 	*l = NULL;
 	if (fd < 0)
 		return;
-	*l = evconnlistener_new(w->base, accept_cb, w,
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
-	if (*l == NULL) {
+	struct proxy_listener *n = calloc(1, sizeof(*n));
+	if (n != NULL) {
+		n->w = w;
+		n->fd = fd;
+		n->tls = l == &w->l_https;
+		n->ev =
+		    event_new(w->base, fd, EV_READ | EV_PERSIST, accept_cb, n);
+		n->pause = evtimer_new(w->base, listener_resume, n);
+	}
+	if (n == NULL || n->ev == NULL || n->pause == NULL ||
+	    evutil_make_socket_nonblocking(fd) != 0 ||
+	    evutil_make_socket_closeonexec(fd) != 0 ||
+	    event_add(n->ev, NULL) != 0) {
 		log_warnx("proxy: worker %u cannot listen", w->id);
-		close(fd);
+		if (n != NULL)
+			listener_free(n);
+		else
+			close(fd);
 		return;
 	}
-	evconnlistener_set_error_cb(*l, accept_error_cb);
+	*l = n;
 }
 
 /* Tells the main thread this worker has no connection left. */

@@ -2,7 +2,8 @@
 # Hostile clients: request-smuggling attempts get 400 and a close and are
 # never forwarded; a 200 kB header gets 431; max_body_bytes gives 413;
 # 300 slowloris connections are cut at header_timeout_ms while normal
-# requests keep being answered; max_connections refuses the excess.
+# requests keep being answered; max_connections refuses the excess; out
+# of file descriptors, accepting pauses (no busy loop) and resumes.
 . "$(dirname "$0")/common.sh"
 px_setup 1
 px_backend 1 8080
@@ -79,4 +80,27 @@ wait "$slow"
 px_expect "slowloris connections cut by header_timeout_ms" "closed 300" \
     "$(grep closed "$LAB_DIR/slow.log")"
 px_expect "answered after slowloris" "be1 /after" "$(px_curl http://a.test/after)"
+
+# Out of descriptors (the soft limit lowered to 10 above those in use):
+# 40 connections wait in the backlog; accept fails with EMFILE and
+# pauses 100 ms each time (one debug line a pause, a handful in 2 s; a
+# busy loop would log thousands), then serves again once they are gone.
+pid=${LAB_PID[node1]}
+soft=$(prlimit --pid "$pid" --nofile --noheadings --output SOFT)
+prlimit --pid "$pid" --nofile=$(($(ls "/proc/$pid/fd" | wc -l) + 10)): ||
+    lab_fail "prlimit"
+before=$(grep -c 'proxy: accept: Too many open files' "$LAB_DIR/node1.log")
+lab_bg client hold python3 -c '
+import socket, sys, time
+s = [socket.create_connection((sys.argv[1], 80), timeout=5) for _ in range(40)]
+print("opened", flush=True)
+time.sleep(2)' $NODE
+lab_wait 10 grep -q opened "$LAB_DIR/hold.log" || lab_fail "could not open 40 connections"
+wait "$LAB_LAST_PID"
+n=$(($(grep -c 'proxy: accept: Too many open files' "$LAB_DIR/node1.log") - before))
+[ "$n" -ge 1 ] && [ "$n" -lt 200 ] ||
+    lab_fail "EMFILE logged $n times while 40 connections waited 2 s"
+PX_PASSED=$((PX_PASSED + 1))
+px_expect "answered once descriptors are free" "be1 /fds" "$(px_curl http://a.test/fds)"
+prlimit --pid "$pid" --nofile="$soft":
 px_done
