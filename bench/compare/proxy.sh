@@ -23,9 +23,13 @@
 # For profiling, the environment narrows and instruments a run:
 #   PROXY_SERVERS="hearth nginx"  only these proxies (default all three)
 #   PROXY_ROWS=REGEX              only rows whose name matches (grep -E)
-#   PROXY_PROFILE=perf|stat|strace, PROXY_PROFILE_DIR=DIR: during each
-#     measurement, `perf record -g`, `perf stat` or `strace -c -f` the
-#     proxy; output in DIR/SERVER-ROW.{data,txt}
+#   PROXY_PROFILE=perf|stat|strace|counts, PROXY_PROFILE_DIR=DIR: during
+#     each measurement, `perf record -g`, `perf stat` or `strace -c -f` the
+#     proxy; output in DIR/SERVER-ROW.{data,txt}. counts: system calls by
+#     name (perf stat of the syscall tracepoints, little overhead) in
+#     DIR/SERVER-ROW.txt and the namespace's TCP counters (nstat) in
+#     DIR/SERVER-ROW.nstat; divide by the requests (the row's requests/s
+#     times the duration, both logged) for per-request figures
 CMP_TOOLS="wrk hearth-bench"
 CMP_TOOL_DEFAULT=wrk
 . "$(dirname "$0")/lib.sh"
@@ -183,7 +187,16 @@ profile_start() {
 	perf) perf record -q -g -p "$CMP_LAST_PID" -o "$d/$PROFILE_NAME.data" 2>/dev/null & ;;
 	stat) perf stat -p "$CMP_LAST_PID" -o "$d/$PROFILE_NAME.txt" & ;;
 	strace) strace -c -f -p "$CMP_LAST_PID" -o "$d/$PROFILE_NAME.txt" & ;;
-	*) cmp_die "PROXY_PROFILE must be perf, stat or strace" ;;
+	counts)
+		local ev=raw_syscalls:sys_enter s
+		for s in epoll_wait epoll_ctl recvfrom sendto read write readv writev \
+			accept4 close shutdown setsockopt getsockopt; do
+			ev=$ev,syscalls:sys_enter_$s
+		done
+		ip netns exec "$CMP_NS" nstat -n
+		perf stat -x, -e "$ev" -p "$CMP_LAST_PID" -o "$d/$PROFILE_NAME.txt" &
+		;;
+	*) cmp_die "PROXY_PROFILE must be perf, stat, strace or counts" ;;
 	esac
 	PROFILE_PID=$!
 	sleep 0.3
@@ -192,6 +205,8 @@ profile_stop() {
 	[ -n "$PROFILE_PID" ] || return 0
 	kill -INT "$PROFILE_PID" 2>/dev/null
 	wait "$PROFILE_PID" 2>/dev/null
+	[ "$PROXY_PROFILE" = counts ] &&
+		ip netns exec "$CMP_NS" nstat >"$PROXY_PROFILE_DIR/$PROFILE_NAME.nstat"
 	PROFILE_PID=
 }
 
