@@ -16,7 +16,7 @@ backend.py NAME PORT [--tls CERT KEY]: HTTP/1.1 with keep-alive.
   GET  /_health?set=N -> sets the status /healthz answers with (0: it
                         never answers)
 Every request line is printed to stdout (the test's log) with its Host,
-flushed.
+flushed; so is the end of each connection ("NAME closed conn=PORT").
 """
 import base64
 import hashlib
@@ -41,6 +41,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def note(self):
         print(f"{NAME} {self.command} {self.path} conn={self.client_address[1]}"
               f" host={self.headers.get('Host', '')}", flush=True)
+
+    def finish(self):
+        super().finish()
+        print(f"{NAME} closed conn={self.client_address[1]}", flush=True)
 
     def send(self, code, body, extra=()):
         if isinstance(body, str):

@@ -2,8 +2,8 @@
 # Hostile clients: request-smuggling attempts get 400 and a close and are
 # never forwarded; a 200 kB header gets 431; max_body_bytes gives 413;
 # 300 slowloris connections are cut at header_timeout_ms while normal
-# requests keep being answered; max_connections refuses the excess; out
-# of file descriptors, accepting pauses (no busy loop) and resumes.
+# requests keep being answered (max_connections: test_conn_limits.sh);
+# out of file descriptors, accepting pauses (no busy loop) and resumes.
 . "$(dirname "$0")/common.sh"
 px_setup 1
 px_backend 1 8080
