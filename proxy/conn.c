@@ -27,6 +27,7 @@
 #define POOL_MAX_IDLE 256
 #define PEEK_MAX      (PROXY_SNI_MAX_HELLO + 1024)
 #define HOLD_HEAD_MAX 16384 /* see hold_head() */
+#define JOIN_MAX      512   /* see move_body() */
 
 enum conn_state {
 	C_PEEK,    /* TLS port: waiting for the ClientHello */
@@ -706,7 +707,16 @@ move_body(struct evbuffer *in, struct evbuffer *out, enum proxy_body kind,
 			size_t n = len;
 			if (kind == PROXY_BODY_LENGTH && (uint64_t)n > *left)
 				n = (size_t)*left;
-			evbuffer_remove_buffer(in, out, n);
+			if (n <= JOIN_MAX && evbuffer_get_length(out) > 0) {
+				/* A small piece joins what the output holds
+				 * (the head: one buffer, one send) instead of
+				 * following it as a chain of its own. */
+				evbuffer_add(out,
+				    evbuffer_pullup(in, (ssize_t)n), n);
+				evbuffer_drain(in, n);
+			} else {
+				evbuffer_remove_buffer(in, out, n);
+			}
 			*moved += n;
 			if (kind == PROXY_BODY_LENGTH && (*left -= n) == 0)
 				*done = true;
