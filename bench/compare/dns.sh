@@ -22,21 +22,8 @@
 CMP_TOOLS="dnsperf hearth-bench both"
 CMP_TOOL_DEFAULT=both
 . "$(dirname "$0")/lib.sh"
-REPEAT=1
-ARGS=()
-while [ $# -gt 0 ]; do
-	case $1 in
-	--repeat)
-		REPEAT=${2:?--repeat needs a value}
-		shift
-		;;
-	*) ARGS+=("$1") ;;
-	esac
-	shift
-done
-[[ $REPEAT =~ ^[0-9]+$ && $REPEAT -gt 0 ]] || { echo "dns.sh: --repeat must be a number" >&2; exit 2; }
-[ "$REPEAT" -gt 1 ] && CMP_EXTRA_ARGV="--repeat $REPEAT"
-cmp_init dns "${ARGS[@]}"
+CMP_REPEATABLE=1
+cmp_init dns "$@"
 cmp_install
 W=$CMP_WORK
 UPSTREAM_PORT=5300 # the upstream for the cache rows (dnsmasq, core 1)

@@ -56,6 +56,7 @@ cmp_init() {
 	CMP_NAME=$1
 	shift
 	CMP_ARGV="$* ${CMP_EXTRA_ARGV:-}"
+	REPEAT=1 # --repeat N, where the script sets CMP_REPEATABLE=1: whole passes
 	CMP_TOOL=$CMP_TOOL_DEFAULT
 	while [ $# -gt 0 ]; do
 		case $1 in
@@ -63,6 +64,11 @@ cmp_init() {
 		--connections) CMP_CONNECTIONS=${2:?--connections needs a value}; shift ;;
 		--tool) CMP_TOOL=${2:?--tool needs a value}; shift ;;
 		--long) CMP_DURATION=30 ;;
+		--repeat)
+			[ "${CMP_REPEATABLE:-0}" = 1 ] || { echo "$CMP_NAME.sh: unknown option '$1'" >&2; exit 2; }
+			REPEAT=${2:?--repeat needs a value}
+			shift
+			;;
 		-h | --help) cmp_usage; exit 0 ;;
 		*) echo "$CMP_NAME.sh: unknown option '$1'" >&2; exit 2 ;;
 		esac
@@ -72,6 +78,8 @@ cmp_init() {
 		{ echo "$CMP_NAME.sh: --duration must be whole seconds" >&2; exit 2; }
 	[[ $CMP_CONNECTIONS =~ ^[0-9]+$ && $CMP_CONNECTIONS -gt 0 ]] ||
 		{ echo "$CMP_NAME.sh: --connections must be a number" >&2; exit 2; }
+	[[ $REPEAT =~ ^[0-9]+$ && $REPEAT -gt 0 ]] ||
+		{ echo "$CMP_NAME.sh: --repeat must be a number" >&2; exit 2; }
 	[[ " $CMP_TOOLS " == *" $CMP_TOOL "* ]] ||
 		{ echo "$CMP_NAME.sh: --tool must be one of: $CMP_TOOLS" >&2; exit 2; }
 	[ "$(id -u)" -eq 0 ] || cmp_die "needs root (a network namespace of its own)"

@@ -33,21 +33,8 @@
 CMP_TOOLS="wrk hearth-bench"
 CMP_TOOL_DEFAULT=wrk
 . "$(dirname "$0")/lib.sh"
-REPEAT=1
-ARGS=()
-while [ $# -gt 0 ]; do
-	case $1 in
-	--repeat)
-		REPEAT=${2:?--repeat needs a value}
-		shift
-		;;
-	*) ARGS+=("$1") ;;
-	esac
-	shift
-done
-[[ $REPEAT =~ ^[0-9]+$ && $REPEAT -gt 0 ]] || { echo "proxy.sh: --repeat must be a number" >&2; exit 2; }
-[ "$REPEAT" -gt 1 ] && CMP_EXTRA_ARGV="--repeat $REPEAT"
-cmp_init proxy "${ARGS[@]}"
+CMP_REPEATABLE=1
+cmp_init proxy "$@"
 cmp_install
 W=$CMP_WORK
 BACKEND_PORT=8080 # the backend nginx (static files)
