@@ -69,3 +69,30 @@ dns_done() {
 	! grep -qE "Sanitizer|runtime error" "$LAB_DIR/node1.log" ||
 		lab_fail "sanitizer report in hearthd's log"
 }
+
+# dns_burst HOST NAMES...: sends one A query for each NAME at once from
+# HOST to node1 (UDP), then prints "FULL TC": how many answers came with
+# one record and how many truncated (TC=1), until 1 s of silence.
+dns_burst() {
+	local h=$1
+	shift
+	lab_exec "$h" python3 - "$@" <<'PY'
+import socket, struct, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(1.0)
+for i, n in enumerate(sys.argv[1:]):
+    name = b"".join(bytes([len(l)]) + l for l in n.encode().split(b".")) + b"\0"
+    s.sendto(struct.pack("!HHHHHH", i, 0x0100, 1, 0, 0, 0) + name + b"\0\x01\0\x01", ("192.168.122.10", 53))
+full = tc = 0
+try:
+    while True:
+        r = s.recv(512)
+        if r[2] & 0x02:
+            tc += 1
+        elif struct.unpack("!H", r[6:8])[0] == 1:
+            full += 1
+except socket.timeout:
+    pass
+print(full, tc)
+PY
+}

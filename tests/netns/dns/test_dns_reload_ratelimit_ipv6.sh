@@ -74,25 +74,7 @@ kill -0 "$pid" || lab_fail "hearthd died on a failed reload"
 
 # Rate limit: 40 queries at once from the outsider, 5/s allowed: the rest
 # are dropped or, every 2nd, answered empty with TC=1.
-lab_exec outsider python3 - <<'PY' >"$LAB_DIR/rl.out" || lab_fail "rate-limit probe failed"
-import socket, struct, time
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.settimeout(0.5)
-q = struct.pack("!HHHHHH", 0, 0x0100, 1, 0, 0, 0) + b"\x06harbor\x08qroksera\x03com\x00\x00\x01\x00\x01"
-for i in range(40):
-    s.sendto(struct.pack("!H", i) + q[2:], ("192.168.122.10", 53))
-full = tc = 0
-try:
-    while True:
-        r = s.recv(512)
-        if r[2] & 0x02:
-            tc += 1
-        elif struct.unpack("!H", r[6:8])[0] == 1:
-            full += 1
-except socket.timeout:
-    pass
-print(full, tc)
-PY
+dns_burst outsider $(for i in $(seq 1 40); do echo harbor.qroksera.com; done) >"$LAB_DIR/rl.out" || lab_fail "rate-limit probe failed"
 read -r full tc <"$LAB_DIR/rl.out"
 [ "$full" -ge 4 ] && [ "$full" -le 7 ] || lab_fail "outsider got $full full answers (budget 5)"
 [ "$tc" -ge 15 ] && [ "$tc" -le 19 ] || lab_fail "outsider got $tc truncated answers (slip 2 of ~35)"
