@@ -7,10 +7,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "linelog.h"
 #include "log.h"
 
 static enum hearth_log_level log_level = HEARTH_LOG_INFO;
@@ -46,42 +46,20 @@ log_enabled(enum hearth_log_level level)
 	return level <= log_level;
 }
 
-/* Appends s to buf as a JSON string body (without quotes). */
-static size_t
-json_escape(char *buf, size_t cap, size_t len, const char *s)
-{
-	for (; *s != '\0' && len + 7 < cap; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\') {
-			buf[len++] = '\\';
-			buf[len++] = (char)c;
-		} else if (c < 0x20) {
-			len += (size_t)snprintf(buf + len, cap - len, "\\u%04x",
-			    c);
-		} else {
-			buf[len++] = (char)c;
-		}
-	}
-	return len;
-}
-
 static void
 log_emit(enum hearth_log_level level, const char *msg)
 {
 	char ts[40], line[4096];
-	struct timeval tv;
-	struct tm tm;
 	size_t len;
 
-	gettimeofday(&tv, NULL);
-	gmtime_r(&tv.tv_sec, &tm);
-	size_t n = strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(ts + n, sizeof(ts) - n, ".%03ldZ", (long)(tv.tv_usec / 1000));
+	hearth_linelog_time(ts, sizeof(ts));
 	if (log_format == HEARTH_LOG_JSON) {
 		len = (size_t)snprintf(line, sizeof(line),
 		    "{\"ts\":\"%s\",\"level\":\"%s\",\"msg\":\"", ts,
 		    level_names[level]);
-		len = json_escape(line, sizeof(line), len, msg);
+		/* room left for the closing "}\n */
+		len += hearth_json_escape(line + len, sizeof(line) - len - 3,
+		    msg, strlen(msg));
 		len +=
 		    (size_t)snprintf(line + len, sizeof(line) - len, "\"}\n");
 	} else {
